@@ -1,0 +1,35 @@
+// Command predict is the Iris predictor Lambda function behind POST /predict and
+// GET /model. It is built as the `bootstrap` of a provided.al2023 function:
+//
+//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./functions/predict
+//
+// Environment: ALLOWED_ORIGINS (comma-separated origins whose browsers may read
+// the responses) and LOG_LEVEL (debug, info, warn, error; default info).
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+)
+
+func main() {
+	var level slog.Level
+	levelErr := level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	if levelErr != nil && os.Getenv("LOG_LEVEL") != "" {
+		log.Warn("LOG_LEVEL not understood, logging at info", "LOG_LEVEL", os.Getenv("LOG_LEVEL"))
+	}
+	// A bad origin list is a deployment mistake: fail the init loudly rather than
+	// serve responses every browser would refuse.
+	origins, err := cors.ParseList(os.Getenv("ALLOWED_ORIGINS"))
+	if err != nil {
+		log.Error("ALLOWED_ORIGINS is invalid", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(newHandler(model.Default(), origins, log).Handle)
+}
