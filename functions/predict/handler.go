@@ -213,7 +213,7 @@ func checkContentType(ct string) error {
 }
 
 var errTooLarge = &apiError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large",
-	message: fmt.Sprintf("request body is larger than %d bytes; send at most %d flowers per request", maxBody, maxBatch)}
+	message: fmt.Sprintf("request body is larger than %d bytes; send at most %d flowers per request", maxBody, model.MaxBatch)}
 
 func decodeBody(req events.APIGatewayProxyRequest) ([]byte, error) {
 	if !req.IsBase64Encoded {

@@ -13,10 +13,8 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 )
 
-const (
-	maxBatch = 100
-	maxDepth = 16 // deeper JSON is never a valid request; stop before recursing further
-)
+// maxDepth bounds nesting: deeper JSON is never a valid request.
+const maxDepth = 16
 
 // parsePredict reads a single flower or {"instances":[...]} strictly: duplicate
 // keys, unknown or missing fields, non-numbers and out-of-range values are all
@@ -47,10 +45,10 @@ func parsePredict(body []byte, features *[model.NumFeatures]model.Feature) (flow
 	}
 	items, ok := list.([]any)
 	if !ok {
-		return nil, true, fmt.Errorf("instances: must be an array of 1 to %d flowers, got %s", maxBatch, kind(list))
+		return nil, true, fmt.Errorf("instances: must be an array of 1 to %d flowers, got %s", model.MaxBatch, kind(list))
 	}
-	if len(items) == 0 || len(items) > maxBatch {
-		return nil, true, fmt.Errorf("instances: must hold 1 to %d flowers, got %d", maxBatch, len(items))
+	if len(items) == 0 || len(items) > model.MaxBatch {
+		return nil, true, fmt.Errorf("instances: must hold 1 to %d flowers, got %d", model.MaxBatch, len(items))
 	}
 	flowers = make([][model.NumFeatures]float64, len(items))
 	for i, item := range items {

@@ -20,6 +20,10 @@ const (
 	NumClasses  = 3
 )
 
+// MaxBatch is the most flowers one request may carry; the API Gateway model
+// and the function both enforce it.
+const MaxBatch = 100
+
 // Feature describes one input: its JSON name, unit and the range the API accepts.
 // Min is exclusive (no flower part measures 0 cm), Max inclusive.
 type Feature struct {

@@ -1,0 +1,46 @@
+// Command app is the CDK application: it reads the environments from cdk.json's
+// context and builds one Stage per environment (`cdk synth '**'` shows them
+// all). Select some with `-c env=dev` (comma-separated).
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/stacks"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	envs, err := config.Parse(app.Node().TryGetContext(jsii.String("environments")))
+	if err == nil {
+		envs, err = config.Select(envs, contextList(app, "env"))
+	}
+	root, rootErr := stacks.ModuleRoot()
+	if err == nil {
+		err = rootErr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cdk.json:", err)
+		os.Exit(1)
+	}
+	for _, env := range envs {
+		stacks.NewEnvironment(app, env, root)
+	}
+	app.Synth(nil)
+}
+
+// contextList reads a comma-separated context value such as -c env=dev,prod.
+func contextList(app awscdk.App, key string) []string {
+	v, ok := app.Node().TryGetContext(jsii.String(key)).(string)
+	if !ok || v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}

@@ -1,0 +1,137 @@
+// Package config reads and checks the deployment environments declared in
+// cdk.json's "environments" context, so a mistake fails synth with a message
+// naming the key and value instead of surfacing as a broken deployment.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+)
+
+// Environment is one deployment target: a CDK Stage holding a SiteStack and an
+// ApiStack.
+type Environment struct {
+	Name string `json:"-"`
+	// Account defaults to CDK_DEFAULT_ACCOUNT; synth needs none.
+	Account string `json:"account,omitempty"`
+	Region  string `json:"region"`
+	// Production turns on the guards (no http://, localhost or * origins) and
+	// keeps the site bucket when the stack is destroyed.
+	Production bool `json:"production,omitempty"`
+	// AllowedOrigins are origins allowed besides the environment's own site,
+	// e.g. http://localhost:8080 for a developer's browser.
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	// Throttling of the API stage: steady requests per second and burst.
+	ThrottleRate  float64 `json:"throttleRateLimit"`
+	ThrottleBurst int     `json:"throttleBurstLimit"`
+	// LogRetentionDays must be a value CloudWatch Logs accepts.
+	LogRetentionDays int    `json:"logRetentionDays"`
+	LogLevel         string `json:"logLevel,omitempty"`
+	// CorsMaxAgeSeconds is how long browsers may cache a preflight answer.
+	CorsMaxAgeSeconds int `json:"corsMaxAgeSeconds"`
+}
+
+var (
+	envName   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,20}$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
+	accountRe = regexp.MustCompile(`^\d{12}$`)
+	// The retention periods CloudWatch Logs accepts.
+	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	logLevels     = []string{"debug", "info", "warn", "error"}
+)
+
+// Parse reads the "environments" context value (as CDK hands it over: decoded
+// JSON) and returns the environments sorted by name.
+func Parse(raw any) ([]Environment, error) {
+	if raw == nil {
+		return nil, fmt.Errorf(`cdk.json: context key "environments" is missing; it maps environment names to {"region": ...}`)
+	}
+	doc, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("environments: %w", err)
+	}
+	var byName map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &byName); err != nil {
+		return nil, fmt.Errorf(`environments: must be an object mapping names to settings, got %s`, doc)
+	}
+	if len(byName) == 0 {
+		return nil, fmt.Errorf("environments: none defined")
+	}
+	var envs []Environment
+	for name, body := range byName {
+		e := Environment{Name: name, ThrottleRate: 50, ThrottleBurst: 100, LogRetentionDays: 30, LogLevel: "info", CorsMaxAgeSeconds: 600}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("environments.%s: %v", name, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		if err := e.check(); err != nil {
+			return nil, err
+		}
+		envs = append(envs, e)
+	}
+	slices.SortFunc(envs, func(a, b Environment) int { return strings.Compare(a.Name, b.Name) })
+	return envs, nil
+}
+
+func (e *Environment) check() error {
+	key := "environments." + e.Name
+	switch {
+	case !envName.MatchString(e.Name):
+		return fmt.Errorf("%s: the name must be lower-case letters, digits and dashes (it becomes the stage name and part of stack names)", key)
+	case e.Region == "":
+		return fmt.Errorf("%s.region: missing; set the AWS region to deploy to, e.g. \"eu-west-1\"", key)
+	case !regionRe.MatchString(e.Region):
+		return fmt.Errorf("%s.region: %q is not an AWS region name like \"eu-west-1\"", key, e.Region)
+	case e.Account != "" && !accountRe.MatchString(e.Account):
+		return fmt.Errorf("%s.account: %q is not a 12-digit AWS account id", key, e.Account)
+	case e.ThrottleRate <= 0 || e.ThrottleBurst < 1:
+		return fmt.Errorf("%s: throttleRateLimit (%v) and throttleBurstLimit (%d) must be positive", key, e.ThrottleRate, e.ThrottleBurst)
+	case !slices.Contains(retentionDays, e.LogRetentionDays):
+		return fmt.Errorf("%s.logRetentionDays: %d is not a CloudWatch Logs retention; use one of %v", key, e.LogRetentionDays, retentionDays)
+	case !slices.Contains(logLevels, e.LogLevel):
+		return fmt.Errorf("%s.logLevel: %q is not one of %v", key, e.LogLevel, logLevels)
+	case e.CorsMaxAgeSeconds < 0 || e.CorsMaxAgeSeconds > 7200:
+		return fmt.Errorf("%s.corsMaxAgeSeconds: %d is outside 0..7200 (browsers cap it at 7200 anyway)", key, e.CorsMaxAgeSeconds)
+	}
+	seen := map[string]bool{}
+	for i, o := range e.AllowedOrigins {
+		c, err := cors.ParseOrigin(o)
+		if err != nil {
+			return fmt.Errorf("%s.allowedOrigins[%d]: %q: %w", key, i, o, err)
+		}
+		if seen[c] {
+			return fmt.Errorf("%s.allowedOrigins[%d]: %q is listed twice", key, i, o)
+		}
+		seen[c] = true
+		e.AllowedOrigins[i] = c
+	}
+	return nil
+}
+
+// Select returns the named environments, or all when names is empty. An unknown
+// name is an error listing the known ones.
+func Select(envs []Environment, names []string) ([]Environment, error) {
+	if len(names) == 0 {
+		return envs, nil
+	}
+	var out []Environment
+	for _, n := range names {
+		i := slices.IndexFunc(envs, func(e Environment) bool { return e.Name == n })
+		if i < 0 {
+			known := make([]string, len(envs))
+			for j, e := range envs {
+				known[j] = e.Name
+			}
+			return nil, fmt.Errorf("unknown environment %q; cdk.json defines %s", n, strings.Join(known, ", "))
+		}
+		out = append(out, envs[i])
+	}
+	return out, nil
+}

@@ -1,0 +1,226 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
+)
+
+// ApiStackProps configures the predictor API of one environment.
+type ApiStackProps struct {
+	awscdk.StackProps
+	Env  config.Environment
+	Cors *CorsPolicy
+	Site *SiteStack // the API allows the site's origin and deploys the site's content
+	Root string     // the module root, where functions/ and site/ are
+}
+
+// ApiStack is the predict function behind a RestApi with CORS, plus the site
+// content and the config.json that tells the page where the API is.
+type ApiStack struct {
+	awscdk.Stack
+	Api      awsapigateway.RestApi
+	Function awslambda.Function
+	URL      *string
+}
+
+func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	env, policy, siteOrigin := props.Env, props.Cors, props.Site.Origin
+
+	// The function's role may write its own log group and nothing else, so no
+	// managed policy (AWSLambdaBasicExecutionRole would allow every log group).
+	fnLogs := newLogGroup(stack, "PredictLogs", env.LogRetentionDays)
+	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Iris predictor: writes its own logs, nothing else"),
+	})
+	fnLogs.GrantWrite(role)
+	fn := awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
+		Description:  jsii.String("Iris species predictor (Go, softmax regression)"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         goFunctionCode(props.Root, "functions/predict"),
+		// A prediction is ~5 µs and the process stays under 30 MB: the smallest
+		// memory size is plenty, and 5 s bounds a stuck invocation far below
+		// API Gateway's 29 s.
+		MemorySize:    jsii.Number(128),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(5)),
+		Role:          role,
+		LogGroup:      fnLogs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Environment: &map[string]*string{
+			"ALLOWED_ORIGINS": policy.AllowedOriginsEnv(siteOrigin),
+			"LOG_LEVEL":       jsii.String(env.LogLevel),
+		},
+	})
+
+	accessLogs := newLogGroup(stack, "AccessLogs", env.LogRetentionDays)
+	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
+		RestApiName:                 jsii.String("iris-predictor-" + env.Name),
+		Description:                 jsii.String("Iris species predictor with CORS for the demo site"),
+		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		DefaultCorsPreflightOptions: policy.Preflight(siteOrigin),
+		// Stage logging needs the account-level CloudWatch role.
+		CloudWatchRole: jsii.Bool(true),
+		Deploy:         jsii.Bool(true),
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            jsii.String(env.Name),
+			ThrottlingRateLimit:  jsii.Number(env.ThrottleRate),
+			ThrottlingBurstLimit: jsii.Number(env.ThrottleBurst),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_JsonWithStandardFields(standardAccessLogFields),
+			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+			DataTraceEnabled:     jsii.Bool(false), // would log request bodies
+			MetricsEnabled:       jsii.Bool(true),
+			TracingEnabled:       jsii.Bool(true),
+		},
+	})
+	// CDK already hashes the methods (OPTIONS included) into the Deployment's
+	// logical ID; the fingerprint makes the dependency on CORS explicit and
+	// covers settings that only the function or gateway responses see.
+	api.LatestDeployment().AddToLogicalId(jsii.String(policy.Fingerprint()))
+
+	// Gateway errors use the function's envelope, so clients parse one shape.
+	// The validator's own message ("Invalid request body") names nothing, so
+	// its response says what a valid body looks like.
+	envelope := func(code, message string) *string {
+		return jsii.String(`{"error":{"code":` + code + `,"message":` + message + `}}`)
+	}
+	badBody, _ := json.Marshal(BadRequestBodyMessage(model.Default().Features))
+	for _, r := range []struct {
+		id       string
+		t        awsapigateway.ResponseType
+		template *string
+	}{
+		{"Cors4XX", awsapigateway.ResponseType_DEFAULT_4XX(), envelope(`"$context.error.responseType"`, "$context.error.messageString")},
+		{"Cors5XX", awsapigateway.ResponseType_DEFAULT_5XX(), envelope(`"$context.error.responseType"`, "$context.error.messageString")},
+		{"CorsBadRequestBody", awsapigateway.ResponseType_BAD_REQUEST_BODY(), envelope(`"invalid_input"`, string(badBody))},
+	} {
+		api.AddGatewayResponse(jsii.String(r.id), &awsapigateway.GatewayResponseOptions{
+			Type:            r.t,
+			ResponseHeaders: ptrMap(policy.GatewayResponseHeaders(siteOrigin)),
+			Templates:       &map[string]*string{"application/json": r.template},
+		})
+	}
+
+	integration := awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
+	validator := api.AddRequestValidator(jsii.String("BodyValidator"), &awsapigateway.RequestValidatorOptions{
+		RequestValidatorName:      jsii.String("predict-body"),
+		ValidateRequestBody:       jsii.Bool(true),
+		ValidateRequestParameters: jsii.Bool(true), // none are required today; cheap to keep on
+	})
+	requestModel := api.AddModel(jsii.String("PredictRequest"), &awsapigateway.ModelOptions{
+		ModelName:   jsii.String("PredictRequest"),
+		ContentType: jsii.String("application/json"),
+		Description: jsii.String("One flower's four measurements, or {instances: [1..100 flowers]}"),
+		Schema:      PredictRequestSchema(model.Default().Features),
+	})
+	api.Root().AddResource(jsii.String("predict"), nil).AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
+		RequestValidator: validator,
+		RequestModels:    &map[string]awsapigateway.IModel{"application/json": requestModel},
+	})
+	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
+
+	// The site's files and the config.json that points the page at this API.
+	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
+		Sources: &[]awss3deployment.ISource{
+			awss3deployment.Source_Asset(jsii.String(filepath.Join(props.Root, "site")), &awss3assets.AssetOptions{
+				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test"),
+			}),
+			awss3deployment.Source_JsonData(jsii.String("config.json"), map[string]any{"apiUrl": api.Url()}, nil),
+		},
+		DestinationBucket: props.Site.Bucket,
+		Distribution:      props.Site.Distribution,
+		DistributionPaths: jsii.Strings("/*"),
+		MemoryLimit:       jsii.Number(256),
+	})
+
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+		Value:       api.Url(),
+		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
+	})
+	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: api.Url()}
+}
+
+var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{
+	Caller: jsii.Bool(false), HttpMethod: jsii.Bool(true), Ip: jsii.Bool(true), Protocol: jsii.Bool(true),
+	RequestTime: jsii.Bool(true), ResourcePath: jsii.Bool(true), ResponseLength: jsii.Bool(true),
+	Status: jsii.Bool(true), User: jsii.Bool(false),
+}
+
+// PredictRequestSchema is the API Gateway model (JSON Schema draft 4) of the
+// POST /predict body, generated from the model's features so the gateway and
+// the function agree on the names. It checks the shape only: ranges are left
+// to the function, whose message names the field and the value it got, where
+// the gateway could only say "Invalid request body".
+func PredictRequestSchema(features [model.NumFeatures]model.Feature) *awsapigateway.JsonSchema {
+	props := map[string]*awsapigateway.JsonSchema{}
+	var required []*string
+	for _, f := range features {
+		props[f.Name] = &awsapigateway.JsonSchema{
+			Type:        awsapigateway.JsonSchemaType_NUMBER,
+			Description: jsii.String(fmt.Sprintf("%s in %s, more than %g and at most %g", f.Description, f.Unit, f.Min, f.Max)),
+		}
+		required = append(required, jsii.String(f.Name))
+	}
+	flower := func() *awsapigateway.JsonSchema {
+		return &awsapigateway.JsonSchema{
+			Type:                 awsapigateway.JsonSchemaType_OBJECT,
+			Properties:           &props,
+			Required:             &required,
+			AdditionalProperties: jsii.Bool(false),
+		}
+	}
+	return &awsapigateway.JsonSchema{
+		Schema: awsapigateway.JsonSchemaVersion_DRAFT4,
+		Title:  jsii.String("PredictRequest"),
+		OneOf: &[]*awsapigateway.JsonSchema{
+			flower(),
+			{
+				Type:     awsapigateway.JsonSchemaType_OBJECT,
+				Required: jsii.Strings("instances"),
+				Properties: &map[string]*awsapigateway.JsonSchema{
+					"instances": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(model.MaxBatch), Items: flower()},
+				},
+				AdditionalProperties: jsii.Bool(false),
+			},
+		},
+	}
+}
+
+// newLogGroup sets the retention in days on the CloudFormation resource: the
+// L2 construct takes it only as an enum, and the config speaks in days.
+func newLogGroup(scope constructs.Construct, id string, days int) awslogs.LogGroup {
+	lg := awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
+	lg.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(days))
+	return lg
+}
+
+// BadRequestBodyMessage is what a client reads when the gateway's validator
+// rejects a body.
+func BadRequestBodyMessage(features [model.NumFeatures]model.Feature) string {
+	names := make([]string, len(features))
+	for i, f := range features {
+		names[i] = f.Name
+	}
+	return fmt.Sprintf("The request body must be a JSON object with the numbers %s (in cm) and nothing else, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
+		strings.Join(names, ", "), model.MaxBatch)
+}
+
+func ptrMap(m map[string]*string) *map[string]*string { return &m }

@@ -1,0 +1,88 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// goBuildFlags build a small static binary that is the same on every machine
+// with the same Go version (no paths, no VCS stamp), so asset hashes are stable.
+var goBuildFlags = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+
+// goBundler builds a Go function with the local toolchain, so synth needs no
+// Docker. CDK falls back to the Docker image only when TryBundle returns false,
+// which it does when no `go` is on PATH.
+type goBundler struct {
+	root string // the module root: go build needs go.mod
+	pkg  string // the function's package, relative to root
+}
+
+func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	if _, err := exec.LookPath("go"); err != nil {
+		return jsii.Bool(false)
+	}
+	args := append(append([]string{}, goBuildFlags...), "-o", filepath.Join(*outputDir, "bootstrap"), "./"+b.pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = b.root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		// Falling back to Docker would hide a compile error behind "docker: not found".
+		panic(fmt.Sprintf("bundling %s: go %v: %v", b.pkg, args, err))
+	}
+	return jsii.Bool(true)
+}
+
+// goFunctionCode is the asset of a provided.al2023 arm64 function built from pkg.
+// The hash is taken of the built binary, not of the source tree (which holds
+// node_modules and cdk.out).
+func goFunctionCode(root, pkg string) awslambda.Code {
+	script := fmt.Sprintf("GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOCACHE=/tmp/go-cache GOPATH=/tmp/go go %s -o /asset-output/bootstrap ./%s",
+		joinArgs(goBuildFlags), pkg)
+	return awslambda.Code_FromAsset(jsii.String(root), &awss3assets.AssetOptions{
+		AssetHashType: awscdk.AssetHashType_OUTPUT,
+		Bundling: &awscdk.BundlingOptions{
+			Image:   awscdk.DockerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/golang:1.26")),
+			Command: jsii.Strings("bash", "-c", script),
+			Local:   &goBundler{root: root, pkg: pkg},
+		},
+	})
+}
+
+func joinArgs(args []string) string {
+	s := ""
+	for i, a := range args {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%q", a)
+	}
+	return s
+}
+
+// ModuleRoot finds the directory holding go.mod, from the working directory up:
+// `cdk synth` runs the app at the root, `go test ./test` one level down.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod in the working directory or above it; run from inside the project")
+		}
+		dir = parent
+	}
+}

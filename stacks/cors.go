@@ -1,0 +1,101 @@
+package stacks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
+)
+
+// CorsPolicy is where CORS is decided: which origins may call the API, with
+// which methods and headers, for how long a preflight is cached, and which API
+// host the site's Content-Security-Policy lets the page connect to. Every
+// consumer (preflight OPTIONS methods, gateway error responses, the function's
+// ALLOWED_ORIGINS, the CSP) reads it from here; nothing re-types an origin.
+type CorsPolicy struct {
+	// Extra are the environment's allowed origins besides its own site.
+	Extra []string
+	// Methods and Headers are what the site's fetch uses: POST with a JSON body
+	// (which makes the request non-simple, hence the preflight) and GET /model.
+	Methods []string
+	Headers []string
+	MaxAge  int // seconds
+	Region  string
+}
+
+// NewCorsPolicy derives the policy of one environment from its config.
+func NewCorsPolicy(env config.Environment) *CorsPolicy {
+	return &CorsPolicy{
+		Extra:   env.AllowedOrigins,
+		Methods: []string{"GET", "POST", "OPTIONS"},
+		Headers: []string{"Content-Type"},
+		MaxAge:  env.CorsMaxAgeSeconds,
+		Region:  env.Region,
+	}
+}
+
+// Origins lists every allowed origin, the site's first. siteOrigin is usually a
+// token (the CloudFront domain is known only at deploy time), which is why the
+// list is []*string and why the site comes first: CDK answers the first origin
+// statically and only the others through VTL.
+func (p *CorsPolicy) Origins(siteOrigin *string) []*string {
+	return append([]*string{siteOrigin}, *jsii.Strings(p.Extra...)...)
+}
+
+// Preflight is the RestApi's DefaultCorsPreflightOptions: CDK adds a MOCK
+// OPTIONS method answering 204 on every resource.
+func (p *CorsPolicy) Preflight(siteOrigin *string) *awsapigateway.CorsOptions {
+	origins := p.Origins(siteOrigin)
+	return &awsapigateway.CorsOptions{
+		AllowOrigins: &origins,
+		AllowMethods: jsii.Strings(p.Methods...),
+		AllowHeaders: jsii.Strings(p.Headers...),
+		MaxAge:       awscdk.Duration_Seconds(jsii.Number(p.MaxAge)),
+		StatusCode:   jsii.Number(204),
+	}
+}
+
+// GatewayResponseHeaders are the CORS headers of the DEFAULT_4XX/5XX gateway
+// responses (validator 400s, 403 for unknown paths, 429 throttling, 5xx).
+// Without them a browser reports a CORS error instead of the real status.
+//
+// API Gateway can set these only statically or from the request, never
+// conditionally. With one allowed origin it is set statically. With several,
+// Access-Control-Allow-Origin echoes the request's Origin, whatever it is: the
+// gateway's error bodies hold nothing private and credentials are never
+// allowed, so letting any page read "Missing Authentication Token" exposes
+// nothing. The preflights and the function still echo only allowed origins,
+// so no other page can make a successful call.
+func (p *CorsPolicy) GatewayResponseHeaders(siteOrigin *string) map[string]*string {
+	h := map[string]*string{"Vary": jsii.String("'Origin'")}
+	if len(p.Extra) == 0 {
+		h["Access-Control-Allow-Origin"] = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("'"), siteOrigin, jsii.String("'")})
+	} else {
+		h["Access-Control-Allow-Origin"] = jsii.String("method.request.header.Origin")
+	}
+	return h
+}
+
+// AllowedOriginsEnv is the function's ALLOWED_ORIGINS variable.
+func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {
+	origins := p.Origins(siteOrigin)
+	return awscdk.Fn_Join(jsii.String(","), &origins)
+}
+
+// ConnectSrc is the CSP connect-src of the site: itself (for config.json) and
+// the regional API Gateway hosts. The site stack cannot name the exact API
+// host, because the API stack depends on the site and not the other way round.
+func (p *CorsPolicy) ConnectSrc() string {
+	return fmt.Sprintf("'self' https://*.execute-api.%s.amazonaws.com", p.Region)
+}
+
+// Fingerprint changes whenever a CORS setting changes; it is mixed into the API
+// Deployment's logical ID so `cdk deploy` redeploys the stage (the tutorial's
+// "redeploy the API after changing CORS", made automatic).
+func (p *CorsPolicy) Fingerprint() string {
+	return fmt.Sprintf("cors:%s|%s|%s|%d", strings.Join(p.Extra, ","), strings.Join(p.Methods, ","), strings.Join(p.Headers, ","), p.MaxAge)
+}

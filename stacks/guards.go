@@ -1,0 +1,105 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+)
+
+// productionOriginGuard fails synth when a production environment would let
+// browsers on http://, localhost or any origin (*) call its API. It inspects
+// the synthesized preflights and gateway responses, not the config, so an
+// origin added by any code path (another RestApi, hand-written CORS options)
+// is caught too. The function's ALLOWED_ORIGINS comes from the same CorsPolicy
+// as the preflights (a test checks they agree); CDK fills it in lazily, out of
+// an aspect's reach.
+type productionOriginGuard struct {
+	env string
+}
+
+var (
+	originInText = regexp.MustCompile(`https?://[^'",\s\\)\]|]*`)
+	wildcard     = regexp.MustCompile(`(^|[",'\s])\*($|[",'\s])`)
+)
+
+func (g *productionOriginGuard) Visit(node constructs.IConstruct) {
+	var where string
+	var value any
+	switch n := node.(type) {
+	case awsapigateway.CfnMethod:
+		if n.HttpMethod() == nil || *n.HttpMethod() != "OPTIONS" {
+			return
+		}
+		where, value = "the OPTIONS preflight", resolve(n, n.Integration())
+	case awsapigateway.CfnGatewayResponse:
+		where, value = "gateway response "+*n.ResponseType(), resolve(n, n.ResponseParameters())
+	default:
+		return
+	}
+	if value == nil {
+		return
+	}
+	text, _ := json.Marshal(value)
+	var bad []string
+	for _, o := range originInText.FindAllString(string(text), -1) {
+		if strings.HasPrefix(o, "http://") || cors.IsLocal(o) {
+			bad = append(bad, o)
+		}
+	}
+	if wildcard.Match(text) {
+		bad = append(bad, "*")
+	}
+	slices.Sort(bad)
+	for _, o := range slices.Compact(bad) {
+		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf(
+			"environment %s: origin %q is allowed by %s, but production allows only https:// origins that are not localhost and never *; remove it from environments.%s.allowedOrigins in cdk.json",
+			g.env, o, where, g.env)))
+	}
+}
+
+// resolve turns an L1 property into plain JSON values with tokens resolved.
+// jsii cannot pass Go property structs back to Stack.Resolve, so they go
+// through encoding/json first (tokens survive as "${Token[...]}" strings).
+func resolve(scope constructs.IConstruct, v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var plain any
+	if json.Unmarshal(b, &plain) != nil || plain == nil {
+		return nil
+	}
+	return awscdk.Stack_Of(scope).Resolve(plain)
+}
+
+// preflightGuard fails synth when a RestApi resource has methods but no OPTIONS
+// method: a browser's preflight to it would get 403 and the call would fail as
+// a CORS error.
+type preflightGuard struct{}
+
+func (*preflightGuard) Visit(node constructs.IConstruct) {
+	res, ok := node.(awsapigateway.IResource)
+	if !ok {
+		return
+	}
+	var methods []string
+	for _, child := range *res.Node().Children() {
+		if m, ok := child.(awsapigateway.Method); ok {
+			methods = append(methods, *m.HttpMethod())
+		}
+	}
+	if len(methods) > 0 && !slices.Contains(methods, "OPTIONS") {
+		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf(
+			"resource %s has methods %v but no OPTIONS method, so browsers' preflights fail; give the RestApi DefaultCorsPreflightOptions or call AddCorsPreflight",
+			*res.Path(), methods)))
+	}
+}

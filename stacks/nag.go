@@ -1,0 +1,48 @@
+package stacks
+
+import (
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Every cdk-nag AwsSolutions finding we accept, with the reason. Anything not
+// listed here fails synth.
+var (
+	publicDemoAPI = []*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String("The predictor is a public, anonymous demo API called from a static site; it holds no user data, and stage throttling bounds abuse.")},
+		{Id: jsii.String("AwsSolutions-COG4"), Reason: jsii.String("No user accounts exist to authorize with Cognito: the API is public by design (see APIG4).")},
+	}
+	noWAF        = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG3"), Reason: jsii.String("WAF is not attached by default (a web ACL costs more than the whole demo); stage throttling limits request rates. Attach one for high-traffic use.")}
+	apiLogsRole  = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String("AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's account logging role; it only writes logs.")}
+	distribution = []*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-CFR1"), Reason: jsii.String("A public demo with no legal reason to restrict countries.")},
+		{Id: jsii.String("AwsSolutions-CFR2"), Reason: jsii.String("Static files behind CloudFront caching; WAF costs more than the demo (see APIG3).")},
+		{Id: jsii.String("AwsSolutions-CFR4"), Reason: jsii.String("No custom domain is configured, so the default *.cloudfront.net certificate is used and CloudFront fixes its TLS policy; a custom domain with an ACM certificate would allow TLSv1.2_2021.")},
+	}
+	bucketDeployment = []*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String("CDK's BucketDeployment handler role uses AWSLambdaBasicExecutionRole; the construct does not let us replace it.")},
+		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String("CDK's BucketDeployment grants object-level s3:* actions on the site bucket and the asset bucket (object keys are unknown at synth) and cloudfront:CreateInvalidation, which has no resource-level permissions.")},
+		{Id: jsii.String("AwsSolutions-L1"), Reason: jsii.String("CDK pins the BucketDeployment handler's runtime; it moves with CDK upgrades.")},
+	}
+)
+
+func suppressNagFindings(site *SiteStack, api *ApiStack) {
+	suppress(api.Api.Root(), true, publicDemoAPI...)
+	suppress(api.Api.DeploymentStage(), false, noWAF)
+	suppress(api.Api.Node().FindChild(jsii.String("CloudWatchRole")), true, apiLogsRole)
+	suppress(site.Distribution, true, distribution...)
+	// BucketDeployment's handler is a singleton child of the stack whose id
+	// carries a hash; find it by prefix rather than by a brittle path.
+	for _, child := range *api.Node().Children() {
+		if strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
+			suppress(child, true, bucketDeployment...)
+		}
+	}
+}
+
+func suppress(c constructs.IConstruct, children bool, s ...*cdknag.NagPackSuppression) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(children))
+}

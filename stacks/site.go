@@ -1,0 +1,124 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
+)
+
+// SiteStackProps configures the demo site of one environment.
+type SiteStackProps struct {
+	awscdk.StackProps
+	Env  config.Environment
+	Cors *CorsPolicy // the CSP lets the page connect to the API hosts it names
+}
+
+// SiteStack is a private S3 bucket served by CloudFront through Origin Access
+// Control, with security headers and a Content-Security-Policy.
+type SiteStack struct {
+	awscdk.Stack
+	Bucket       awss3.Bucket
+	Distribution awscloudfront.Distribution
+	// Origin is https://<distribution domain>, the origin the API must allow.
+	Origin *string
+}
+
+// ContentSecurityPolicy allows the page exactly its own files and the API:
+// no inline script or style, no eval, no framing.
+func ContentSecurityPolicy(connectSrc string) string {
+	return fmt.Sprintf("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src %s; frame-ancestors 'none'; base-uri 'self'; form-action 'self'", connectSrc)
+}
+
+func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) *SiteStack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	removal, autoDelete := awscdk.RemovalPolicy_DESTROY, true
+	if props.Env.Production {
+		removal, autoDelete = awscdk.RemovalPolicy_RETAIN, false
+	}
+
+	// One bucket receives the site bucket's access logs and CloudFront's
+	// standard logs; CloudFront's legacy log delivery needs ACLs on it.
+	logs := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration: awscdk.Duration_Days(jsii.Number(props.Env.LogRetentionDays)),
+		}},
+		RemovalPolicy:     removal,
+		AutoDeleteObjects: jsii.Bool(autoDelete),
+	})
+	bucket := awss3.NewBucket(stack, jsii.String("Content"), &awss3.BucketProps{
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("s3/"),
+		RemovalPolicy:          removal,
+		AutoDeleteObjects:      jsii.Bool(autoDelete),
+	})
+
+	headers := awscloudfront.NewResponseHeadersPolicy(stack, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("Iris demo site: CSP allowing only the site and its API, HSTS, no framing"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String(ContentSecurityPolicy(props.Cors.ConnectSrc())),
+				Override:              jsii.Bool(true),
+			},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(730)),
+				IncludeSubdomains:   jsii.Bool(true),
+				Override:            jsii.Bool(true),
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
+				FrameOption: awscloudfront.HeadersFrameOption_DENY,
+				Override:    jsii.Bool(true),
+			},
+			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
+				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+				Override:       jsii.Bool(true),
+			},
+		},
+		CustomHeadersBehavior: &awscloudfront.ResponseCustomHeadersBehavior{
+			CustomHeaders: &[]*awscloudfront.ResponseCustomHeader{{
+				Header:   jsii.String("Permissions-Policy"),
+				Value:    jsii.String("camera=(), microphone=(), geolocation=()"),
+				Override: jsii.Bool(true),
+			}},
+		},
+	})
+
+	dist := awscloudfront.NewDistribution(stack, jsii.String("Distribution"), &awscloudfront.DistributionProps{
+		Comment:           jsii.String(fmt.Sprintf("Iris predictor demo site (%s)", props.Env.Name)),
+		DefaultRootObject: jsii.String("index.html"),
+		HttpVersion:       awscloudfront.HttpVersion_HTTP2_AND_3,
+		PriceClass:        awscloudfront.PriceClass_PRICE_CLASS_100,
+		EnableLogging:     jsii.Bool(true),
+		LogBucket:         logs,
+		LogFilePrefix:     jsii.String("cloudfront/"),
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
+			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
+			ResponseHeadersPolicy: headers,
+			Compress:              jsii.Bool(true),
+		},
+	})
+
+	origin := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dist.DistributionDomainName()})
+	awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{
+		Value:       origin,
+		Description: jsii.String("The demo site; the API allows this origin"),
+	})
+	return &SiteStack{Stack: stack, Bucket: bucket, Distribution: dist, Origin: origin}
+}

@@ -1,0 +1,63 @@
+// Package stacks defines the Iris predictor's infrastructure: per environment a
+// CDK Stage holding SiteStack (S3 + CloudFront) and ApiStack (Lambda + RestApi),
+// the one CORS policy both read, and the synth-time guards that keep them safe.
+package stacks
+
+import (
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
+)
+
+// Environment is one deployed copy of the system.
+type Environment struct {
+	Stage awscdk.Stage
+	Site  *SiteStack
+	Api   *ApiStack
+}
+
+// NewEnvironment builds the Stage of env: `cdk deploy 'dev/*'` deploys exactly it.
+// root is the module root (see ModuleRoot).
+func NewEnvironment(scope constructs.Construct, env config.Environment, root string) *Environment {
+	account := env.Account
+	if account == "" {
+		account = os.Getenv("CDK_DEFAULT_ACCOUNT")
+	}
+	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{
+		Env: &awscdk.Environment{Account: optional(account), Region: jsii.String(env.Region)},
+	})
+	policy := NewCorsPolicy(env)
+	site := NewSiteStack(stage, "Site", &SiteStackProps{
+		StackProps: awscdk.StackProps{Description: jsii.String("Iris predictor demo site (" + env.Name + ")")},
+		Env:        env,
+		Cors:       policy,
+	})
+	api := NewApiStack(stage, "Api", &ApiStackProps{
+		StackProps: awscdk.StackProps{Description: jsii.String("Iris predictor API (" + env.Name + ")")},
+		Env:        env,
+		Cors:       policy,
+		Site:       site,
+		Root:       root,
+	})
+
+	aspects := awscdk.Aspects_Of(stage)
+	aspects.Add(&preflightGuard{}, nil)
+	if env.Production {
+		aspects.Add(&productionOriginGuard{env: env.Name}, nil)
+	}
+	aspects.Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	suppressNagFindings(site, api)
+	return &Environment{Stage: stage, Site: site, Api: api}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
