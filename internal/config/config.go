@@ -106,6 +106,9 @@ func (e *Environment) check() error {
 		if err != nil {
 			return fmt.Errorf("%s.allowedOrigins[%d]: %q: %w", key, i, o, err)
 		}
+		if c == cors.Any {
+			return fmt.Errorf("%s.allowedOrigins[%d]: \"*\" cannot be combined with the site's own origin (API Gateway's CORS answers either one origin list or *); list the origins", key, i)
+		}
 		if seen[c] {
 			return fmt.Errorf("%s.allowedOrigins[%d]: %q is listed twice", key, i, o)
 		}

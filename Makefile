@@ -1,0 +1,50 @@
+# The project's commands. Everything installs what it needs: a machine with Go
+# and npm is enough (AWS credentials only for deploy/diff/destroy).
+#
+#   make local          the whole system on this machine (site :8080, API :3000)
+#   make test           every test: Go (unit, snapshot, local stack, browser), JS
+#   make synth          synthesize every environment into cdk.out
+#   make diff ENV=prod  compare with what is deployed
+#   make deploy ENV=dev deploy one environment
+#   make bench          benchmarks and measurements
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV ?= dev
+
+# A supported Node (>= 22) and the CDK CLI come from package.json. jsii (spawned
+# by every Go program that uses CDK, tests included) and cdk find them first.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := true
+
+NODE_DEPS := node_modules/.installed
+
+.PHONY: all local test synth diff deploy destroy bench tidy
+all: test
+
+# node_modules holds a few .go files (CDK's init templates); a go.mod there makes
+# it a module of its own, so ./... does not descend into it.
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	printf 'module node_modules\n' > node_modules/go.mod
+	touch $@
+
+test: $(NODE_DEPS)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	go test ./...
+	node --test 'site/*.test.js'
+
+synth: $(NODE_DEPS)
+	cdk synth '**' --quiet
+
+diff: $(NODE_DEPS)
+	cdk diff '$(ENV)/*' -c env=$(ENV)
+
+deploy: $(NODE_DEPS)
+	cdk deploy '$(ENV)/*' -c env=$(ENV) --require-approval broadening
+
+destroy: $(NODE_DEPS)
+	cdk destroy '$(ENV)/*' -c env=$(ENV)

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, doc string) ([]Environment, error) {
+	t.Helper()
+	var raw any
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
+		t.Fatal(err)
+	}
+	return Parse(raw)
+}
+
+func TestValidConfig(t *testing.T) {
+	envs, err := parse(t, `{
+		"prod": {"region": "eu-west-1", "production": true},
+		"dev": {"region": "us-east-1", "allowedOrigins": ["HTTP://LocalHost:8080"], "logLevel": "debug"}
+	}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(envs) != 2 || envs[0].Name != "dev" || envs[1].Name != "prod" {
+		t.Fatalf("environments = %+v, want dev then prod", envs)
+	}
+	dev := envs[0]
+	if got := dev.AllowedOrigins; len(got) != 1 || got[0] != "http://localhost:8080" {
+		t.Errorf("allowedOrigins = %v, want the canonical http://localhost:8080", got)
+	}
+	if dev.ThrottleRate != 50 || dev.LogRetentionDays != 30 || dev.CorsMaxAgeSeconds != 600 || dev.LogLevel != "debug" {
+		t.Errorf("defaults not applied: %+v", dev)
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct{ name, doc, want string }{
+		{"missing region", `{"dev": {}}`, `environments.dev.region: missing`},
+		{"bad region", `{"dev": {"region": "Ireland"}}`, `environments.dev.region: "Ireland" is not an AWS region`},
+		{"origin with a path", `{"dev": {"region": "eu-west-1", "allowedOrigins": ["https://example.com/app"]}}`, `environments.dev.allowedOrigins[0]: "https://example.com/app": an origin has no path`},
+		{"origin with a trailing slash", `{"dev": {"region": "eu-west-1", "allowedOrigins": ["https://example.com/"]}}`, `allowedOrigins[0]: "https://example.com/"`},
+		{"malformed origin", `{"dev": {"region": "eu-west-1", "allowedOrigins": ["example.com"]}}`, `environments.dev.allowedOrigins[0]: "example.com": scheme must be http or https`},
+		{"duplicate origin", `{"dev": {"region": "eu-west-1", "allowedOrigins": ["https://a.example", "https://A.example:443"]}}`, `allowedOrigins[1]: "https://A.example:443" is listed twice`},
+		{"wildcard origin", `{"dev": {"region": "eu-west-1", "allowedOrigins": ["*"]}}`, `environments.dev.allowedOrigins[0]: "*" cannot be combined`},
+		{"unknown key", `{"dev": {"region": "eu-west-1", "allowedOrigin": []}}`, `environments.dev: unknown field "allowedOrigin"`},
+		{"wrong type", `{"dev": {"region": 5}}`, `environments.dev:`},
+		{"bad account", `{"dev": {"region": "eu-west-1", "account": "12"}}`, `environments.dev.account: "12"`},
+		{"bad retention", `{"dev": {"region": "eu-west-1", "logRetentionDays": 10}}`, `environments.dev.logRetentionDays: 10`},
+		{"bad log level", `{"dev": {"region": "eu-west-1", "logLevel": "loud"}}`, `environments.dev.logLevel: "loud"`},
+		{"bad throttle", `{"dev": {"region": "eu-west-1", "throttleRateLimit": -1}}`, `throttleRateLimit (-1)`},
+		{"bad max age", `{"dev": {"region": "eu-west-1", "corsMaxAgeSeconds": 86400}}`, `environments.dev.corsMaxAgeSeconds: 86400`},
+		{"bad name", `{"Dev Env": {"region": "eu-west-1"}}`, `environments.Dev Env: the name must be`},
+		{"no environments", `{}`, `environments: none defined`},
+		{"not an object", `[]`, `environments: must be an object`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, tc.doc)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMissingContext(t *testing.T) {
+	if _, err := Parse(nil); err == nil || !strings.Contains(err.Error(), `"environments" is missing`) {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	envs, _ := parse(t, `{"dev": {"region": "eu-west-1"}, "prod": {"region": "eu-west-1"}}`)
+	got, err := Select(envs, []string{"prod"})
+	if err != nil || len(got) != 1 || got[0].Name != "prod" {
+		t.Errorf("Select(prod) = %v, %v", got, err)
+	}
+	if all, _ := Select(envs, nil); len(all) != 2 {
+		t.Errorf("Select() = %d environments, want all 2", len(all))
+	}
+	_, err = Select(envs, []string{"staging"})
+	if err == nil || !strings.Contains(err.Error(), `unknown environment "staging"; cdk.json defines dev, prod`) {
+		t.Errorf("error = %v", err)
+	}
+}
