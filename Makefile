@@ -30,6 +30,12 @@ $(NODE_DEPS): package.json package-lock.json
 	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
 
+# Synthesize dev, then serve exactly that: the API from its template through the
+# Lambda runtime emulator, the site with CloudFront's headers.
+local: $(NODE_DEPS)
+	cdk synth 'dev/*' -c env=dev --quiet
+	go run ./cmd/local -assembly cdk.out -env dev
+
 test: $(NODE_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi

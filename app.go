@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
 )
 
@@ -22,7 +23,7 @@ func main() {
 	if err == nil {
 		envs, err = config.Select(envs, contextList(app, "env"))
 	}
-	root, rootErr := stacks.ModuleRoot()
+	root, rootErr := project.Root()
 	if err == nil {
 		err = rootErr
 	}

@@ -26,7 +26,7 @@ type ApiStackProps struct {
 	Env  config.Environment
 	Cors *CorsPolicy
 	Site *SiteStack // the API allows the site's origin and deploys the site's content
-	Root string     // the module root, where functions/ and site/ are
+	Root string     // the module root (project.Root), where functions/ and site/ are
 }
 
 // ApiStack is the predict function behind a RestApi with CORS, plus the site

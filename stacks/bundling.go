@@ -1,11 +1,11 @@
 package stacks
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -57,32 +57,11 @@ func goFunctionCode(root, pkg string) awslambda.Code {
 	})
 }
 
+// joinArgs quotes arguments for the Docker bundling image's shell.
 func joinArgs(args []string) string {
-	s := ""
+	quoted := make([]string, len(args))
 	for i, a := range args {
-		if i > 0 {
-			s += " "
-		}
-		s += fmt.Sprintf("%q", a)
+		quoted[i] = fmt.Sprintf("%q", a)
 	}
-	return s
-}
-
-// ModuleRoot finds the directory holding go.mod, from the working directory up:
-// `cdk synth` runs the app at the root, `go test ./test` one level down.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above it; run from inside the project")
-		}
-		dir = parent
-	}
+	return strings.Join(quoted, " ")
 }

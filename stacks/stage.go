@@ -22,7 +22,7 @@ type Environment struct {
 }
 
 // NewEnvironment builds the Stage of env: `cdk deploy 'dev/*'` deploys exactly it.
-// root is the module root (see ModuleRoot).
+// root is the module root (project.Root).
 func NewEnvironment(scope constructs.Construct, env config.Environment, root string) *Environment {
 	account := env.Account
 	if account == "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
 )
 
@@ -72,7 +73,7 @@ func setup() error {
 // synthesizes it into a fresh directory, which it returns. A failed synth (CDK
 // panics through jsii) is returned as an error.
 func synth(envs ...config.Environment) (out map[string]*synthesized, dir string, err error) {
-	root, err := stacks.ModuleRoot()
+	root, err := project.Root()
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,0 +1,98 @@
+// Command local runs a synthesized environment on this machine: the API on
+// :3000 (API Gateway emulated from the template, the function under
+// aws-lambda-rie) and the site on :8080 with CloudFront's headers.
+//
+//	go run ./cmd/local                       # cdk.out, environment dev (make local)
+//	go run ./cmd/local -template X.template.json [-stage NAME]   # any RestApi
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	var templates, functions listFlag
+	assembly := flag.String("assembly", "cdk.out", "CDK cloud assembly to read (ignored with -template)")
+	env := flag.String("env", "dev", "environment (Stage) in the assembly")
+	flag.Var(&templates, "template", "CloudFormation template to serve (repeatable: the API's and the site's)")
+	stage := flag.String("stage", "", "API stage, when the template has several")
+	flag.Var(&functions, "function", "LogicalIdOrPrefix=./go/package: build and run this Lambda function (repeatable; default Predict=./functions/predict)")
+	apiAddr := flag.String("api", "localhost:3000", "address of the API")
+	siteAddr := flag.String("site", "localhost:8080", "address of the site")
+	siteDir := flag.String("site-dir", "site", "the site's files; empty to serve no site")
+	throttle := flag.Bool("throttle", true, "apply the stage's throttling limits (429 beyond them)")
+	concurrency := flag.Int("concurrency", 2, "execution environments per function")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *assembly, *env, templates, functions, localstack.Options{
+		Stage: *stage, APIAddr: *apiAddr, SiteAddr: *siteAddr, SiteDir: *siteDir,
+		Throttle: *throttle, Concurrency: *concurrency, Log: os.Stderr,
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, assembly, env string, templates, functions []string, o localstack.Options) error {
+	start := time.Now()
+	if len(templates) == 0 {
+		a, err := cfn.LoadAssembly(assembly, env)
+		if err != nil {
+			return err
+		}
+		o.Templates, o.Region = a.Templates, a.Region
+		if len(functions) == 0 {
+			functions = []string{"Predict=./functions/predict"}
+		}
+	} else {
+		for _, p := range templates {
+			t, err := cfn.Load(p)
+			if err != nil {
+				return err
+			}
+			o.Templates = append(o.Templates, t)
+		}
+	}
+	o.Functions = map[string]string{}
+	for _, f := range functions {
+		id, pkg, ok := strings.Cut(f, "=")
+		if !ok || id == "" || pkg == "" {
+			return fmt.Errorf("-function %q: want LogicalIdOrPrefix=./package", f)
+		}
+		o.Functions[id] = pkg
+	}
+	var err error
+	if o.ModuleRoot, err = os.Getwd(); err != nil {
+		return err
+	}
+	s, err := localstack.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Printf("API  %s   (%s)\n", s.APIURL, strings.Join(s.API.Paths(), "; "))
+	if s.SiteURL != "" {
+		fmt.Printf("Site %s\n", s.SiteURL)
+	}
+	fmt.Printf("Ready in %.1fs. Ctrl-C stops everything.\n", time.Since(start).Seconds())
+	<-ctx.Done()
+	fmt.Println("\nStopping.")
+	return nil
+}

@@ -1,0 +1,372 @@
+// Package cfn reads synthesized CloudFormation templates (a CDK cloud assembly
+// or single template files) and resolves their intrinsic functions to local
+// values, so a template can be run on one machine. Values that exist only in
+// AWS (a CloudFront domain, an account id) become clearly fake placeholders
+// under the reserved .invalid domain.
+package cfn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Template is one stack's template.
+type Template struct {
+	StackName string
+	Path      string
+	Resources map[string]Resource `json:"Resources"`
+	Outputs   map[string]struct {
+		Value  any `json:"Value"`
+		Export *struct {
+			Name any `json:"Name"`
+		} `json:"Export"`
+	} `json:"Outputs"`
+}
+
+// Resource is one resource of a template.
+type Resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	Metadata   map[string]any `json:"Metadata"`
+}
+
+// Describe names a resource for error messages: its CDK construct path when
+// the template records it, else its logical ID.
+func (t *Template) Describe(logicalID string) string {
+	if p, ok := t.Resources[logicalID].Metadata["aws:cdk:path"].(string); ok {
+		return fmt.Sprintf("%s (%s)", p, logicalID)
+	}
+	return fmt.Sprintf("%s in %s", logicalID, t.StackName)
+}
+
+// OfType lists the logical IDs of resources of a type, sorted.
+func (t *Template) OfType(typ string) []string {
+	var ids []string
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Load reads a template file. The stack name is the file name without
+// ".template.json", as in `cdk synth` output and test/testdata.
+func Load(path string) (*Template, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &Template{Path: path, StackName: strings.TrimSuffix(filepath.Base(path), ".template.json")}
+	if err := json.Unmarshal(b, t); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(t.Resources) == 0 {
+		return nil, fmt.Errorf("%s: no Resources; is it a CloudFormation template?", path)
+	}
+	return t, nil
+}
+
+// Assembly is a CDK cloud assembly directory (cdk.out) or one of its nested
+// Stage assemblies.
+type Assembly struct {
+	Templates []*Template
+	Region    string
+}
+
+// LoadAssembly reads the stacks of a cloud assembly. For an app with Stages,
+// pass the Stage's directory (cdk.out/assembly-dev) or cdk.out and stage.
+func LoadAssembly(dir, stage string) (*Assembly, error) {
+	if stage != "" {
+		dir = filepath.Join(dir, "assembly-"+stage)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w (run `cdk synth` first)", err)
+	}
+	var manifest struct {
+		Artifacts map[string]struct {
+			Type        string `json:"type"`
+			Environment string `json:"environment"`
+			DisplayName string `json:"displayName"`
+			Properties  struct {
+				TemplateFile string `json:"templateFile"`
+				StackName    string `json:"stackName"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(b, &manifest); err != nil {
+		return nil, fmt.Errorf("%s/manifest.json: %w", dir, err)
+	}
+	a := &Assembly{}
+	for id, art := range manifest.Artifacts {
+		if art.Type != "aws:cloudformation:stack" {
+			continue
+		}
+		t, err := Load(filepath.Join(dir, art.Properties.TemplateFile))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case art.Properties.StackName != "":
+			t.StackName = art.Properties.StackName
+		case art.DisplayName != "":
+			t.StackName = strings.ReplaceAll(art.DisplayName, "/", "-")
+		default:
+			t.StackName = id
+		}
+		if i := strings.LastIndex(art.Environment, "/"); i >= 0 && a.Region == "" {
+			a.Region = art.Environment[i+1:]
+		}
+		a.Templates = append(a.Templates, t)
+	}
+	if len(a.Templates) == 0 {
+		return nil, fmt.Errorf("%s: no stacks in the assembly", dir)
+	}
+	slices.SortFunc(a.Templates, func(x, y *Template) int { return strings.Compare(x.StackName, y.StackName) })
+	return a, nil
+}
+
+// Resolver resolves intrinsic functions across a set of templates (for
+// cross-stack references).
+type Resolver struct {
+	Templates []*Template
+	Region    string
+	// Attrs overrides the placeholder of Fn::GetAtt / Ref values, keyed by
+	// "LogicalId.Attribute" or "LogicalId" for Ref.
+	Attrs map[string]string
+}
+
+// AccountID is the account every local ARN names.
+const AccountID = "000000000000"
+
+// Placeholder is the stand-in for a value only AWS knows: a host name under
+// .invalid, so it can never resolve or be mistaken for a real one.
+func Placeholder(logicalID, attr string) string {
+	name := strings.ToLower(logicalID)
+	if attr != "" {
+		name += "-" + strings.ToLower(strings.ReplaceAll(attr, ".", "-"))
+	}
+	return name + ".local.invalid"
+}
+
+// String resolves v to a string.
+func (r *Resolver) String(t *Template, v any) (string, error) {
+	out, err := r.Resolve(t, v)
+	if err != nil {
+		return "", err
+	}
+	switch out := out.(type) {
+	case string:
+		return out, nil
+	case float64:
+		return strconv.FormatFloat(out, 'f', -1, 64), nil
+	case bool:
+		return strconv.FormatBool(out), nil
+	}
+	return "", fmt.Errorf("expected a string, got %T", out)
+}
+
+// Resolve replaces every intrinsic function in v with its local value.
+func (r *Resolver) Resolve(t *Template, v any) (any, error) {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			var err error
+			if out[i], err = r.Resolve(t, x); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[string]any:
+		if len(v) == 1 {
+			for k, arg := range v {
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+					return r.intrinsic(t, k, arg)
+				}
+			}
+		}
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			var err error
+			if out[k], err = r.Resolve(t, x); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (r *Resolver) intrinsic(t *Template, fn string, arg any) (any, error) {
+	switch fn {
+	case "Ref":
+		name, _ := arg.(string)
+		return r.ref(t, name), nil
+	case "Fn::GetAtt":
+		parts, _ := arg.([]any)
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("Fn::GetAtt wants [resource, attribute], got %v", arg)
+		}
+		return r.getAtt(fmt.Sprint(parts[0]), fmt.Sprint(parts[1])), nil
+	case "Fn::Join":
+		parts, _ := arg.([]any)
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("Fn::Join wants [delimiter, list], got %v", arg)
+		}
+		list, err := r.Resolve(t, parts[1])
+		if err != nil {
+			return nil, err
+		}
+		items, ok := list.([]any)
+		if !ok {
+			return nil, fmt.Errorf("Fn::Join: %v is not a list", list)
+		}
+		strs := make([]string, len(items))
+		for i, it := range items {
+			if strs[i], err = r.String(t, it); err != nil {
+				return nil, fmt.Errorf("Fn::Join item %d: %w", i, err)
+			}
+		}
+		return strings.Join(strs, fmt.Sprint(parts[0])), nil
+	case "Fn::Sub":
+		return r.sub(t, arg)
+	case "Fn::Select":
+		parts, _ := arg.([]any)
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("Fn::Select wants [index, list], got %v", arg)
+		}
+		idx, err := r.String(t, parts[0])
+		if err != nil {
+			return nil, err
+		}
+		list, err := r.Resolve(t, parts[1])
+		if err != nil {
+			return nil, err
+		}
+		items, _ := list.([]any)
+		i, err := strconv.Atoi(idx)
+		if err != nil || i < 0 || i >= len(items) {
+			return nil, fmt.Errorf("Fn::Select: index %s out of range", idx)
+		}
+		return items[i], nil
+	case "Fn::Split":
+		parts, _ := arg.([]any)
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("Fn::Split wants [delimiter, string], got %v", arg)
+		}
+		s, err := r.String(t, parts[1])
+		if err != nil {
+			return nil, err
+		}
+		var out []any
+		for _, x := range strings.Split(s, fmt.Sprint(parts[0])) {
+			out = append(out, x)
+		}
+		return out, nil
+	case "Fn::ImportValue":
+		name, err := r.String(t, arg)
+		if err != nil {
+			return nil, err
+		}
+		for _, other := range r.Templates {
+			for _, o := range other.Outputs {
+				if o.Export == nil {
+					continue
+				}
+				if n, err := r.String(other, o.Export.Name); err == nil && n == name {
+					return r.Resolve(other, o.Value)
+				}
+			}
+		}
+		return "import-" + strings.ToLower(strings.ReplaceAll(name, ":", "-")) + ".local.invalid", nil
+	case "Fn::GetStackOutput":
+		m, _ := arg.(map[string]any)
+		stack, _ := m["StackName"].(string)
+		output, _ := m["OutputName"].(string)
+		for _, other := range r.Templates {
+			if o, ok := other.Outputs[output]; ok && other.StackName == stack {
+				return r.Resolve(other, o.Value)
+			}
+		}
+		return strings.ToLower(stack+"-"+output) + ".local.invalid", nil
+	}
+	return nil, fmt.Errorf("intrinsic %s is not supported locally", fn)
+}
+
+func (r *Resolver) ref(t *Template, name string) string {
+	switch name {
+	case "AWS::Region":
+		return r.region()
+	case "AWS::AccountId":
+		return AccountID
+	case "AWS::Partition":
+		return "aws"
+	case "AWS::URLSuffix":
+		return "amazonaws.com"
+	case "AWS::StackName":
+		return t.StackName
+	case "AWS::NoValue":
+		return ""
+	}
+	if v, ok := r.Attrs[name]; ok {
+		return v
+	}
+	return Placeholder(name, "")
+}
+
+func (r *Resolver) getAtt(id, attr string) string {
+	if v, ok := r.Attrs[id+"."+attr]; ok {
+		return v
+	}
+	return Placeholder(id, attr)
+}
+
+func (r *Resolver) region() string {
+	if r.Region != "" {
+		return r.Region
+	}
+	return "us-east-1"
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+func (r *Resolver) sub(t *Template, arg any) (any, error) {
+	var tmpl string
+	vars := map[string]any{}
+	switch a := arg.(type) {
+	case string:
+		tmpl = a
+	case []any:
+		if len(a) != 2 {
+			return nil, errors.New("Fn::Sub wants a string or [string, variables]")
+		}
+		tmpl, _ = a[0].(string)
+		vars, _ = a[1].(map[string]any)
+	}
+	var err error
+	out := subVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := m[2 : len(m)-1]
+		if v, ok := vars[name]; ok {
+			s, e := r.String(t, v)
+			if e != nil {
+				err = e
+			}
+			return s
+		}
+		if id, attr, ok := strings.Cut(name, "."); ok && !strings.HasPrefix(name, "AWS::") {
+			return r.getAtt(id, attr)
+		}
+		return r.ref(t, name)
+	})
+	return strings.ReplaceAll(out, "${!", "${"), err
+}

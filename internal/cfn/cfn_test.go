@@ -1,0 +1,54 @@
+package cfn
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func tmpl(name, doc string) *Template {
+	t := &Template{StackName: name}
+	if err := json.Unmarshal([]byte(doc), t); err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestResolve(t *testing.T) {
+	site := tmpl("dev-Site", `{"Resources": {"Dist": {"Type": "AWS::CloudFront::Distribution"}},
+		"Outputs": {"Domain": {"Value": {"Fn::GetAtt": ["Dist", "DomainName"]}, "Export": {"Name": "dev-Site:Domain"}}}}`)
+	api := tmpl("dev-Api", `{"Resources": {}}`)
+	r := &Resolver{Templates: []*Template{site, api}, Region: "eu-west-1"}
+	for _, tc := range []struct{ name, in, want string }{
+		{"Join", `{"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["Dist", "DomainName"]}]]}`, "https://dist-domainname.local.invalid"},
+		{"GetStackOutput", `{"Fn::GetStackOutput": {"StackName": "dev-Site", "OutputName": "Domain", "Region": "eu-west-1"}}`, "dist-domainname.local.invalid"},
+		{"ImportValue", `{"Fn::ImportValue": "dev-Site:Domain"}`, "dist-domainname.local.invalid"},
+		{"ImportValue of an unknown export", `{"Fn::ImportValue": "other:Thing"}`, "import-other-thing.local.invalid"},
+		{"Sub with pseudo parameters and attributes", `{"Fn::Sub": "arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId}:${Dist.DomainName}:${Name}:${!Literal}"}`, "arn:aws:x:eu-west-1:000000000000:dist-domainname.local.invalid:name.local.invalid:${Literal}"},
+		{"Sub with variables", `{"Fn::Sub": ["${A}-${B}", {"A": "a", "B": {"Ref": "AWS::StackName"}}]}`, "a-dev-Api"},
+		{"Select and Split", `{"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}`, "b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v any
+			json.Unmarshal([]byte(tc.in), &v)
+			got, err := r.String(api, v)
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	var v any
+	json.Unmarshal([]byte(`{"Fn::Cidr": ["10.0.0.0/16", 2, 8]}`), &v)
+	if _, err := r.Resolve(api, v); err == nil || !strings.Contains(err.Error(), "Fn::Cidr is not supported") {
+		t.Errorf("unsupported intrinsic: error = %v", err)
+	}
+}
+
+func TestLoadRejectsNonTemplates(t *testing.T) {
+	if _, err := Load("cfn.go"); err == nil {
+		t.Error("Load accepted a Go file")
+	}
+	if _, err := LoadAssembly(t.TempDir(), "dev"); err == nil || !strings.Contains(err.Error(), "cdk synth") {
+		t.Errorf("missing assembly: error = %v, want a hint to synth", err)
+	}
+}

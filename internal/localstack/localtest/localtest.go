@@ -1,0 +1,101 @@
+// Package localtest starts the local stack for tests: the dev environment's
+// golden templates (test/testdata, kept equal to the synthesized ones by the
+// snapshot tests), the real function under aws-lambda-rie, free ports.
+package localtest
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
+)
+
+// DevOrigin is the origin the dev environment allows besides its site.
+const DevOrigin = "http://localhost:8080"
+
+// Options adjust the stack for a test.
+type Options struct {
+	// SiteAddr serves the site there (e.g. "localhost:0"); empty for no site.
+	SiteAddr string
+	// AllowSite replaces DevOrigin in the templates with the site's own origin,
+	// as if cdk.json allowed the port the test got. Browser tests need it.
+	AllowSite bool
+	Throttle  bool
+	Log       io.Writer
+}
+
+// Start runs the stack until the test ends.
+func Start(t testing.TB, o Options) *localstack.Stack {
+	t.Helper()
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := localstack.Options{
+		Functions:   map[string]string{"Predict": "./functions/predict"},
+		ModuleRoot:  root,
+		APIAddr:     "127.0.0.1:0",
+		Throttle:    o.Throttle,
+		Concurrency: 2,
+		Log:         o.Log,
+	}
+	siteOrigin := ""
+	if o.SiteAddr != "" {
+		lo.SiteDir = filepath.Join(root, "site")
+		lo.SiteAddr = o.SiteAddr
+		if o.AllowSite {
+			// Reserve the port now, so the templates can name the origin.
+			siteOrigin, lo.SiteAddr = reserve(t, o.SiteAddr)
+		}
+	}
+	for _, stack := range []string{"Api", "Site"} {
+		raw, err := os.ReadFile(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(raw)
+		if siteOrigin != "" {
+			text = strings.ReplaceAll(text, DevOrigin, siteOrigin)
+		}
+		path := filepath.Join(t.TempDir(), "dev-"+stack+".template.json")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := cfn.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo.Templates = append(lo.Templates, tmpl)
+	}
+	s, err := localstack.Start(context.Background(), lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// reserve finds a free port on the host of addr and returns the origin and
+// the address to serve it on.
+func reserve(t testing.TB, addr string) (origin, hostPort string) {
+	t.Helper()
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	hostPort = net.JoinHostPort(host, port)
+	return "http://" + hostPort, hostPort
+}

@@ -1,0 +1,185 @@
+// Package rie runs a Lambda function binary locally under the AWS Lambda
+// Runtime Interface Emulator (aws-lambda-rie, a Go tool dependency of this
+// module) and invokes it, as Lambda would.
+package rie
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/apigw"
+)
+
+// Function is a pool of emulated execution environments of one function. Like
+// Lambda, each environment handles one invocation at a time; more
+// environments serve concurrent requests.
+type Function struct {
+	Name    string
+	timeout time.Duration
+	idle    chan *environment
+	all     []*environment
+}
+
+type environment struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// Options describe the function to run.
+type Options struct {
+	Name      string            // for messages
+	RIE       string            // path of the aws-lambda-rie binary
+	Bootstrap string            // path of the function binary
+	Env       map[string]string // the function's environment variables
+	Timeout   time.Duration     // per invocation; Lambda's default is 3 s
+	MemoryMB  int
+	// Concurrency is the number of environments (default 1).
+	Concurrency int
+	Output      io.Writer // where the function's and RIE's logs go
+}
+
+// Start launches the environments and waits until they accept invocations.
+func Start(ctx context.Context, o Options) (*Function, error) {
+	if o.Concurrency < 1 {
+		o.Concurrency = 1
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 3 * time.Second
+	}
+	if o.Output == nil {
+		o.Output = io.Discard
+	}
+	f := &Function{Name: o.Name, timeout: o.Timeout, idle: make(chan *environment, o.Concurrency)}
+	for range o.Concurrency {
+		env, err := start(ctx, o)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		f.all = append(f.all, env)
+		f.idle <- env
+	}
+	return f, nil
+}
+
+func start(ctx context.Context, o Options) (*environment, error) {
+	invokeAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	runtimeAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	// --log-level: RIE would otherwise read the function's own LOG_LEVEL.
+	cmd := exec.Command(o.RIE, "--log-level", "warn", "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, o.Bootstrap)
+	// Only what Lambda would set: the host's variables must not leak into the
+	// function and make it behave differently here.
+	cmd.Env = []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"AWS_LAMBDA_FUNCTION_NAME=" + o.Name,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(o.Timeout.Seconds())),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(o.MemoryMB),
+		"AWS_REGION=local", "TZ=:UTC",
+	}
+	for k, v := range o.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = o.Output, o.Output
+	// Own process group, killed with us: Ctrl-C or a crash leaves nothing running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", o.RIE, err)
+	}
+	env := &environment{cmd: cmd, url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", invokeAddr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return env, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			env.stop()
+			return nil, fmt.Errorf("aws-lambda-rie for %s did not listen on %s within 10 s", o.Name, invokeAddr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+// Invoke sends one event and returns the function's answer.
+func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	var env *environment
+	select {
+	case env = <-f.idle:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { f.idle <- env }()
+	ctx, cancel := context.WithTimeout(ctx, f.timeout+time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.url, bytes.NewReader(event))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil, apigw.ErrTimeout
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", f.Name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	// A function error comes back as 200 with {"errorMessage","errorType"};
+	// the caller sees it is not a proxy response.
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("function %s failed: %s", f.Name, bytes.TrimSpace(body))
+	}
+	return body, nil
+}
+
+// Close stops every environment.
+func (f *Function) Close() {
+	for _, env := range f.all {
+		env.stop()
+	}
+}
+
+func (e *environment) stop() {
+	if e.cmd.Process == nil {
+		return
+	}
+	syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { e.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}

@@ -1,0 +1,138 @@
+// Package sitesrv serves the static demo site locally the way CloudFront does:
+// the default root object, the response headers of the distribution's
+// ResponseHeadersPolicy (read from the synthesized template) and a generated
+// config.json. It refuses directory listings and paths outside the site.
+package sitesrv
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+)
+
+// Site is what is served.
+type Site struct {
+	Dir        string      // the site's files
+	RootObject string      // served for "/", e.g. index.html
+	Headers    http.Header // added to every response
+	Config     []byte      // served as /config.json
+}
+
+// FromTemplate reads the headers and default root object of the template's
+// CloudFront distribution.
+func FromTemplate(t *cfn.Template, res *cfn.Resolver) (http.Header, string, error) {
+	h := http.Header{}
+	root := "index.html"
+	for _, id := range t.OfType("AWS::CloudFront::Distribution") {
+		if r, _ := res.String(t, dig(t.Resources[id].Properties, "DistributionConfig", "DefaultRootObject")); r != "" {
+			root = r
+		}
+	}
+	policies := t.OfType("AWS::CloudFront::ResponseHeadersPolicy")
+	if len(policies) != 1 {
+		return nil, "", fmt.Errorf("%s: %d CloudFront response headers policies, want 1", t.Path, len(policies))
+	}
+	raw, err := res.Resolve(t, dig(t.Resources[policies[0]].Properties, "ResponseHeadersPolicyConfig"))
+	if err != nil {
+		return nil, "", err
+	}
+	sec := dig(raw, "SecurityHeadersConfig")
+	if v, ok := dig(sec, "ContentSecurityPolicy", "ContentSecurityPolicy").(string); ok {
+		h.Set("Content-Security-Policy", v)
+	}
+	if dig(sec, "ContentTypeOptions") != nil {
+		h.Set("X-Content-Type-Options", "nosniff")
+	}
+	if v, ok := dig(sec, "FrameOptions", "FrameOption").(string); ok {
+		h.Set("X-Frame-Options", v)
+	}
+	if v, ok := dig(sec, "ReferrerPolicy", "ReferrerPolicy").(string); ok {
+		h.Set("Referrer-Policy", v)
+	}
+	if hsts := dig(sec, "StrictTransportSecurity"); hsts != nil {
+		age, _ := dig(hsts, "AccessControlMaxAgeSec").(float64)
+		v := fmt.Sprintf("max-age=%d", int64(age))
+		if dig(hsts, "IncludeSubdomains") == true {
+			v += "; includeSubDomains"
+		}
+		if dig(hsts, "Preload") == true {
+			v += "; preload"
+		}
+		h.Set("Strict-Transport-Security", v)
+	}
+	items, _ := dig(raw, "CustomHeadersConfig", "Items").([]any)
+	for _, it := range items {
+		name, _ := dig(it, "Header").(string)
+		value, _ := dig(it, "Value").(string)
+		h.Set(name, value)
+	}
+	return h, root, nil
+}
+
+// AddConnectSrc lets the page connect to origin too: locally the API is on
+// localhost, not on execute-api.
+func AddConnectSrc(csp, origin string) string {
+	directives := strings.Split(csp, ";")
+	for i, d := range directives {
+		if f := strings.Fields(d); len(f) > 0 && f[0] == "connect-src" {
+			directives[i] = strings.TrimRight(d, " ") + " " + origin
+			return strings.Join(directives, ";")
+		}
+	}
+	return strings.TrimRight(csp, "; ") + "; connect-src " + origin
+}
+
+// ConfigJSON is the config.json the deployed site gets, pointing at apiURL.
+func ConfigJSON(apiURL string) []byte {
+	b, _ := json.Marshal(map[string]string{"apiUrl": apiURL})
+	return b
+}
+
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for k, vs := range s.Headers {
+		w.Header()[k] = vs
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name := r.URL.Path
+	if strings.Contains(name, "\\") || strings.Contains(name, "\x00") {
+		http.NotFound(w, r)
+		return
+	}
+	name = path.Clean("/" + name)
+	if name == "/" {
+		name = "/" + s.RootObject
+	}
+	if name == "/config.json" && s.Config != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(s.Config)
+		return
+	}
+	// path.Clean removed every "..", so the file is inside Dir; still refuse
+	// anything that is not a regular file (directories: no listings).
+	file := filepath.Join(s.Dir, filepath.FromSlash(name))
+	info, err := os.Stat(file)
+	if err != nil || !info.Mode().IsRegular() || strings.HasSuffix(name, ".test.js") {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeFile(w, r, file)
+}
+
+func dig(v any, path ...string) any {
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	return v
+}

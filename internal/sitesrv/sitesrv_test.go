@@ -1,0 +1,84 @@
+package sitesrv
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+)
+
+func TestHeadersFromTheTemplate(t *testing.T) {
+	tmpl, err := cfn.Load("../../test/testdata/prod-Site.template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, root, err := FromTemplate(tmpl, &cfn.Resolver{Templates: []*cfn.Template{tmpl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root != "index.html" {
+		t.Errorf("root object %q", root)
+	}
+	for k, want := range map[string]string{
+		"X-Frame-Options":           "DENY",
+		"X-Content-Type-Options":    "nosniff",
+		"Referrer-Policy":           "strict-origin-when-cross-origin",
+		"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+		"Permissions-Policy":        "camera=(), microphone=(), geolocation=()",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://*.execute-api.eu-west-1.amazonaws.com;") {
+		t.Errorf("CSP = %q", csp)
+	}
+}
+
+func TestAddConnectSrc(t *testing.T) {
+	got := AddConnectSrc("default-src 'self'; connect-src 'self' https://a; frame-ancestors 'none'", "http://localhost:3000")
+	if want := "default-src 'self'; connect-src 'self' https://a http://localhost:3000; frame-ancestors 'none'"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := AddConnectSrc("default-src 'self'", "http://x"); got != "default-src 'self'; connect-src http://x" {
+		t.Errorf("without connect-src: %q", got)
+	}
+}
+
+func TestServing(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>hi</h1>"), 0o644)
+	os.WriteFile(filepath.Join(dir, "lib.test.js"), []byte("test"), 0o644)
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "..", "secret.txt"), []byte("secret"), 0o644)
+	s := &Site{Dir: dir, RootObject: "index.html", Headers: http.Header{"X-Frame-Options": {"DENY"}}, Config: ConfigJSON("http://localhost:3000/dev/")}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/", 200, "<h1>hi</h1>"},
+		{"GET", "/config.json", 200, `{"apiUrl":"http://localhost:3000/dev/"}`},
+		{"GET", "/../secret.txt", 404, ""},
+		{"GET", "/%2e%2e/secret.txt", 404, ""},
+		{"GET", "/sub/", 404, ""},
+		{"GET", "/sub", 404, ""},
+		{"GET", "/lib.test.js", 404, ""},
+		{"GET", "/missing.html", 404, ""},
+		{"POST", "/", 405, ""},
+	} {
+		req := httptest.NewRequest(tc.method, "http://site"+tc.path, nil)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != tc.status || (tc.body != "" && rec.Body.String() != tc.body) {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, rec.Code, rec.Body.String(), tc.status, tc.body)
+		}
+		if rec.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s %s: security headers missing", tc.method, tc.path)
+		}
+	}
+}
