@@ -1,0 +1,63 @@
+// Command corscheck calls an API as a browser page on a given origin would and
+// explains what the browser would refuse and how to fix it:
+//
+//	corscheck -url https://abc.execute-api.eu-west-1.amazonaws.com/prod/predict -origin https://d111.cloudfront.net
+//	corscheck -url http://localhost:3000/dev/predict -origin https://evil.example -expect-denied
+//
+// Exit status: 0 pass, 1 fail, 2 usage, network or TLS error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("corscheck", flag.ContinueOnError)
+	var o corscheck.Options
+	var headers listFlag
+	fs.StringVar(&o.URL, "url", "", "the endpoint, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod/predict")
+	fs.StringVar(&o.Origin, "origin", "", "the page's origin, e.g. https://d111111abcdef8.cloudfront.net")
+	fs.StringVar(&o.Method, "method", "POST", "the request's method")
+	fs.Var(&headers, "header", "a header name the page sets besides Content-Type (repeatable)")
+	fs.StringVar(&o.Body, "body", corscheck.DefaultBody, "JSON body of the request; empty for none")
+	fs.StringVar(&o.ErrorBody, "error-body", corscheck.DefaultErrorBody, "invalid JSON body for the error path; empty to skip it")
+	fs.BoolVar(&o.ExpectDenied, "expect-denied", false, "pass when a browser on -origin would be refused")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "per request (default 10s)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.Headers = headers
+	if o.Method == "GET" || o.Method == "HEAD" {
+		o.Body, o.ErrorBody = "", ""
+	}
+	rep, err := corscheck.Run(context.Background(), o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "corscheck:", err)
+		return 2
+	}
+	if *asJSON {
+		rep.WriteJSON(os.Stdout)
+	} else {
+		rep.WriteText(os.Stdout)
+	}
+	if !rep.Pass {
+		return 1
+	}
+	return 0
+}
