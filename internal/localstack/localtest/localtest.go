@@ -34,10 +34,29 @@ type Options struct {
 // Start runs the stack until the test ends.
 func Start(t testing.TB, o Options) *localstack.Stack {
 	t.Helper()
-	root, err := project.Root()
+	s, stop, err := StartShared(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(stop)
+	return s
+}
+
+// StartShared runs a stack for several tests (from TestMain); call stop at the end.
+func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
+	root, err := project.Root()
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "iris-templates-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
 	lo := localstack.Options{
 		Functions:   map[string]string{"Predict": "./functions/predict"},
 		ModuleRoot:  root,
@@ -52,50 +71,49 @@ func Start(t testing.TB, o Options) *localstack.Stack {
 		lo.SiteAddr = o.SiteAddr
 		if o.AllowSite {
 			// Reserve the port now, so the templates can name the origin.
-			siteOrigin, lo.SiteAddr = reserve(t, o.SiteAddr)
+			if siteOrigin, lo.SiteAddr, err = reserve(o.SiteAddr); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	for _, stack := range []string{"Api", "Site"} {
 		raw, err := os.ReadFile(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		text := string(raw)
 		if siteOrigin != "" {
 			text = strings.ReplaceAll(text, DevOrigin, siteOrigin)
 		}
-		path := filepath.Join(t.TempDir(), "dev-"+stack+".template.json")
+		path := filepath.Join(dir, "dev-"+stack+".template.json")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		tmpl, err := cfn.Load(path)
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		lo.Templates = append(lo.Templates, tmpl)
 	}
-	s, err := localstack.Start(context.Background(), lo)
-	if err != nil {
-		t.Fatal(err)
+	if s, err = localstack.Start(context.Background(), lo); err != nil {
+		return nil, nil, err
 	}
-	t.Cleanup(s.Close)
-	return s
+	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }
 
 // reserve finds a free port on the host of addr and returns the origin and
 // the address to serve it on.
-func reserve(t testing.TB, addr string) (origin, hostPort string) {
-	t.Helper()
+func reserve(addr string) (origin, hostPort string, err error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		t.Fatal(err)
+		return "", "", err
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		t.Fatal(err)
+		return "", "", err
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
 	hostPort = net.JoinHostPort(host, port)
-	return "http://" + hostPort, hostPort
+	return "http://" + hostPort, hostPort, nil
 }
