@@ -11,6 +11,10 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 ENV ?= dev
+# deploy asks before widening IAM or security groups; CI, gated by GitHub
+# environment reviewers, sets APPROVAL=never.
+APPROVAL ?= broadening
+OUTPUTS ?= cdk-outputs.json
 
 # A supported Node (>= 22) and the CDK CLI come from package.json. jsii (spawned
 # by every Go program that uses CDK, tests included) and cdk find them first.
@@ -50,7 +54,7 @@ diff: $(NODE_DEPS)
 	cdk diff '$(ENV)/*' -c env=$(ENV)
 
 deploy: $(NODE_DEPS)
-	cdk deploy '$(ENV)/*' -c env=$(ENV) --require-approval broadening
+	cdk deploy '$(ENV)/*' -c env=$(ENV) --require-approval $(APPROVAL) --outputs-file $(OUTPUTS)
 
 destroy: $(NODE_DEPS)
 	cdk destroy '$(ENV)/*' -c env=$(ENV)
