@@ -47,6 +47,9 @@ test: $(NODE_DEPS)
 	go test ./...
 	node --test 'site/*.test.js'
 
+bench: $(NODE_DEPS)
+	go run ./cmd/bench
+
 synth: $(NODE_DEPS)
 	cdk synth '**' --quiet
 

@@ -11,11 +11,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
-)
 
-// goBuildFlags build a small static binary that is the same on every machine
-// with the same Go version (no paths, no VCS stamp), so asset hashes are stable.
-var goBuildFlags = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
+)
 
 // goBundler builds a Go function with the local toolchain, so synth needs no
 // Docker. CDK falls back to the Docker image only when TryBundle returns false,
@@ -29,10 +27,10 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 	if _, err := exec.LookPath("go"); err != nil {
 		return jsii.Bool(false)
 	}
-	args := append(append([]string{}, goBuildFlags...), "-o", filepath.Join(*outputDir, "bootstrap"), "./"+b.pkg)
+	args := append(append([]string{}, project.LambdaBuildArgs...), "-o", filepath.Join(*outputDir, "bootstrap"), "./"+b.pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = b.root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), project.LambdaEnv...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		// Falling back to Docker would hide a compile error behind "docker: not found".
@@ -45,8 +43,8 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 // The hash is taken of the built binary, not of the source tree (which holds
 // node_modules and cdk.out).
 func goFunctionCode(root, pkg string) awslambda.Code {
-	script := fmt.Sprintf("GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOCACHE=/tmp/go-cache GOPATH=/tmp/go go %s -o /asset-output/bootstrap ./%s",
-		joinArgs(goBuildFlags), pkg)
+	script := fmt.Sprintf("%s GOCACHE=/tmp/go-cache GOPATH=/tmp/go go %s -o /asset-output/bootstrap ./%s",
+		strings.Join(project.LambdaEnv, " "), joinArgs(project.LambdaBuildArgs), pkg)
 	return awslambda.Code_FromAsset(jsii.String(root), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{

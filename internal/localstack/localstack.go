@@ -22,6 +22,7 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/apigw"
 	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/rie"
 	"github.com/iris-cors/iris-cors-cdk/internal/sitesrv"
 )
@@ -178,12 +179,13 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 		}
 		if rieBin == "" {
 			rieBin = filepath.Join(s.WorkDir, "aws-lambda-rie")
-			if err := goBuild(ctx, o.ModuleRoot, rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"); err != nil {
+			if err := goBuild(ctx, o.ModuleRoot, rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie", "build"); err != nil {
 				return nil, err
 			}
 		}
 		bin := filepath.Join(s.WorkDir, id, "bootstrap")
-		if err := goBuild(ctx, o.ModuleRoot, bin, pkg, "-tags", "lambda.norpc"); err != nil {
+		// Built as the stack bundles it, for this machine instead of arm64 Linux.
+		if err := goBuild(ctx, o.ModuleRoot, bin, pkg, project.LambdaBuildArgs...); err != nil {
 			return nil, err
 		}
 		p := t.Resources[id].Properties // absent for a function of another stack: defaults apply
@@ -229,9 +231,10 @@ func packageFor(functions map[string]string, id string) string {
 	return ""
 }
 
-// goBuild builds a package (or module path) for this machine.
-func goBuild(ctx context.Context, dir, out, pkg string, flags ...string) error {
-	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+// goBuild builds a package (or module path) for this machine; args start
+// with "build".
+func goBuild(ctx context.Context, dir, out, pkg string, args ...string) error {
+	args = append(append(args[:len(args):len(args)], "-o", out), pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

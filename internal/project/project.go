@@ -27,3 +27,12 @@ func Root() (string, error) {
 		dir = parent
 	}
 }
+
+// LambdaBuildArgs are the `go build` arguments of a function's bootstrap: a
+// small static binary, the same on every machine with the same Go version (no
+// paths, no VCS stamp), so asset hashes are stable. The stacks bundle with them
+// and the benchmarks measure what they produce.
+var LambdaBuildArgs = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+
+// LambdaEnv is the build environment for provided.al2023 on arm64.
+var LambdaEnv = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}

@@ -112,7 +112,7 @@ func start(ctx context.Context, o Options) (*environment, error) {
 			env.stop()
 			return nil, fmt.Errorf("aws-lambda-rie for %s did not listen on %s within 10 s", o.Name, invokeAddr)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -160,6 +160,15 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 		return nil, fmt.Errorf("function %s failed: %s", f.Name, bytes.TrimSpace(body))
 	}
 	return body, nil
+}
+
+// PIDs are the process ids of the emulators (the function runs as their child).
+func (f *Function) PIDs() []int {
+	var pids []int
+	for _, env := range f.all {
+		pids = append(pids, env.cmd.Process.Pid)
+	}
+	return pids
 }
 
 // Close stops every environment.
