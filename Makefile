@@ -24,7 +24,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := true
 
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all local test synth diff deploy destroy bench tidy
+.PHONY: all local test synth diff deploy destroy bench ci-roles
 all: test
 
 # node_modules holds a few .go files (CDK's init templates); a go.mod there makes
@@ -58,6 +58,11 @@ diff: $(NODE_DEPS)
 
 deploy: $(NODE_DEPS)
 	cdk deploy '$(ENV)/*' -c env=$(ENV) --require-approval $(APPROVAL) --outputs-file $(OUTPUTS)
+
+# Once per account: the roles the GitHub workflows assume (no long-lived keys).
+ci-roles: $(NODE_DEPS)
+	@[ -n "$(REPO)" ] || { echo "usage: make ci-roles REPO=owner/name"; exit 2; }
+	cdk deploy 'ci/*' -c ciRepository=$(REPO) --require-approval $(APPROVAL)
 
 destroy: $(NODE_DEPS)
 	cdk destroy '$(ENV)/*' -c env=$(ENV)

@@ -1,6 +1,8 @@
 // Command app is the CDK application: it reads the environments from cdk.json's
 // context and builds one Stage per environment (`cdk synth '**'` shows them
-// all). Select some with `-c env=dev` (comma-separated).
+// all). Select some with `-c env=dev` (comma-separated). With
+// `-c ciRepository=owner/name` it also builds the "ci" Stage: the roles GitHub
+// Actions of that repository assume through OIDC.
 package main
 
 import (
@@ -27,12 +29,19 @@ func main() {
 	if err == nil {
 		err = rootErr
 	}
+	repo, _ := app.Node().TryGetContext(jsii.String("ciRepository")).(string)
+	if err == nil && repo != "" {
+		err = stacks.ValidRepository(repo)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cdk.json:", err)
 		os.Exit(1)
 	}
 	for _, env := range envs {
 		stacks.NewEnvironment(app, env, root)
+	}
+	if repo != "" {
+		stacks.NewCI(app, repo, envs[0].Region)
 	}
 	app.Synth(nil)
 }

@@ -28,7 +28,12 @@ var (
 	cdkContext map[string]any
 	envs       []config.Environment
 	deployed   map[string]*synthesized // by environment name
+	ci         *stacks.GitHubOIDCStack // built with a test repository
+	ciTemplate template
 )
+
+// testRepository is the repository the CI roles trust in the tests.
+const testRepository = "example-org/iris-cors-cdk"
 
 type synthesized struct {
 	env  *stacks.Environment
@@ -41,7 +46,11 @@ type template map[string]any
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if err := setup(); err != nil {
+	err := setup()
+	if err == nil {
+		err = synthCI()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "synth:", err)
 		os.Exit(1)
 	}
@@ -67,6 +76,19 @@ func setup() error {
 	}
 	deployed, _, err = synth(envs...)
 	return err
+}
+
+// synthCI builds the ci Stage on its own: the app adds it only on request.
+func synthCI() error {
+	dir, err := os.MkdirTemp("", "cdk.out-ci-")
+	if err != nil {
+		return err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
+	ci = stacks.NewCI(app, testRepository, envs[0].Region)
+	app.Synth(nil)
+	ciTemplate = templateOf(ci.Stack)
+	return nil
 }
 
 // synth builds an app with the given environments, the way app.go does, and

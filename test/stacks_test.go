@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/stacks"
 )
 
 // vtlOrigin finds the origins CDK's preflight VTL compares against.
@@ -320,6 +321,57 @@ func TestProductionGuardRejectsLocalOrigins(t *testing.T) {
 		want := fmt.Sprintf(`environment prod: origin %q is allowed by the OPTIONS preflight, but production allows only https:// origins that are not localhost and never *; remove it from environments.prod.allowedOrigins in cdk.json`, origin)
 		if !strings.Contains(string(report), jsonText(want)) {
 			t.Errorf("validation report lacks %q", want)
+		}
+	}
+}
+
+// The CI roles trust only this repository's workflows, hold no managed
+// policy, and may do nothing but assume the CDK bootstrap roles.
+func TestGitHubOIDCRoles(t *testing.T) {
+	roles := ciTemplate.resources("AWS::IAM::Role")
+	if len(roles) != 2 {
+		t.Fatalf("%d roles, want the deploy and the diff role", len(roles))
+	}
+	subjects := map[string]bool{}
+	for id, r := range roles {
+		trust := dig(r, "AssumeRolePolicyDocument", "Statement", 0)
+		if dig(trust, "Action") != "sts:AssumeRoleWithWebIdentity" ||
+			dig(trust, "Condition", "StringEquals", "token.actions.githubusercontent.com:aud") != "sts.amazonaws.com" {
+			t.Errorf("%s: trust policy %s", id, jsonText(trust))
+		}
+		sub, _ := dig(trust, "Condition", "StringLike", "token.actions.githubusercontent.com:sub").(string)
+		if !strings.HasPrefix(sub, "repo:"+testRepository+":") {
+			t.Errorf("%s: trusts %q, want only %s", id, sub, testRepository)
+		}
+		subjects[sub] = true
+		if r["ManagedPolicyArns"] != nil {
+			t.Errorf("%s has managed policies %v", id, r["ManagedPolicyArns"])
+		}
+	}
+	if !subjects["repo:"+testRepository+":environment:*"] || !subjects["repo:"+testRepository+":pull_request"] {
+		t.Errorf("subjects %v, want deploy jobs in environments and pull requests", subjects)
+	}
+	for id, p := range ciTemplate.resources("AWS::IAM::Policy") {
+		for _, st := range dig(p, "PolicyDocument", "Statement").([]any) {
+			if dig(st, "Action") != "sts:AssumeRole" || !strings.Contains(jsonText(dig(st, "Resource")), "role/cdk-hnb659fds-") {
+				t.Errorf("%s allows %s", id, jsonText(st))
+			}
+		}
+	}
+	diff := jsonText(ciTemplate.resources("AWS::IAM::Policy"))
+	if strings.Count(diff, "deploy-role") != 1 {
+		t.Errorf("the deploy role must be assumable by the deploy role only: %s", diff)
+	}
+	errs := assertions.Annotations_FromStack(ci.Stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*")))
+	for _, m := range *errs {
+		t.Errorf("error at %s: %v", *m.Id, m.Entry.Data)
+	}
+}
+
+func TestBadRepositoryIsRefused(t *testing.T) {
+	for _, repo := range []string{"iris", "owner/", "owner/name/extra", "owner/na me"} {
+		if err := stacks.ValidRepository(repo); err == nil {
+			t.Errorf("ValidRepository(%q) accepted it", repo)
 		}
 	}
 }
