@@ -12,15 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
 )
-
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -29,11 +23,13 @@ func main() {
 func run(args []string) int {
 	fs := flag.NewFlagSet("corscheck", flag.ContinueOnError)
 	var o corscheck.Options
-	var headers listFlag
 	fs.StringVar(&o.URL, "url", "", "the endpoint, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod/predict")
 	fs.StringVar(&o.Origin, "origin", "", "the page's origin, e.g. https://d111111abcdef8.cloudfront.net")
 	fs.StringVar(&o.Method, "method", "POST", "the request's method")
-	fs.Var(&headers, "header", "a header name the page sets besides Content-Type (repeatable)")
+	fs.Func("header", "a header name the page sets besides Content-Type (repeatable)", func(v string) error {
+		o.Headers = append(o.Headers, v)
+		return nil
+	})
 	fs.StringVar(&o.Body, "body", corscheck.DefaultBody, "JSON body of the request; empty for none")
 	fs.StringVar(&o.ErrorBody, "error-body", corscheck.DefaultErrorBody, "invalid JSON body for the error path; empty to skip it")
 	fs.BoolVar(&o.ExpectDenied, "expect-denied", false, "pass when a browser on -origin would be refused")
@@ -42,7 +38,6 @@ func run(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	o.Headers = headers
 	if o.Method == "GET" || o.Method == "HEAD" {
 		o.Body, o.ErrorBody = "", ""
 	}

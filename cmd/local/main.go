@@ -20,18 +20,16 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
 )
 
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 func main() {
-	var templates, functions listFlag
+	var templates, functions []string
+	appendTo := func(list *[]string) func(string) error {
+		return func(v string) error { *list = append(*list, v); return nil }
+	}
 	assembly := flag.String("assembly", "cdk.out", "CDK cloud assembly to read (ignored with -template)")
 	env := flag.String("env", "dev", "environment (Stage) in the assembly")
-	flag.Var(&templates, "template", "CloudFormation template to serve (repeatable: the API's and the site's)")
+	flag.Func("template", "CloudFormation template to serve (repeatable: the API's and the site's)", appendTo(&templates))
 	stage := flag.String("stage", "", "API stage, when the template has several")
-	flag.Var(&functions, "function", "LogicalIdOrPrefix=./go/package: build and run this Lambda function (repeatable; default Predict=./functions/predict)")
+	flag.Func("function", "LogicalIdOrPrefix=./go/package: build and run this Lambda function (repeatable; default Predict=./functions/predict)", appendTo(&functions))
 	apiAddr := flag.String("api", "localhost:3000", "address of the API")
 	siteAddr := flag.String("site", "localhost:8080", "address of the site")
 	siteDir := flag.String("site-dir", "site", "the site's files; empty to serve no site")

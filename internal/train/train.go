@@ -139,7 +139,7 @@ func Fit(classes [model.NumClasses]string, samples []Sample, o Options) *model.M
 		var gw [model.NumClasses][model.NumFeatures]float64
 		var gb [model.NumClasses]float64
 		for i, s := range samples {
-			p := softmax(m, z[i])
+			p, _ := m.PredictStandardized(z[i])
 			for k := range p {
 				d := p[k]
 				if k == s.Class {
@@ -169,29 +169,6 @@ func Fit(classes [model.NumClasses]string, samples []Sample, o Options) *model.M
 		}
 	}
 	return m
-}
-
-// softmax on already standardized features; Model.Predict standardizes itself.
-func softmax(m *model.Model, z [model.NumFeatures]float64) [model.NumClasses]float64 {
-	var p [model.NumClasses]float64
-	maxLogit := math.Inf(-1)
-	for k := range p {
-		s := m.Bias[k]
-		for j := range z {
-			s += float64(m.Weights[k][j] * z[j])
-		}
-		p[k] = s
-		maxLogit = max(maxLogit, s)
-	}
-	var sum float64
-	for k := range p {
-		p[k] = math.Exp(p[k] - maxLogit)
-		sum += p[k]
-	}
-	for k := range p {
-		p[k] /= sum
-	}
-	return p
 }
 
 // CrossValidate runs stratified k-fold cross-validation: the i-th sample of each

@@ -99,16 +99,40 @@ func (m *Model) Predict(x [NumFeatures]float64) (p [NumClasses]float64, best int
 	for j := range x {
 		z[j] = (x[j] - m.Mean[j]) / m.Scale[j]
 	}
+	m.softmax(&z, &p)
+	return p, argmax(&p)
+}
+
+// PredictStandardized is Predict for features already standardized, as
+// training has them.
+func (m *Model) PredictStandardized(z [NumFeatures]float64) (p [NumClasses]float64, best int) {
+	m.softmax(&z, &p)
+	return p, argmax(&p)
+}
+
+func argmax(p *[NumClasses]float64) int {
+	best := 0
+	for k := range p {
+		if p[k] > p[best] {
+			best = k
+		}
+	}
+	return best
+}
+
+// softmax writes the class probabilities of standardized features into p.
+// Pointers keep the arrays from being copied on the hot path. The explicit
+// float64 conversions stop the compiler from fusing multiply-adds on CPUs that
+// have them, so training gives the same bits on every machine.
+func (m *Model) softmax(z *[NumFeatures]float64, p *[NumClasses]float64) {
 	maxLogit := math.Inf(-1)
 	for k := range p {
 		s := m.Bias[k]
 		for j := range z {
-			s += m.Weights[k][j] * z[j]
+			s += float64(m.Weights[k][j] * z[j])
 		}
 		p[k] = s
-		if s > maxLogit {
-			maxLogit, best = s, k
-		}
+		maxLogit = max(maxLogit, s)
 	}
 	// Softmax shifted by the largest logit so exp never overflows.
 	var sum float64
@@ -119,5 +143,4 @@ func (m *Model) Predict(x [NumFeatures]float64) (p [NumClasses]float64, best int
 	for k := range p {
 		p[k] /= sum
 	}
-	return p, best
 }
