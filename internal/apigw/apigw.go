@@ -230,7 +230,7 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range asMap(rp) {
+		for k, v := range cfn.Map(rp) {
 			name, ok := strings.CutPrefix(k, "gatewayresponse.header.")
 			if !ok {
 				return nil, fmt.Errorf("gateway response %s: parameter %s is not emulated", t.Describe(id), k)
@@ -239,7 +239,7 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 				return nil, fmt.Errorf("gateway response %s: %w", t.Describe(id), err)
 			}
 		}
-		if src, ok := asMap(p["ResponseTemplates"])["application/json"].(string); ok {
+		if src, ok := cfn.Map(p["ResponseTemplates"])["application/json"].(string); ok {
 			if g.template, err = vtl.Parse(src); err != nil {
 				return nil, fmt.Errorf("gateway response %s: template: %w", t.Describe(id), err)
 			}
@@ -261,7 +261,7 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		}
 		a.Stage = name
 		for _, s := range asSlice(p["MethodSettings"]) {
-			s := asMap(s)
+			s := cfn.Map(s)
 			rate, _ := s["ThrottlingRateLimit"].(float64)
 			burst, _ := s["ThrottlingBurstLimit"].(float64)
 			if opts.Throttle && s["ResourcePath"] == "/*" && s["HttpMethod"] == "*" && rate > 0 {
@@ -282,20 +282,20 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 	p := t.Resources[id].Properties
 	m := &method{httpMethod: fmt.Sprint(p["HttpMethod"]), models: map[string]*jsonschema.Schema{}}
 	m.name = fmt.Sprintf("%s %s", m.httpMethod, t.Describe(id))
-	integ := asMap(p["Integration"])
+	integ := cfn.Map(p["Integration"])
 	m.integration, _ = integ["Type"].(string)
 	switch m.integration {
 	case "AWS_PROXY":
 		m.function = integratedFunction(integ)
 	case "MOCK":
 		m.mockStatus = "200"
-		if tmpl, ok := asMap(integ["RequestTemplates"])["application/json"].(string); ok {
+		if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
 			if s := regexp.MustCompile(`statusCode"?\s*:\s*(\d{3})`).FindStringSubmatch(tmpl); s != nil {
 				m.mockStatus = s[1]
 			}
 		}
 		for _, ir := range asSlice(integ["IntegrationResponses"]) {
-			ir := asMap(ir)
+			ir := cfn.Map(ir)
 			r := &integrationResponse{params: map[string]paramSource{}}
 			r.status, _ = ir["StatusCode"].(string)
 			if sel, ok := ir["SelectionPattern"].(string); ok && sel != "" {
@@ -309,7 +309,7 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 			if err != nil {
 				return nil, fmt.Errorf("method %s: %w", m.name, err)
 			}
-			for k, v := range asMap(params) {
+			for k, v := range cfn.Map(params) {
 				name, ok := strings.CutPrefix(k, "method.response.header.")
 				if !ok {
 					return nil, fmt.Errorf("method %s: response parameter %s is not emulated", m.name, k)
@@ -318,7 +318,7 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 					return nil, fmt.Errorf("method %s: %w", m.name, err)
 				}
 			}
-			if src, ok := asMap(ir["ResponseTemplates"])["application/json"].(string); ok {
+			if src, ok := cfn.Map(ir["ResponseTemplates"])["application/json"].(string); ok {
 				if r.template, err = vtl.Parse(src); err != nil {
 					return nil, fmt.Errorf("method %s: response template: %w", m.name, err)
 				}
@@ -330,7 +330,7 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 		vp := t.Resources[v].Properties
 		m.validateBody = vp["ValidateRequestBody"] == true
 		if vp["ValidateRequestParameters"] == true {
-			for k, required := range asMap(p["RequestParameters"]) {
+			for k, required := range cfn.Map(p["RequestParameters"]) {
 				if required == true {
 					m.requiredParams = append(m.requiredParams, strings.TrimPrefix(k, "method.request."))
 				}
@@ -338,7 +338,7 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 			slices.Sort(m.requiredParams)
 		}
 	}
-	for ct, ref := range asMap(p["RequestModels"]) {
+	for ct, ref := range cfn.Map(p["RequestModels"]) {
 		if s, ok := models[refID(ref)]; ok {
 			m.models[ct] = s
 		}
@@ -361,7 +361,7 @@ func integratedFunction(integration map[string]any) string {
 func Functions(t *cfn.Template) []string {
 	var ids []string
 	for _, id := range t.OfType("AWS::ApiGateway::Method") {
-		integ := asMap(t.Resources[id].Properties["Integration"])
+		integ := cfn.Map(t.Resources[id].Properties["Integration"])
 		if fn := integratedFunction(integ); integ["Type"] == "AWS_PROXY" && fn != "" && !slices.Contains(ids, fn) {
 			ids = append(ids, fn)
 		}
@@ -734,15 +734,10 @@ func isRoot(ref any, apiID string) bool {
 }
 
 func refID(ref any) string {
-	if id, ok := asMap(ref)["Ref"].(string); ok {
+	if id, ok := cfn.Map(ref)["Ref"].(string); ok {
 		return id
 	}
 	return ""
-}
-
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }
 
 func asSlice(v any) []any {

@@ -370,3 +370,18 @@ func (r *Resolver) sub(t *Template, arg any) (any, error) {
 	})
 	return strings.ReplaceAll(out, "${!", "${"), err
 }
+
+// Dig walks nested objects of a decoded template: Dig(props, "Integration",
+// "Type"). A missing key or a value of another kind yields nil.
+func Dig(v any, path ...string) any {
+	for _, p := range path {
+		v = Map(v)[p]
+	}
+	return v
+}
+
+// Map is v as an object, or nil.
+func Map(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}

@@ -190,11 +190,11 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 		}
 		p := t.Resources[id].Properties // absent for a function of another stack: defaults apply
 		env := map[string]string{}
-		vars, err := res.Resolve(t, dig(p, "Environment", "Variables"))
+		vars, err := res.Resolve(t, cfn.Dig(p, "Environment", "Variables"))
 		if err != nil {
 			return nil, fmt.Errorf("function %s: environment: %w", t.Describe(id), err)
 		}
-		for k, v := range asMap(vars) {
+		for k, v := range cfn.Map(vars) {
 			env[k] = fmt.Sprint(v)
 		}
 		timeout, _ := p["Timeout"].(float64)
@@ -263,16 +263,4 @@ func (s *Stack) Close() {
 	if s.WorkDir != "" {
 		os.RemoveAll(s.WorkDir)
 	}
-}
-
-func dig(v any, path ...string) any {
-	for _, p := range path {
-		v = asMap(v)[p]
-	}
-	return v
-}
-
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }

@@ -30,7 +30,7 @@ func FromTemplate(t *cfn.Template, res *cfn.Resolver) (http.Header, string, erro
 	h := http.Header{}
 	root := "index.html"
 	for _, id := range t.OfType("AWS::CloudFront::Distribution") {
-		if r, _ := res.String(t, dig(t.Resources[id].Properties, "DistributionConfig", "DefaultRootObject")); r != "" {
+		if r, _ := res.String(t, cfn.Dig(t.Resources[id].Properties, "DistributionConfig", "DefaultRootObject")); r != "" {
 			root = r
 		}
 	}
@@ -38,38 +38,38 @@ func FromTemplate(t *cfn.Template, res *cfn.Resolver) (http.Header, string, erro
 	if len(policies) != 1 {
 		return nil, "", fmt.Errorf("%s: %d CloudFront response headers policies, want 1", t.Path, len(policies))
 	}
-	raw, err := res.Resolve(t, dig(t.Resources[policies[0]].Properties, "ResponseHeadersPolicyConfig"))
+	raw, err := res.Resolve(t, cfn.Dig(t.Resources[policies[0]].Properties, "ResponseHeadersPolicyConfig"))
 	if err != nil {
 		return nil, "", err
 	}
-	sec := dig(raw, "SecurityHeadersConfig")
-	if v, ok := dig(sec, "ContentSecurityPolicy", "ContentSecurityPolicy").(string); ok {
+	sec := cfn.Dig(raw, "SecurityHeadersConfig")
+	if v, ok := cfn.Dig(sec, "ContentSecurityPolicy", "ContentSecurityPolicy").(string); ok {
 		h.Set("Content-Security-Policy", v)
 	}
-	if dig(sec, "ContentTypeOptions") != nil {
+	if cfn.Dig(sec, "ContentTypeOptions") != nil {
 		h.Set("X-Content-Type-Options", "nosniff")
 	}
-	if v, ok := dig(sec, "FrameOptions", "FrameOption").(string); ok {
+	if v, ok := cfn.Dig(sec, "FrameOptions", "FrameOption").(string); ok {
 		h.Set("X-Frame-Options", v)
 	}
-	if v, ok := dig(sec, "ReferrerPolicy", "ReferrerPolicy").(string); ok {
+	if v, ok := cfn.Dig(sec, "ReferrerPolicy", "ReferrerPolicy").(string); ok {
 		h.Set("Referrer-Policy", v)
 	}
-	if hsts := dig(sec, "StrictTransportSecurity"); hsts != nil {
-		age, _ := dig(hsts, "AccessControlMaxAgeSec").(float64)
+	if hsts := cfn.Dig(sec, "StrictTransportSecurity"); hsts != nil {
+		age, _ := cfn.Dig(hsts, "AccessControlMaxAgeSec").(float64)
 		v := fmt.Sprintf("max-age=%d", int64(age))
-		if dig(hsts, "IncludeSubdomains") == true {
+		if cfn.Dig(hsts, "IncludeSubdomains") == true {
 			v += "; includeSubDomains"
 		}
-		if dig(hsts, "Preload") == true {
+		if cfn.Dig(hsts, "Preload") == true {
 			v += "; preload"
 		}
 		h.Set("Strict-Transport-Security", v)
 	}
-	items, _ := dig(raw, "CustomHeadersConfig", "Items").([]any)
+	items, _ := cfn.Dig(raw, "CustomHeadersConfig", "Items").([]any)
 	for _, it := range items {
-		name, _ := dig(it, "Header").(string)
-		value, _ := dig(it, "Value").(string)
+		name, _ := cfn.Dig(it, "Header").(string)
+		value, _ := cfn.Dig(it, "Value").(string)
 		h.Set(name, value)
 	}
 	return h, root, nil
@@ -127,12 +127,4 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.ServeFile(w, r, file)
-}
-
-func dig(v any, path ...string) any {
-	for _, p := range path {
-		m, _ := v.(map[string]any)
-		v = m[p]
-	}
-	return v
 }
