@@ -43,6 +43,7 @@ type handler struct {
 	origins  *cors.Matcher
 	log      *slog.Logger
 	modelDoc []byte // the GET /model body, rendered once at init
+	schema   *requestSchema
 }
 
 func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger) *handler {
@@ -56,7 +57,7 @@ func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger) *handle
 	if err != nil {
 		panic(err) // plain structs of strings and numbers always marshal
 	}
-	return &handler{model: m, origins: origins, log: log, modelDoc: doc}
+	return &handler{model: m, origins: origins, log: log, modelDoc: doc, schema: newRequestSchema(&m.Features)}
 }
 
 // Handle serves one API Gateway proxy request. It never returns a Go error:
@@ -144,7 +145,7 @@ func (h *handler) predict(req events.APIGatewayProxyRequest) ([]byte, int, error
 	if err != nil {
 		return nil, 0, err
 	}
-	flowers, batch, err := parsePredict(body, &h.model.Features)
+	flowers, batch, err := parsePredict(body, h.schema)
 	if err != nil {
 		return nil, 0, badInput(err)
 	}
