@@ -11,10 +11,12 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
 )
 
@@ -373,5 +375,29 @@ func TestBadRepositoryIsRefused(t *testing.T) {
 		if err := stacks.ValidRepository(repo); err == nil {
 			t.Errorf("ValidRepository(%q) accepted it", repo)
 		}
+	}
+}
+
+// The production guard reads what was synthesized, so CORS written by hand
+// elsewhere in the tree is caught too, wildcard included.
+func TestProductionGuardCatchesAHandWrittenWildcard(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
+	env := stacks.NewEnvironment(app, envByName(t, "prod"), root)
+	extra := awsapigateway.NewRestApi(env.Api.Stack, jsii.String("Extra"), &awsapigateway.RestApiProps{
+		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{AllowOrigins: awsapigateway.Cors_ALL_ORIGINS()},
+	})
+	extra.Root().AddMethod(jsii.String("GET"), awsapigateway.NewMockIntegration(nil), nil)
+	func() {
+		defer func() { err = fmt.Errorf("%v", recover()) }()
+		app.Synth(nil)
+	}()
+	report, _ := os.ReadFile(filepath.Join(dir, "validation-report.json"))
+	if want := `environment prod: origin \"*\" is allowed by the OPTIONS preflight`; !strings.Contains(string(report), want) {
+		t.Errorf("synth (%v) did not report %s", err, want)
 	}
 }
