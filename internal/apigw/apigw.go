@@ -290,7 +290,7 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 	case "MOCK":
 		m.mockStatus = "200"
 		if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
-			if s := mockStatus.FindStringSubmatch(tmpl); s != nil {
+			if s := mockStatusPattern.FindStringSubmatch(tmpl); s != nil {
 				m.mockStatus = s[1]
 			}
 		}
@@ -379,9 +379,9 @@ func compileSchema(schema any) (*jsonschema.Schema, error) {
 	return c.Compile("model.json")
 }
 
-// mockStatus finds the status in a MOCK request template such as CDK's
+// mockStatusPattern finds the status in a MOCK request template such as CDK's
 // "{ statusCode: 200 }".
-var mockStatus = regexp.MustCompile(`statusCode"?\s*:\s*(\d{3})`)
+var mockStatusPattern = regexp.MustCompile(`statusCode"?\s*:\s*(\d{3})`)
 
 var pathParam = regexp.MustCompile(`\{([^}+]+)(\+?)\}`)
 
