@@ -25,12 +25,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/time/rate"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/vtl"
@@ -52,6 +52,9 @@ type Options struct {
 	Functions map[string]Invoker
 	// Throttle enables the stage's rate and burst limits (429 beyond them).
 	Throttle bool
+	// Now is the clock the throttle reads; nil means time.Now. Tests pass a
+	// fixed clock so that they count 429s exactly, however busy the machine.
+	Now func() time.Time
 }
 
 // API is a RestApi loaded from a template.
@@ -61,7 +64,8 @@ type API struct {
 	resources []*resource // sorted by path
 	responses map[string]*gatewayResponse
 	functions map[string]Invoker
-	limiter   *tokenBucket
+	limiter   *rate.Limiter // API Gateway's stage throttling is a token bucket
+	now       func() time.Time
 }
 
 type resource struct {
@@ -140,7 +144,10 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		return nil, fmt.Errorf("%s: %d AWS::ApiGateway::RestApi resources, want exactly 1", t.Path, len(apis))
 	}
 	apiID := apis[0]
-	a := &API{responses: map[string]*gatewayResponse{}, functions: opts.Functions}
+	a := &API{responses: map[string]*gatewayResponse{}, functions: opts.Functions, now: opts.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	a.Name, _ = res.String(t, t.Resources[apiID].Properties["Name"])
 
 	// Resources: each has a parent (another resource, or the root) and a path part.
@@ -262,10 +269,10 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		a.Stage = name
 		for _, s := range asSlice(p["MethodSettings"]) {
 			s := cfn.Map(s)
-			rate, _ := s["ThrottlingRateLimit"].(float64)
+			perSecond, _ := s["ThrottlingRateLimit"].(float64)
 			burst, _ := s["ThrottlingBurstLimit"].(float64)
-			if opts.Throttle && s["ResourcePath"] == "/*" && s["HttpMethod"] == "*" && rate > 0 {
-				a.limiter = newTokenBucket(rate, int(burst))
+			if opts.Throttle && s["ResourcePath"] == "/*" && s["HttpMethod"] == "*" && perSecond > 0 {
+				a.limiter = rate.NewLimiter(rate.Limit(perSecond), int(burst))
 			}
 		}
 	}
@@ -482,7 +489,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, in, errMissingToken)
 		return
 	}
-	if a.limiter != nil && !a.limiter.take() {
+	if a.limiter != nil && !a.limiter.AllowN(a.now(), 1) {
 		a.fail(w, in, errThrottled)
 		return
 	}
@@ -752,30 +759,4 @@ func asSlice(v any) []any {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// tokenBucket is API Gateway's stage throttling: rate per second, burst.
-type tokenBucket struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newTokenBucket(rate float64, burst int) *tokenBucket {
-	return &tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
-}
-
-func (b *tokenBucket) take() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := time.Now()
-	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

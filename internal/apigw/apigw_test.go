@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -30,23 +33,24 @@ func (f *fakeFunction) Invoke(_ context.Context, event []byte) ([]byte, error) {
 	return []byte(f.answer), f.err
 }
 
-// load serves the golden template of an environment (test/testdata), which
-// the snapshot tests keep equal to what the CDK app synthesizes.
-func load(t *testing.T, env string, fn Invoker, throttle bool) *API {
+// fixture is this package's own template (testdata/api.template.json).
+const fixture = "testdata/api.template.json"
+
+// load serves the fixture (or a variant of it written by the test) with fn
+// behind every Lambda integration.
+func load(t *testing.T, path string, fn Invoker, opts Options) *API {
 	t.Helper()
-	var ts []*cfn.Template
-	for _, stack := range []string{"Api", "Site"} {
-		tmpl, err := cfn.Load("../../test/testdata/" + env + "-" + stack + ".template.json")
-		if err != nil {
-			t.Fatal(err)
+	tmpl, err := cfn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn != nil {
+		opts.Functions = map[string]Invoker{}
+		for _, id := range Functions(tmpl) {
+			opts.Functions[id] = fn
 		}
-		ts = append(ts, tmpl)
 	}
-	fns := map[string]Invoker{}
-	for _, id := range Functions(ts[0]) {
-		fns[id] = fn
-	}
-	api, err := Load(ts[0], &cfn.Resolver{Templates: ts}, Options{Functions: fns, Throttle: throttle})
+	api, err := Load(tmpl, &cfn.Resolver{Templates: []*cfn.Template{tmpl}}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,33 +72,35 @@ func readBody(r *http.Response) string {
 	return string(b)
 }
 
-const siteOrigin = "https://distribution830fac52-domainname.local.invalid"
+const (
+	siteOrigin = "https://site.example"  // the preflight's static origin
+	devOrigin  = "http://localhost:8080" // the one more its VTL allows
+	client     = "X-Client"              // GET /items/{id} requires this header
+)
 
 func TestPreflightFromTheTemplate(t *testing.T) {
-	dev, prod := load(t, "dev", nil, false), load(t, "prod", nil, false)
-	if got := strings.Join(dev.Paths(), "; "); got != "GET,OPTIONS /model; OPTIONS /; OPTIONS,POST /predict" {
+	api := load(t, fixture, nil, Options{})
+	if got := strings.Join(api.Paths(), "; "); got != "GET /items/{id}; OPTIONS,POST /items" {
 		t.Errorf("paths = %s", got)
 	}
 	for _, tc := range []struct {
 		name   string
-		api    *API
 		origin string
 		want   string
 	}{
-		{"dev, the developer's origin (VTL)", dev, "http://localhost:8080", "http://localhost:8080"},
-		{"dev, the site's origin (static)", dev, siteOrigin, siteOrigin},
-		{"dev, another origin gets the site's, which the browser rejects", dev, "https://evil.example", siteOrigin},
-		{"prod, localhost is not allowed", prod, "http://localhost:8080", siteOrigin},
+		{"the origin its VTL adds is echoed", devOrigin, devOrigin},
+		{"the static origin", siteOrigin, siteOrigin},
+		{"another origin gets the static one, which the browser rejects", "https://evil.example", siteOrigin},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := do(tc.api, "OPTIONS", "/"+tc.api.Stage+"/predict", map[string]string{"Origin": tc.origin, "Access-Control-Request-Method": "POST"}, "")
+			resp := do(api, "OPTIONS", "/test/items", map[string]string{"Origin": tc.origin, "Access-Control-Request-Method": "POST"}, "")
 			if resp.StatusCode != 204 {
-				t.Fatalf("status %d", resp.StatusCode)
+				t.Fatalf("status %d, want 204", resp.StatusCode)
 			}
 			for header, want := range map[string]string{
 				"Access-Control-Allow-Origin":  tc.want,
 				"Access-Control-Allow-Methods": "GET,POST,OPTIONS",
-				"Access-Control-Allow-Headers": "Content-Type",
+				"Access-Control-Allow-Headers": "Content-Type,X-Client",
 				"Vary":                         "Origin",
 			} {
 				if got := resp.Header.Get(header); got != want {
@@ -106,26 +112,26 @@ func TestPreflightFromTheTemplate(t *testing.T) {
 }
 
 func TestGatewayErrorsCarryCORS(t *testing.T) {
-	dev := load(t, "dev", &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}, false)
-	origin := map[string]string{"Origin": "http://localhost:8080", "Content-Type": "application/json"}
+	api := load(t, fixture, &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}, Options{})
 	for _, tc := range []struct {
 		name, method, path, body string
 		status                   int
 		code                     string
 	}{
-		{"unknown path", "GET", "/dev/nope", "", 403, "MISSING_AUTHENTICATION_TOKEN"},
-		{"unknown stage", "GET", "/prod/model", "", 403, "MISSING_AUTHENTICATION_TOKEN"},
-		{"method without an integration", "DELETE", "/dev/predict", "", 403, "MISSING_AUTHENTICATION_TOKEN"},
-		{"body failing the model", "POST", "/dev/predict", `{"sepal_length":"x"}`, 400, "invalid_input"},
-		{"body that is not JSON", "POST", "/dev/predict", `{`, 400, "invalid_input"},
+		{"unknown path", "GET", "/test/nope", "", 403, "MISSING_AUTHENTICATION_TOKEN"},
+		{"unknown stage", "GET", "/prod/items/1", "", 403, "MISSING_AUTHENTICATION_TOKEN"},
+		{"method without an integration", "DELETE", "/test/items", "", 403, "MISSING_AUTHENTICATION_TOKEN"},
+		{"body failing the model", "POST", "/test/items", `{"name":1}`, 400, "invalid_item"},
+		{"body that is not JSON", "POST", "/test/items", `{`, 400, "invalid_item"},
+		{"required header missing", "GET", "/test/items/1", "", 400, "BAD_REQUEST_PARAMETERS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := do(dev, tc.method, tc.path, origin, tc.body)
+			resp := do(api, tc.method, tc.path, map[string]string{"Origin": devOrigin, "Content-Type": "application/json"}, tc.body)
 			body := readBody(resp)
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tc.status, body)
 			}
-			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:8080" {
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != devOrigin {
 				t.Errorf("ACAO = %q: the browser would report CORS instead of %d", got, tc.status)
 			}
 			var e struct {
@@ -138,11 +144,26 @@ func TestGatewayErrorsCarryCORS(t *testing.T) {
 	}
 }
 
+func TestValidRequestsReachTheFunction(t *testing.T) {
+	fn := &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
+	api := load(t, fixture, fn, Options{})
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/test/items", `{"name":"a"}`},
+		{"GET", "/test/items/1", ""},
+	} {
+		if resp := do(api, tc.method, tc.path, map[string]string{"Content-Type": "application/json", client: "t"}, tc.body); resp.StatusCode != 200 {
+			t.Errorf("%s %s: status %d, want 200: %s", tc.method, tc.path, resp.StatusCode, readBody(resp))
+		}
+	}
+	if len(fn.events) != 2 {
+		t.Errorf("%d invocations, want 2", len(fn.events))
+	}
+}
+
 func TestProxyEvent(t *testing.T) {
 	fn := &fakeFunction{answer: `{"statusCode":201,"headers":{"X-One":"1"},"multiValueHeaders":{"X-Two":["a","b"]},"body":"eyJvayI6dHJ1ZX0=","isBase64Encoded":true}`}
-	dev := load(t, "dev", fn, false)
-	body := `{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`
-	resp := do(dev, "POST", "/dev/predict?debug=1&debug=2", map[string]string{"Content-Type": "application/json", "Origin": "http://localhost:8080"}, body)
+	api := load(t, fixture, fn, Options{})
+	resp := do(api, "GET", "/test/items/42?debug=1&debug=2", map[string]string{client: "t", "Origin": devOrigin}, "")
 	if resp.StatusCode != 201 || readBody(resp) != `{"ok":true}` || resp.Header.Get("X-One") != "1" || len(resp.Header.Values("X-Two")) != 2 {
 		t.Errorf("response %d %v", resp.StatusCode, resp.Header)
 	}
@@ -150,13 +171,13 @@ func TestProxyEvent(t *testing.T) {
 		t.Fatalf("%d invocations, want 1", len(fn.events))
 	}
 	e := fn.events[0]
-	if e.Resource != "/predict" || e.Path != "/predict" || e.HTTPMethod != "POST" || e.Body != body || e.IsBase64Encoded {
+	if e.Resource != "/items/{id}" || e.Path != "/items/42" || e.HTTPMethod != "GET" || e.PathParameters["id"] != "42" || e.IsBase64Encoded {
 		t.Errorf("event = %+v", e)
 	}
-	if e.RequestContext.Stage != "dev" || e.RequestContext.Path != "/dev/predict" || e.RequestContext.RequestID == "" {
+	if e.RequestContext.Stage != "test" || e.RequestContext.Path != "/test/items/42" || e.RequestContext.RequestID == "" {
 		t.Errorf("requestContext = %+v", e.RequestContext)
 	}
-	if e.Headers["Origin"] != "http://localhost:8080" || e.QueryStringParameters["debug"] != "2" || len(e.MultiValueQueryStringParameters["debug"]) != 2 {
+	if e.Headers["Origin"] != devOrigin || e.QueryStringParameters["debug"] != "2" || len(e.MultiValueQueryStringParameters["debug"]) != 2 {
 		t.Errorf("headers %v, query %v %v", e.Headers, e.QueryStringParameters, e.MultiValueQueryStringParameters)
 	}
 }
@@ -173,8 +194,8 @@ func TestFunctionFailures(t *testing.T) {
 		{"timeout", &fakeFunction{err: ErrTimeout}, 504},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := do(load(t, "dev", tc.fn, false), "GET", "/dev/model", map[string]string{"Origin": "http://localhost:8080"}, "")
-			if resp.StatusCode != tc.status || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:8080" {
+			resp := do(load(t, fixture, tc.fn, Options{}), "GET", "/test/items/1", map[string]string{"Origin": devOrigin, client: "t"}, "")
+			if resp.StatusCode != tc.status || resp.Header.Get("Access-Control-Allow-Origin") != devOrigin {
 				t.Errorf("status %d, ACAO %q; want %d with CORS", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), tc.status)
 			}
 		})
@@ -182,41 +203,53 @@ func TestFunctionFailures(t *testing.T) {
 }
 
 func TestMissingFunctionSaysSo(t *testing.T) {
-	resp := do(load(t, "dev", nil, false), "GET", "/dev/model", nil, "")
-	if body := readBody(resp); resp.StatusCode != 502 || !strings.Contains(body, "no local binary for Lambda function Predict") {
+	resp := do(load(t, fixture, nil, Options{}), "GET", "/test/items/1", map[string]string{client: "t"}, "")
+	if body := readBody(resp); resp.StatusCode != 502 || !strings.Contains(body, "no local binary for Lambda function Fn") {
 		t.Errorf("%d %s", resp.StatusCode, body)
 	}
 }
 
+// The stage allows 2 requests a second with a burst of 3. The clock stands
+// still unless the test moves it, so the count is exact on any machine.
 func TestStageThrottling(t *testing.T) {
-	dev := load(t, "dev", nil, true) // dev: 20 requests/s, burst 40
-	throttled := 0
-	for range 60 {
-		if do(dev, "OPTIONS", "/dev/model", nil, "").StatusCode == 429 {
-			throttled++
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	api := load(t, fixture, nil, Options{Throttle: true, Now: func() time.Time { return now }})
+	statuses := func(n int) (got []int) {
+		for range n {
+			got = append(got, do(api, "OPTIONS", "/test/items", nil, "").StatusCode)
 		}
+		return got
 	}
-	if throttled < 10 || throttled > 20 {
-		t.Errorf("%d of 60 immediate requests throttled, want about 20 beyond the burst of 40", throttled)
+	if got, want := statuses(5), []int{204, 204, 204, 429, 429}; !slices.Equal(got, want) {
+		t.Errorf("5 requests at once: %v, want the burst of 3 then 429s %v", got, want)
+	}
+	now = now.Add(time.Second)
+	if got, want := statuses(3), []int{204, 204, 429}; !slices.Equal(got, want) {
+		t.Errorf("one second later: %v, want the rate of 2 then a 429 %v", got, want)
+	}
+	if resp := do(load(t, fixture, nil, Options{Now: func() time.Time { return now }}), "OPTIONS", "/test/items", nil, ""); resp.StatusCode != 204 {
+		t.Errorf("without Throttle: status %d, want 204", resp.StatusCode)
 	}
 }
 
 func TestUnsupportedTemplatesFailAtLoad(t *testing.T) {
-	raw, err := os.ReadFile("../../test/testdata/dev-Api.template.json")
+	raw, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, from, to, want string }{
-		{"VTL outside the subset", `#set($origin = $input.params().header.get(\"Origin\"))`, `#foreach($h in $input.params().header)#end`, `method OPTIONS ApiOPTIONS5886EA5D in dev-Api: response template: line 1 col 1: unsupported directive "foreach"`},
+		{"VTL outside the subset", `#set($origin = $input.params().header.get(\"Origin\"))`, `#foreach($h in $input.params().header)#end`, `method OPTIONS ItemsOptions in api: response template: line 1 col 1: unsupported directive "foreach"`},
 		{"unmappable header", `"gatewayresponse.header.Vary": "'Origin'"`, `"gatewayresponse.header.Vary": "context.requestId"`, `mapping expression "context.requestId" is not emulated`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			changed := strings.Replace(string(raw), tc.from, tc.to, 1)
 			if changed == string(raw) {
-				t.Fatalf("fixture text %q not found in the golden template", tc.from)
+				t.Fatalf("fixture text %q not found in %s", tc.from, fixture)
 			}
-			path := t.TempDir() + "/dev-Api.template.json"
-			os.WriteFile(path, []byte(changed), 0o644)
+			path := filepath.Join(t.TempDir(), "api.template.json")
+			if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			tmpl, err := cfn.Load(path)
 			if err != nil {
 				t.Fatal(err)

@@ -44,6 +44,28 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// testdata/assembly is a Stage's nested assembly as `cdk synth` writes it: a
+// stack named by its stackName, one only by its displayName, an asset
+// manifest to pass over, and a reference from one stack to the other.
+func TestLoadAssembly(t *testing.T) {
+	a, err := LoadAssembly("testdata/assembly", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tmpl := range a.Templates {
+		names = append(names, tmpl.StackName)
+	}
+	if got := strings.Join(names, " "); got != "dev-Api dev-Site" || a.Region != "eu-west-1" {
+		t.Fatalf("stacks %q in %q, want dev-Api dev-Site in eu-west-1", got, a.Region)
+	}
+	r := &Resolver{Templates: a.Templates, Region: a.Region}
+	got, err := r.String(a.Templates[0], Dig(a.Templates[0].Resources["Fn"].Properties, "Environment", "Variables", "SITE"))
+	if want := "https://dist-domainname.local.invalid"; err != nil || got != want {
+		t.Errorf("cross-stack reference = %q, %v; want %q", got, err, want)
+	}
+}
+
 func TestLoadRejectsNonTemplates(t *testing.T) {
 	if _, err := Load("cfn.go"); err == nil {
 		t.Error("Load accepted a Go file")
