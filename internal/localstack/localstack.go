@@ -42,7 +42,14 @@ type Options struct {
 	SiteDir    string // empty: serve no site
 	APIAddr    string // e.g. 127.0.0.1:3000; port 0 picks a free one
 	SiteAddr   string
-	Throttle   bool
+	// APIListener and SiteListener, when set, are served instead of listening
+	// on APIAddr and SiteAddr, whose host then only names the origin. A caller
+	// that must know a port before the stack starts (to allow the site's
+	// origin in the templates) listens itself and hands the listener over, so
+	// no other process can take the port in between.
+	APIListener  net.Listener
+	SiteListener net.Listener
+	Throttle     bool
 	// Concurrency is the number of execution environments per function.
 	Concurrency int
 	Log         io.Writer
@@ -56,6 +63,7 @@ type Stack struct {
 	// WorkDir holds the built binaries while the stack runs.
 	WorkDir string
 
+	listeners []net.Listener // closed by Close even if never served
 	servers   []*http.Server
 	functions []*rie.Function
 }
@@ -75,21 +83,26 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	// Listen first: a busy port should fail before any build.
-	apiLn, err := listen(o.APIAddr, "API")
-	if err != nil {
-		return nil, err
-	}
-	var siteLn net.Listener
-	if o.SiteDir != "" {
-		if siteLn, err = listen(o.SiteAddr, "site"); err != nil {
-			apiLn.Close()
+	apiLn := o.APIListener
+	if apiLn == nil {
+		if apiLn, err = listen(o.APIAddr, "API"); err != nil {
 			return nil, err
 		}
 	}
-	apiOrigin := origin(o.APIAddr, apiLn)
+	s.listeners = append(s.listeners, apiLn)
+	siteLn := o.SiteListener
+	if siteLn == nil && o.SiteDir != "" {
+		if siteLn, err = listen(o.SiteAddr, "site"); err != nil {
+			return nil, err
+		}
+	}
+	if siteLn != nil {
+		s.listeners = append(s.listeners, siteLn)
+	}
+	apiOrigin := Origin(o.APIAddr, apiLn)
 	var siteOrigin string
 	if siteLn != nil {
-		siteOrigin = origin(o.SiteAddr, siteLn)
+		siteOrigin = Origin(o.SiteAddr, siteLn)
 	}
 
 	apiT, siteT, err := classify(o.Templates)
@@ -135,9 +148,9 @@ func listen(addr, what string) (net.Listener, error) {
 	return ln, nil
 }
 
-// origin is the URL origin of a listener, keeping the host name it was asked
-// for (a page on localhost:8080 and one on 127.0.0.1:8080 are different origins).
-func origin(addr string, ln net.Listener) string {
+// Origin is the URL origin of a listener, keeping the host name of addr (a
+// page on localhost:8080 and one on 127.0.0.1:8080 are different origins).
+func Origin(addr string, ln net.Listener) string {
 	host, _, _ := net.SplitHostPort(addr)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	if host == "" {
@@ -250,12 +263,18 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 	go srv.Serve(ln)
 }
 
+// Functions are the function pools the stack runs.
+func (s *Stack) Functions() []*rie.Function { return s.functions }
+
 // Close stops the servers and the functions and removes the build directory.
 func (s *Stack) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	for _, srv := range s.servers {
 		srv.Shutdown(ctx)
+	}
+	for _, ln := range s.listeners {
+		ln.Close() // a no-op for those the servers closed
 	}
 	for _, f := range s.functions {
 		f.Close()

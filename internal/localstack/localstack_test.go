@@ -3,114 +3,158 @@ package localstack_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
-	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack/localtest"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
-// The local stack with the real function under aws-lambda-rie, checked over
-// real HTTP the way a browser's requests would arrive.
-func TestLocalStack(t *testing.T) {
-	s := localtest.Start(t, localtest.Options{SiteAddr: "127.0.0.1:0"})
-	type check struct {
-		name, method, path, origin, body string
-		status                           int
-		acao                             string // "" means: must be absent
-		code                             string // error code in the envelope
+// start runs this package's fixtures (testdata: an API template whose
+// function is testdata/echo, and a site template) until the test ends.
+func start(t *testing.T, o localstack.Options) *localstack.Stack {
+	t.Helper()
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
-	setosa := `{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`
-	for _, c := range []check{
-		{name: "preflight from the dev origin", method: "OPTIONS", path: "predict", origin: localtest.DevOrigin, status: 204, acao: localtest.DevOrigin},
-		{name: "preflight from another origin", method: "OPTIONS", path: "predict", origin: "https://evil.example", status: 204, acao: "https://distribution830fac52-domainname.local.invalid"},
-		{name: "prediction", method: "POST", path: "predict", origin: localtest.DevOrigin, body: setosa, status: 200, acao: localtest.DevOrigin},
-		{name: "prediction for another origin", method: "POST", path: "predict", origin: "https://evil.example", body: setosa, status: 200},
-		{name: "range error from the function", method: "POST", path: "predict", origin: localtest.DevOrigin, body: strings.Replace(setosa, "0.2", "-1", 1), status: 400, acao: localtest.DevOrigin, code: "invalid_input"},
-		{name: "body rejected by the gateway's model", method: "POST", path: "predict", origin: localtest.DevOrigin, body: `{"petal":1}`, status: 400, acao: localtest.DevOrigin, code: "invalid_input"},
-		{name: "unknown path", method: "GET", path: "nope", origin: localtest.DevOrigin, status: 403, acao: localtest.DevOrigin, code: "MISSING_AUTHENTICATION_TOKEN"},
-		{name: "model", method: "GET", path: "model", origin: localtest.DevOrigin, status: 200, acao: localtest.DevOrigin},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			req, _ := http.NewRequest(c.method, s.APIURL+c.path, strings.NewReader(c.body))
-			req.Header.Set("Origin", c.origin)
-			if c.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			if c.method == "OPTIONS" {
-				req.Header.Set("Access-Control-Request-Method", "POST")
-				req.Header.Set("Access-Control-Request-Headers", "content-type")
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != c.status {
-				t.Errorf("status %d, want %d: %s", resp.StatusCode, c.status, body)
-			}
-			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != c.acao {
-				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, c.acao)
-			}
-			if c.code != "" {
-				var e struct {
-					Error struct{ Code, Message string }
-				}
-				if json.Unmarshal(body, &e) != nil || e.Error.Code != c.code {
-					t.Errorf("body %s, want error code %s", body, c.code)
-				}
-			}
-			if c.status == 200 && c.path == "predict" && !strings.Contains(string(body), `"species":"setosa"`) {
-				t.Errorf("body %s, want setosa", body)
-			}
-		})
-	}
-
-	t.Run("site with the CloudFront headers and a config.json for the local API", func(t *testing.T) {
-		resp, err := http.Get(s.SiteURL)
+	for _, name := range []string{"api", "site"} {
+		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		csp := resp.Header.Get("Content-Security-Policy")
-		if resp.StatusCode != 200 || !strings.Contains(csp, strings.TrimSuffix(strings.TrimSuffix(s.APIURL, "dev/"), "/")) || resp.Header.Get("X-Frame-Options") != "DENY" {
-			t.Errorf("status %d, CSP %q", resp.StatusCode, csp)
-		}
-		resp, err = http.Get(s.SiteURL + "config.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cfg struct{ APIURL string }
-		json.NewDecoder(resp.Body).Decode(&cfg)
-		resp.Body.Close()
-		if cfg.APIURL != s.APIURL {
-			t.Errorf("config.json apiUrl = %q, want %q", cfg.APIURL, s.APIURL)
-		}
-	})
+		o.Templates = append(o.Templates, tmpl)
+	}
+	o.Region = "eu-west-1"
+	o.ModuleRoot = root
+	o.Functions = map[string]string{"EchoFn": "./internal/localstack/testdata/echo"}
+	s, err := localstack.Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
 
+func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// The function runs under aws-lambda-rie with the environment its template
+// gives it, intrinsics resolved across the two stacks and nothing of the host's.
+func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
+	s := start(t, localstack.Options{APIAddr: "127.0.0.1:0"})
+	if !strings.HasSuffix(s.APIURL, "/local/") {
+		t.Errorf("API URL %s, want the template's stage /local/", s.APIURL)
+	}
+	resp, body := get(t, s.APIURL+"echo", nil)
+	var got map[string]string
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &got) != nil {
+		t.Fatalf("GET /echo: %d %s", resp.StatusCode, body)
+	}
+	for k, want := range map[string]string{
+		"path": "/echo", "method": "GET",
+		"greeting": "hello from eu-west-1",
+		"site":     "https://dist-domainname.local.invalid",
+		"home":     "",
+	} {
+		if got[k] != want {
+			t.Errorf("function saw %s = %q, want %q", k, got[k], want)
+		}
+	}
+}
+
+func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
+	s := start(t, localstack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
+	resp, body := get(t, s.SiteURL, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "echo site") {
+		t.Fatalf("GET %s: %d %q", s.SiteURL, resp.StatusCode, body)
+	}
+	apiOrigin := strings.TrimSuffix(s.APIURL, "/local/")
+	if got, want := resp.Header.Get("Content-Security-Policy"), "default-src 'self'; connect-src 'self' "+apiOrigin; got != want {
+		t.Errorf("CSP = %q, want %q (the template's, admitting the local API)", got, want)
+	}
+	if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options = %q, want the template's DENY", got)
+	}
+	_, body = get(t, s.SiteURL+"config.json", nil)
+	var cfg struct{ APIURL string }
+	if json.Unmarshal([]byte(body), &cfg) != nil || cfg.APIURL != s.APIURL {
+		t.Errorf("config.json = %s, want apiUrl %s", body, s.APIURL)
+	}
+}
+
+// A listener handed over is served as it is: the caller knew the port before
+// the stack started, and nobody could take it in between.
+func TestServesAListenerHandedOver(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, localstack.Options{APIListener: ln, APIAddr: "localhost:0"})
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	if want := "http://localhost:" + port + "/local/"; s.APIURL != want {
+		t.Errorf("API URL %s, want %s (the listener's port, the host asked for)", s.APIURL, want)
+	}
+	if resp, body := get(t, s.APIURL+"echo", nil); resp.StatusCode != 200 {
+		t.Errorf("GET /echo on the handed-over listener: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Close ends every process the stack started: each aws-lambda-rie leads a
+// process group that holds its function too, so an empty group means both
+// are gone.
 func TestCloseStopsEverything(t *testing.T) {
-	s := localtest.Start(t, localtest.Options{})
-	if out, _ := exec.Command("pgrep", "-f", s.WorkDir).Output(); len(out) == 0 {
-		t.Fatal("no process runs from the stack's work directory; the check below would prove nothing")
+	s := start(t, localstack.Options{APIAddr: "127.0.0.1:0"})
+	var groups []int
+	for _, f := range s.Functions() {
+		groups = append(groups, f.PIDs()...)
+	}
+	if len(groups) == 0 {
+		t.Fatal("the stack reports no processes; the check below would prove nothing")
+	}
+	for _, g := range groups {
+		if err := syscall.Kill(-g, 0); err != nil {
+			t.Fatalf("process group %d not running before Close: %v", g, err)
+		}
 	}
 	s.Close()
-	if out, _ := exec.Command("pgrep", "-f", s.WorkDir).Output(); len(out) > 0 {
-		t.Errorf("aws-lambda-rie still running after Close: pids %s", out)
+	for _, g := range groups {
+		if err := syscall.Kill(-g, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("process group %d still has processes after Close (kill: %v)", g, err)
+		}
 	}
-	if _, err := http.Get(s.APIURL + "model"); err == nil {
+	if _, err := http.Get(s.APIURL + "echo"); err == nil {
 		t.Error("API still answering after Close")
 	}
 }
 
 func TestBusyPortIsAClearError(t *testing.T) {
-	s := localtest.Start(t, localtest.Options{})
-	addr := strings.TrimSuffix(strings.TrimPrefix(s.APIURL, "http://"), "/dev/")
-	_, err := localstack.Start(context.Background(), localstack.Options{APIAddr: addr})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = localstack.Start(context.Background(), localstack.Options{APIAddr: ln.Addr().String()})
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("error = %v, want a clear 'already in use'", err)
 	}

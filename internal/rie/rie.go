@@ -30,8 +30,9 @@ type Function struct {
 }
 
 type environment struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{} // closed when the emulator process has ended
 }
 
 // Options describe the function to run.
@@ -71,7 +72,22 @@ func Start(ctx context.Context, o Options) (*Function, error) {
 	return f, nil
 }
 
+// start runs one environment. aws-lambda-rie takes addresses, not listeners,
+// so its ports are picked here and another process may take one before it
+// binds it; it then exits at once, and start tries fresh ports.
 func start(ctx context.Context, o Options) (*environment, error) {
+	const attempts = 5
+	for i := 1; ; i++ {
+		env, err := startOnce(ctx, o)
+		if !errors.Is(err, errExited) || i == attempts {
+			return env, err
+		}
+	}
+}
+
+var errExited = errors.New("exited while starting")
+
+func startOnce(ctx context.Context, o Options) (*environment, error) {
 	invokeAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -100,17 +116,25 @@ func start(ctx context.Context, o Options) (*environment, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", o.RIE, err)
 	}
-	env := &environment{cmd: cmd, url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
-	deadline := time.Now().Add(10 * time.Second)
+	env := &environment{cmd: cmd, url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(env.exited) }()
+	// Generous: this waits for a process to bind, not for a deadline a
+	// loaded machine could miss.
+	deadline := time.Now().Add(time.Minute)
 	for {
-		c, err := net.DialTimeout("tcp", invokeAddr, 100*time.Millisecond)
+		select {
+		case <-env.exited:
+			return nil, fmt.Errorf("aws-lambda-rie for %s %w (%v)", o.Name, errExited, cmd.ProcessState)
+		default:
+		}
+		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
 		if err == nil {
 			c.Close()
 			return env, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			env.stop()
-			return nil, fmt.Errorf("aws-lambda-rie for %s did not listen on %s within 10 s", o.Name, invokeAddr)
+			return nil, fmt.Errorf("aws-lambda-rie for %s did not listen on %s within a minute", o.Name, invokeAddr)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -162,7 +186,8 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	return body, nil
 }
 
-// PIDs are the process ids of the emulators (the function runs as their child).
+// PIDs are the process ids of the emulators. Each leads its own process
+// group, which holds the function too (the emulator's child).
 func (f *Function) PIDs() []int {
 	var pids []int
 	for _, env := range f.all {
@@ -179,16 +204,11 @@ func (f *Function) Close() {
 }
 
 func (e *environment) stop() {
-	if e.cmd.Process == nil {
-		return
-	}
 	syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { e.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-e.exited:
 	case <-time.After(2 * time.Second):
 		syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-e.exited
 	}
 }

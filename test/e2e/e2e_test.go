@@ -30,54 +30,66 @@ import (
 
 var screenshot = flag.String("screenshot", "", "save a screenshot of the allowed-origin scenario here (the README's docs/screenshot.png)")
 
-var (
-	stack     *localstack.Stack
-	browser   context.Context // one Chromium for all scenarios; a tab each
-	noBrowser string
-)
+// installHint is how to turn the browser tests on where they skipped.
+const installHint = "install it (Debian/Ubuntu: `sudo apt-get install chromium`) and run `make test` again; with E2E_REQUIRED=1 a missing browser fails instead (CI sets it)"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(run(m))
+	os.Exit(m.Run())
 }
 
-func run(m *testing.M) int {
+// browserEnv is what every scenario uses: one local stack, one Chromium.
+type browserEnv struct {
+	stack   *localstack.Stack
+	browser context.Context // a tab per scenario
+}
+
+// TestBrowser runs every scenario as a subtest against one local stack and one
+// Chromium. Without a Chromium on PATH it skips, once and saying how to enable
+// it, so a newcomer's `make test` passes and its summary ends with the hint.
+func TestBrowser(t *testing.T) {
+	e := startBrowser(t)
+	for _, sc := range []struct {
+		name string
+		run  func(*testing.T, *browserEnv)
+	}{
+		{"an allowed origin gets a prediction", allowedOriginGetsAPrediction},
+		{"a disallowed origin is reported as CORS", disallowedOriginIsReportedAsCORS},
+		{"a CSP block is reported as CSP", cspBlockIsReportedAsCSP},
+		{"an HTTP error shows the API's message", httpErrorShowsTheAPIMessage},
+		{"the form works with the keyboard only", keyboardOnly},
+	} {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, e) })
+	}
+}
+
+func startBrowser(t *testing.T) *browserEnv {
+	t.Helper()
 	path := findChromium()
 	if path == "" {
-		noBrowser = "no chromium, chromium-browser or google-chrome on PATH; install one with `apt-get install chromium`"
-		return m.Run()
+		msg := "the browser tests did not run: no chromium, chromium-browser or google-chrome on PATH; " + installHint
+		if os.Getenv("E2E_REQUIRED") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
-	s, stop, err := localtest.StartShared(localtest.Options{SiteAddr: "localhost:0", AllowSite: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: local stack:", err)
-		return 1
-	}
-	defer stop()
-	stack = s
-	dataDir, err := os.MkdirTemp("", "iris-e2e-chromium-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dataDir)
+	s := localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true})
 	// The flags keep Chromium from calling home: this machine's network is
 	// closed, and background connections would only slow it down.
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(dataDir),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1000, 1100),
 	)
-	defer cancelAlloc()
-	var cancelBrowser context.CancelFunc
-	browser, cancelBrowser = chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
 	if err := chromedp.Do(browser); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: start chromium:", err)
-		return 1
+		t.Fatalf("start %s: %v", path, err)
 	}
-	return m.Run()
+	return &browserEnv{stack: s, browser: browser}
 }
 
 func findChromium() string {
@@ -97,15 +109,11 @@ type page struct {
 	errors []string
 }
 
-func open(t *testing.T, url string) *page {
+func open(t *testing.T, e *browserEnv, url string) *page {
 	t.Helper()
-	if noBrowser != "" {
-		if os.Getenv("E2E_REQUIRED") == "1" {
-			t.Fatal(noBrowser)
-		}
-		t.Skip(noBrowser)
-	}
-	ctx, cancelTimeout := context.WithTimeout(browser, 30*time.Second)
+	// A bound on a scenario that hangs, far above what one takes on a busy
+	// machine; no scenario measures time.
+	ctx, cancelTimeout := context.WithTimeout(e.browser, 2*time.Minute)
 	ctx, cancel := chromedp.NewContext(ctx)
 	p := &page{t: t, ctx: ctx}
 	messages := chromedp.Console(ctx)
@@ -188,8 +196,8 @@ func (p *page) predictPreset(species string) {
 		chromedp.Click(`#predict`))
 }
 
-func TestAllowedOriginGetsAPrediction(t *testing.T) {
-	p := open(t, stack.SiteURL)
+func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
+	p := open(t, e, e.stack.SiteURL)
 	p.predictPreset("virginica")
 	p.do(chromedp.WaitVisible(`#result-body`))
 	species, bars := p.text(`#species`), p.eval(`String(document.querySelectorAll("#bars li").length)`)
@@ -206,9 +214,9 @@ func TestAllowedOriginGetsAPrediction(t *testing.T) {
 
 // serveCopy serves the site from another origin, with the local site's
 // headers changed by edit; it stops when the test ends.
-func serveCopy(t *testing.T, edit func(http.Header)) string {
+func serveCopy(t *testing.T, e *browserEnv, edit func(http.Header)) string {
 	t.Helper()
-	resp, err := http.Get(stack.SiteURL)
+	resp, err := http.Get(e.stack.SiteURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,14 +230,14 @@ func serveCopy(t *testing.T, edit func(http.Header)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(&sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: "index.html", Headers: headers, Config: sitesrv.ConfigJSON(stack.APIURL)})
+	srv := httptest.NewServer(&sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: "index.html", Headers: headers, Config: sitesrv.ConfigJSON(e.stack.APIURL)})
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }
 
-func TestDisallowedOriginIsReportedAsCORS(t *testing.T) {
-	url := serveCopy(t, func(http.Header) {}) // http://127.0.0.1:<port>: not in the allow-list
-	p := open(t, url)
+func disallowedOriginIsReportedAsCORS(t *testing.T, e *browserEnv) {
+	url := serveCopy(t, e, func(http.Header) {}) // http://127.0.0.1:<port>: not in the allow-list
+	p := open(t, e, url)
 	p.predictPreset("setosa")
 	kind, text := p.diagnosis()
 	origin := strings.TrimSuffix(url, "/")
@@ -238,22 +246,22 @@ func TestDisallowedOriginIsReportedAsCORS(t *testing.T) {
 	}
 }
 
-func TestCSPBlockIsReportedAsCSP(t *testing.T) {
-	url := serveCopy(t, func(h http.Header) {
+func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
+	url := serveCopy(t, e, func(h http.Header) {
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
 	})
-	p := open(t, url)
+	p := open(t, e, url)
 	p.predictPreset("setosa")
 	kind, text := p.diagnosis()
-	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, strings.TrimSuffix(stack.APIURL, "/dev/")) {
+	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, strings.TrimSuffix(e.stack.APIURL, "/dev/")) {
 		t.Errorf("diagnosis %s: %q; want csp naming connect-src and the API", kind, text)
 	}
 }
 
 // The API's 400 reaches the page only because the error response carries
 // CORS headers; without them the browser would hide it behind a CORS error.
-func TestHTTPErrorShowsTheAPIMessage(t *testing.T) {
-	p := open(t, stack.SiteURL)
+func httpErrorShowsTheAPIMessage(t *testing.T, e *browserEnv) {
+	p := open(t, e, e.stack.SiteURL)
 	p.do(chromedp.WaitVisible(`body[data-ready="true"]`),
 		chromedp.Click(`[data-preset="setosa"]`),
 		chromedp.SetValue(`#petal_width`, "-1"),
@@ -264,8 +272,8 @@ func TestHTTPErrorShowsTheAPIMessage(t *testing.T) {
 	}
 }
 
-func TestKeyboardOnly(t *testing.T) {
-	p := open(t, stack.SiteURL)
+func keyboardOnly(t *testing.T, e *browserEnv) {
+	p := open(t, e, e.stack.SiteURL)
 	focused := `document.activeElement.dataset.preset || document.activeElement.id`
 	p.do(chromedp.WaitVisible(`body[data-ready="true"]`), chromedp.KeyEvent("\t"))
 	if got := p.eval(focused); got != "setosa" {

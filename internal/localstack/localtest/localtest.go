@@ -70,10 +70,17 @@ func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
 		lo.SiteDir = filepath.Join(root, "site")
 		lo.SiteAddr = o.SiteAddr
 		if o.AllowSite {
-			// Reserve the port now, so the templates can name the origin.
-			if siteOrigin, lo.SiteAddr, err = reserve(o.SiteAddr); err != nil {
+			// The templates must name the site's origin before the stack
+			// starts: listen now and hand the listener to the stack.
+			if lo.SiteListener, err = net.Listen("tcp", o.SiteAddr); err != nil {
 				return nil, nil, err
 			}
+			defer func() {
+				if err != nil {
+					lo.SiteListener.Close()
+				}
+			}()
+			siteOrigin = localstack.Origin(o.SiteAddr, lo.SiteListener)
 		}
 	}
 	for _, stack := range []string{"Api", "Site"} {
@@ -99,21 +106,4 @@ func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
 		return nil, nil, err
 	}
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
-}
-
-// reserve finds a free port on the host of addr and returns the origin and
-// the address to serve it on.
-func reserve(addr string) (origin, hostPort string, err error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", "", err
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", "", err
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	hostPort = net.JoinHostPort(host, port)
-	return "http://" + hostPort, hostPort, nil
 }
