@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -29,37 +30,40 @@ var (
 	envs       []config.Environment
 	deployed   map[string]*synthesized // by environment name
 	ci         *stacks.GitHubOIDCStack // built with a test repository
-	ciTemplate template
+	ciTemplate assertions.Template
 )
 
 // testRepository is the repository the CI roles trust in the tests.
 const testRepository = "example-org/iris-cors-cdk"
 
 type synthesized struct {
-	env  *stacks.Environment
-	site template
-	api  template
+	env       *stacks.Environment
+	site, api assertions.Template
 }
-
-// template is a stack's CloudFormation template as plain JSON values.
-type template map[string]any
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	err := setup()
-	if err == nil {
-		err = synthCI()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "synth:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	os.Exit(run(m))
 }
 
-func setup() error {
+func run(m *testing.M) int {
+	defer jsii.Close()
+	// The shared cloud assemblies go to a directory removed at the end, so a
+	// test run leaves nothing behind; tests that synthesize more use t.TempDir.
+	dir, err := os.MkdirTemp("", "iris-test-synth-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := setup(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "synth:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func setup(dir string) error {
 	raw, err := os.ReadFile("../cdk.json")
 	if err != nil {
 		return err
@@ -74,33 +78,24 @@ func setup() error {
 	if envs, err = config.Parse(cdkContext["environments"]); err != nil {
 		return err
 	}
-	deployed, _, err = synth(envs...)
-	return err
-}
-
-// synthCI builds the ci Stage on its own: the app adds it only on request.
-func synthCI() error {
-	dir, err := os.MkdirTemp("", "cdk.out-ci-")
-	if err != nil {
+	if deployed, err = synth(filepath.Join(dir, "app"), envs...); err != nil {
 		return err
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
+	// The ci Stage is built on its own: the app adds it only on request.
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(filepath.Join(dir, "ci"))})
 	ci = stacks.NewCI(app, testRepository, envs[0].Region)
 	app.Synth(nil)
-	ciTemplate = templateOf(ci.Stack)
+	ciTemplate = assertions.Template_FromStack(ci.Stack, nil)
 	return nil
 }
 
 // synth builds an app with the given environments, the way app.go does, and
-// synthesizes it into a fresh directory, which it returns. A failed synth (CDK
-// panics through jsii) is returned as an error.
-func synth(envs ...config.Environment) (out map[string]*synthesized, dir string, err error) {
+// synthesizes it into dir. A failed synth (CDK panics through jsii) is
+// returned as an error.
+func synth(dir string, envs ...config.Environment) (out map[string]*synthesized, err error) {
 	root, err := project.Root()
 	if err != nil {
-		return nil, "", err
-	}
-	if dir, err = os.MkdirTemp("", "cdk.out-"); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -110,76 +105,34 @@ func synth(envs ...config.Environment) (out map[string]*synthesized, dir string,
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
 	out = map[string]*synthesized{}
 	for _, e := range envs {
-		env := stacks.NewEnvironment(app, e, root)
-		out[e.Name] = &synthesized{env: env}
+		out[e.Name] = &synthesized{env: stacks.NewEnvironment(app, e, root)}
 	}
 	app.Synth(nil) // runs the aspects and fails on their errors, as `cdk synth` does
 	for _, s := range out {
-		s.site, s.api = templateOf(s.env.Site.Stack), templateOf(s.env.Api.Stack)
+		s.site = assertions.Template_FromStack(s.env.Site.Stack, nil)
+		s.api = assertions.Template_FromStack(s.env.Api.Stack, nil)
 	}
-	return out, dir, nil
+	return out, nil
 }
 
-func templateOf(stack awscdk.Stack) template {
-	return template(*assertions.Template_FromStack(stack, nil).ToJSON())
-}
-
-// resources returns the resources of one type, by logical ID.
-func (t template) resources(typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for id, r := range t["Resources"].(map[string]any) {
-		if r := r.(map[string]any); r["Type"] == typ {
-			props, _ := r["Properties"].(map[string]any)
-			out[id] = props
+// check runs CDK assertions, which panic (a jsii error) when they fail, and
+// reports the library's explanation as a test failure.
+func check(t testing.TB, assertions func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r != nil {
+			t.Errorf("%v", r)
 		}
-	}
-	return out
-}
-
-// one returns the properties of the only resource of a type.
-func (t template) one(tb testing.TB, typ string) map[string]any {
-	tb.Helper()
-	rs := t.resources(typ)
-	if len(rs) != 1 {
-		tb.Fatalf("%d resources of type %s, want 1", len(rs), typ)
-	}
-	for _, p := range rs {
-		return p
-	}
-	return nil
-}
-
-// dig walks nested maps and slices: dig(v, "A", 0, "B").
-func dig(v any, path ...any) any {
-	if t, ok := v.(template); ok {
-		v = map[string]any(t)
-	}
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[k]
-		case int:
-			s, _ := v.([]any)
-			if k >= len(s) {
-				return nil
-			}
-			v = s[k]
-		}
-	}
-	return v
-}
-
-func jsonText(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+	}()
+	assertions()
 }
 
 // assetHash matches the content hashes of assets: the function binary differs
 // between Go versions, so snapshots hold a placeholder.
 var assetHash = regexp.MustCompile(`[0-9a-f]{64}`)
 
-func normalized(t template) []byte {
-	b, _ := json.MarshalIndent(t, "", "  ")
+func normalized(t assertions.Template) []byte {
+	b, _ := json.MarshalIndent(t.ToJSON(), "", "  ")
 	return append(assetHash.ReplaceAll(b, []byte("<asset-hash>")), '\n')
 }

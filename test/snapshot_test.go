@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 )
 
 // The golden templates are what a pull request's reviewer reads: any change to
 // the synthesized infrastructure shows up as a diff of test/testdata.
 func TestSnapshots(t *testing.T) {
-	snapshots := map[string]template{"ci-GitHubOidc": ciTemplate}
+	snapshots := map[string]assertions.Template{"ci-GitHubOidc": ciTemplate}
 	for _, e := range envs {
 		snapshots[e.Name+"-Site"], snapshots[e.Name+"-Api"] = deployed[e.Name].site, deployed[e.Name].api
 	}
@@ -31,5 +34,23 @@ func TestSnapshots(t *testing.T) {
 				t.Errorf("%s differs from the synthesized template; if the change is intended, run `go test ./test -update` and commit the diff", golden)
 			}
 		})
+	}
+	// A golden file that no environment produces (one renamed or removed in
+	// cdk.json) would show a reviewer infrastructure that does not exist.
+	files, err := filepath.Glob(filepath.Join("testdata", "*.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, ok := snapshots[strings.TrimSuffix(filepath.Base(f), ".template.json")]; ok {
+			continue
+		}
+		if *update {
+			if err := os.Remove(f); err != nil {
+				t.Error(err)
+			}
+			continue
+		}
+		t.Errorf("%s: no environment in cdk.json synthesizes it; delete it (`go test ./test -update` does)", f)
 	}
 }
