@@ -3,6 +3,7 @@
 #
 #   make local          the whole system on this machine (site :8080, API :3000)
 #   make test           every test: Go (unit, snapshot, local stack, browser), JS
+#                       (GOTESTFLAGS=... adds go test flags, e.g. -count=3 or -run X)
 #   make synth          synthesize every environment into cdk.out
 #   make diff ENV=prod  compare with what is deployed
 #   make deploy ENV=dev deploy one environment
@@ -40,12 +41,15 @@ local: $(NODE_DEPS)
 	cdk synth 'dev/*' -c env=dev --quiet
 	go run ./cmd/local -assembly cdk.out -env dev
 
+# Go tests run last, through gotestsum (a tool dependency): its summary ends
+# the output and lists what was skipped and why, e.g. the browser tests on a
+# machine without Chromium, with how to enable them. -race costs ~10 s warm.
 test: $(NODE_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
-	go test ./...
 	node --test 'site/*.test.js'
+	go tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg -- -race $(GOTESTFLAGS) ./...
 
 bench: $(NODE_DEPS)
 	go run ./cmd/bench

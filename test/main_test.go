@@ -31,6 +31,7 @@ var (
 	deployed   map[string]*synthesized // by environment name
 	ci         *stacks.GitHubOIDCStack // built with a test repository
 	ciTemplate assertions.Template
+	assembly   string // the cloud assembly of every environment, as `cdk synth` writes it
 )
 
 // testRepository is the repository the CI roles trust in the tests.
@@ -78,7 +79,8 @@ func setup(dir string) error {
 	if envs, err = config.Parse(cdkContext["environments"]); err != nil {
 		return err
 	}
-	if deployed, err = synth(filepath.Join(dir, "app"), envs...); err != nil {
+	assembly = filepath.Join(dir, "app")
+	if deployed, err = synth(assembly, envs...); err != nil {
 		return err
 	}
 	// The ci Stage is built on its own: the app adds it only on request.

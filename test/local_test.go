@@ -1,0 +1,79 @@
+package test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
+)
+
+// What `make local` runs is what deploys: the dev environment's cloud
+// assembly, synthesized by this run, served with the real function under
+// aws-lambda-rie and called the way a browser on the dev origin would.
+func TestLocalStackServesTheSynthesizedDevEnvironment(t *testing.T) {
+	dev := envByName(t, "dev")
+	if len(dev.AllowedOrigins) == 0 {
+		t.Fatal("the dev environment allows no extra origin; this test calls from its first")
+	}
+	origin := dev.AllowedOrigins[0]
+	a, err := cfn.LoadAssembly(assembly, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := localstack.Start(context.Background(), localstack.Options{
+		Templates: a.Templates, Region: a.Region, ModuleRoot: root, APIAddr: "127.0.0.1:0",
+		Functions: map[string]string{"Predict": "./functions/predict"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	setosa := `{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`
+	for _, c := range []struct {
+		name, method, path, origin, body string
+		status                           int
+		acao, inBody                     string // acao "": must be absent
+	}{
+		{"a preflight from the dev origin is allowed", "OPTIONS", "predict", origin, "", 204, origin, ""},
+		{"a preflight from another origin gets the site's", "OPTIONS", "predict", "https://evil.example", "", 204, "https://distribution830fac52-domainname.local.invalid", ""},
+		{"a prediction", "POST", "predict", origin, setosa, 200, origin, `"species":"setosa"`},
+		{"another origin's prediction has no CORS headers", "POST", "predict", "https://evil.example", setosa, 200, "", `"species":"setosa"`},
+		{"the function's 400 carries CORS", "POST", "predict", origin, strings.Replace(setosa, "0.2", "-1", 1), 400, origin, `"code":"invalid_input"`},
+		{"the gateway's model rejects a body, with CORS", "POST", "predict", origin, `{"petal":1}`, 400, origin, `"code":"invalid_input"`},
+		{"an unknown path is API Gateway's 403, with CORS", "GET", "nope", origin, "", 403, origin, `"code":"MISSING_AUTHENTICATION_TOKEN"`},
+		{"the model's description", "GET", "model", origin, "", 200, origin, `"features"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, s.APIURL+c.path, strings.NewReader(c.body))
+			req.Header.Set("Origin", c.origin)
+			if c.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if c.method == "OPTIONS" {
+				req.Header.Set("Access-Control-Request-Method", "POST")
+				req.Header.Set("Access-Control-Request-Headers", "content-type")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(body), c.inBody) {
+				t.Errorf("%d %s, want %d with %s", resp.StatusCode, body, c.status, c.inBody)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != c.acao {
+				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, c.acao)
+			}
+		})
+	}
+}
