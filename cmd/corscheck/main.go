@@ -26,13 +26,16 @@ func run(args []string) int {
 	fs.StringVar(&o.URL, "url", "", "the endpoint, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod/predict")
 	fs.StringVar(&o.Origin, "origin", "", "the page's origin, e.g. https://d111111abcdef8.cloudfront.net")
 	fs.StringVar(&o.Method, "method", "POST", "the request's method")
-	fs.Func("header", "a header name the page sets besides Content-Type (repeatable)", func(v string) error {
+	fs.Func("header", "a header the page sets besides Content-Type, as `Name[: value]` (repeatable)", func(v string) error {
 		o.Headers = append(o.Headers, v)
 		return nil
 	})
-	fs.StringVar(&o.Body, "body", corscheck.DefaultBody, "JSON body of the request; empty for none")
-	fs.StringVar(&o.ErrorBody, "error-body", corscheck.DefaultErrorBody, "invalid JSON body for the error path; empty to skip it")
-	fs.BoolVar(&o.ExpectDenied, "expect-denied", false, "pass when a browser on -origin would be refused")
+	fs.StringVar(&o.Body, "body", corscheck.DefaultBody, "body of the request; empty for none")
+	fs.StringVar(&o.ContentType, "content-type", "application/json", "Content-Type of the body (its value decides whether a preflight is needed)")
+	fs.StringVar(&o.ErrorBody, "error-body", corscheck.DefaultErrorBody, "invalid body for the error path; empty to skip it")
+	fs.BoolVar(&o.Credentials, "credentials", false, `as fetch(url, {credentials: "include"})`)
+	fs.BoolVar(&o.ExpectDenied, "expect-denied", false, "pass when a browser on -origin can read nothing: the call and a simple GET of -simple-url are refused")
+	fs.StringVar(&o.SimpleURL, "simple-url", "", "with -expect-denied, a URL to GET without a preflight (default: .../model for a URL ending in /predict, else -url)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "per request (default 10s)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -27,20 +28,31 @@ const DefaultErrorBody = `{"corscheck":"a deliberately invalid body"}`
 
 // Options describe the call to check.
 type Options struct {
-	URL          string
-	Origin       string
-	Method       string
-	Headers      []string // extra request header names the page sets
-	Body         string   // sent as application/json when not empty
-	ErrorBody    string   // for the error path; empty skips it
-	ExpectDenied bool     // pass when a browser would refuse the call
-	Timeout      time.Duration
+	URL    string
+	Origin string
+	Method string
+	// Headers the page sets besides Content-Type, as "Name: value" or just
+	// "Name" (sent with the value "corscheck").
+	Headers     []string
+	Body        string // sent with ContentType when not empty
+	ContentType string // default application/json
+	ErrorBody   string // for the error path; empty skips it
+	Credentials bool   // fetch(url, {credentials: "include"})
+	// ExpectDenied passes when a browser on Origin can read nothing: the call
+	// is refused, and so is a simple GET of SimpleURL, which needs no preflight.
+	ExpectDenied bool
+	// SimpleURL defaults to the sibling "model" of a URL ending in "/predict"
+	// (this project's GET /model), else to URL itself.
+	SimpleURL string
+	Timeout   time.Duration
 }
 
 // Step is one request and its judgement.
 type Step struct {
 	Name     string            `json:"name"`
 	Method   string            `json:"method"`
+	URL      string            `json:"url,omitempty"`
+	Origin   string            `json:"origin,omitempty"` // the Origin header sent, "null" after a cross-origin redirect
 	Status   int               `json:"status,omitempty"`
 	Skipped  string            `json:"skipped,omitempty"`
 	Headers  map[string]string `json:"headers,omitempty"` // the CORS headers that decided it
@@ -58,13 +70,20 @@ type Report struct {
 	Steps        []Step `json:"steps"`
 	Denied       bool   `json:"denied"` // a browser would refuse the call
 	ExpectDenied bool   `json:"expectDenied"`
-	Pass         bool   `json:"pass"`
+	// SimpleURL, with ExpectDenied: a simple GET a foreign page could make,
+	// and whether the page could read its answer.
+	SimpleURL      string `json:"simpleUrl,omitempty"`
+	SimpleReadable bool   `json:"simpleReadable,omitempty"`
+	Pass           bool   `json:"pass"`
 }
 
 var corsHeaders = []string{
 	"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
 	"Access-Control-Allow-Headers", "Access-Control-Max-Age", "Vary",
 }
+
+// maxRedirects is Fetch's limit: the 21st redirect is a network error.
+const maxRedirects = 20
 
 // Run performs the check. An error means the check itself could not be done
 // (bad options, network, TLS): the caller exits 2.
@@ -81,103 +100,226 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Second
 	}
-	client := &http.Client{
-		Timeout: o.Timeout,
-		// Redirects are reported, not followed: a browser fails a preflight
-		// that redirects, and a silent follow would hide the real URL.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	header := http.Header{}
+	for _, h := range o.Headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok {
+			value = "corscheck"
+		}
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if name == "" {
+			return nil, fmt.Errorf("-header %q: want Name or Name: value", h)
+		}
+		header.Add(name, value)
 	}
-	req := corsrules.Request{Origin: o.Origin, Method: o.Method, Headers: o.Headers}
 	if o.Body != "" {
-		req.Headers = append(req.Headers, "Content-Type")
-		req.ContentType = "application/json"
+		if o.ContentType == "" {
+			o.ContentType = "application/json"
+		}
+		header.Set("Content-Type", o.ContentType)
 	}
+	c := &checker{o: o, client: &http.Client{
+		Timeout: o.Timeout,
+		// Each hop is judged before the next, as a browser does.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	req := corsrules.Request{Origin: o.Origin, Method: o.Method, Header: header, Credentials: o.Credentials}
 	rep := &Report{URL: o.URL, Origin: o.Origin, ExpectDenied: o.ExpectDenied}
 
-	pre := Step{Name: "preflight", Method: http.MethodOptions}
-	if corsrules.NeedsPreflight(req) {
-		resp, body, err := send(ctx, client, o, http.MethodOptions, "", req)
-		if err != nil {
-			return nil, err
-		}
-		pre.record(resp)
-		pre.Verdict = corsrules.Preflight(req, resp.StatusCode, resp.Header)
-		pre.explain(o, resp.StatusCode, body)
-		rep.Denied = !pre.Verdict.Allowed
-	} else {
-		pre.Skipped = "a simple request: browsers send no preflight"
-		pre.Verdict.Allowed = true
-	}
-	rep.Steps = append(rep.Steps, pre)
-
-	actual := Step{Name: "request", Method: o.Method}
-	resp, body, err := send(ctx, client, o, o.Method, o.Body, req)
+	call, err := c.fetch(ctx, "request", req, o.URL, o.Body)
 	if err != nil {
 		return nil, err
 	}
-	actual.record(resp)
-	actual.Verdict = corsrules.Check(req, resp.Header)
-	actual.explain(o, resp.StatusCode, body)
-	if resp.StatusCode >= 400 {
-		actual.Problem = fmt.Sprintf("the request itself failed with %d: %s", resp.StatusCode, strings.TrimSpace(body))
+	if !slices.ContainsFunc(call.steps, func(s Step) bool { return s.Name == "preflight" }) {
+		rep.Steps = append(rep.Steps, Step{Name: "preflight", Method: http.MethodOptions, Skipped: "a simple request: browsers send no preflight", Verdict: corsrules.Verdict{Allowed: true}})
 	}
-	rep.Denied = rep.Denied || !actual.Verdict.Allowed
-	rep.Steps = append(rep.Steps, actual)
+	rep.Steps = append(rep.Steps, call.steps...)
+	rep.Denied = call.denied
+	final := call.final()
 
 	errStep := Step{Name: "error path", Method: o.Method}
+	errOK := true
 	switch {
 	case o.ErrorBody == "" || o.Body == "":
 		errStep.Skipped = "no request body to make invalid"
+		rep.Steps = append(rep.Steps, errStep)
+	case call.denied:
+		errStep.Skipped = "the request itself is refused"
+		rep.Steps = append(rep.Steps, errStep)
 	default:
-		resp, body, err := send(ctx, client, o, o.Method, o.ErrorBody, req)
+		bad, err := c.fetch(ctx, "error path", req, o.URL, o.ErrorBody)
 		if err != nil {
 			return nil, err
 		}
-		errStep.record(resp)
-		if resp.StatusCode < 400 {
-			errStep.Skipped = fmt.Sprintf("the API accepted the invalid body (%d); no error to check", resp.StatusCode)
+		last := bad.final()
+		if last.Status < 400 {
+			errStep.Skipped = fmt.Sprintf("the API accepted the invalid body (%d); no error to check", last.Status)
+			rep.Steps = append(rep.Steps, errStep)
 			break
 		}
-		errStep.Verdict = corsrules.Check(req, resp.Header)
-		errStep.explain(o, resp.StatusCode, body)
+		// Only the error's own answers: its preflight is the one above.
+		for _, s := range bad.steps {
+			if s.Name == "error path" {
+				rep.Steps = append(rep.Steps, s)
+			}
+		}
+		errOK = !bad.denied
 	}
-	rep.Steps = append(rep.Steps, errStep)
 
 	if o.ExpectDenied {
-		rep.Pass = rep.Denied
-	} else {
-		rep.Pass = !rep.Denied && actual.Problem == "" && (errStep.Skipped != "" || errStep.Verdict.Allowed)
+		rep.SimpleURL = o.SimpleURL
+		if rep.SimpleURL == "" {
+			rep.SimpleURL = o.URL
+			if base, ok := strings.CutSuffix(o.URL, "/predict"); ok {
+				rep.SimpleURL = base + "/model"
+			}
+		}
+		simple := corsrules.Request{Origin: o.Origin, Method: http.MethodGet, Credentials: o.Credentials}
+		get, err := c.fetch(ctx, "simple GET", simple, rep.SimpleURL, "")
+		if err != nil {
+			return nil, err
+		}
+		rep.Steps = append(rep.Steps, get.steps...)
+		rep.SimpleReadable = !get.denied
+		rep.Pass = rep.Denied && !rep.SimpleReadable
+		return rep, nil
 	}
+	rep.Pass = !rep.Denied && final.Problem == "" && errOK
 	return rep, nil
 }
 
-func send(ctx context.Context, client *http.Client, o Options, method, body string, req corsrules.Request) (*http.Response, string, error) {
-	r, err := http.NewRequestWithContext(ctx, method, o.URL, strings.NewReader(body))
-	if err != nil {
-		return nil, "", fmt.Errorf("-url %q: %w", o.URL, err)
+type checker struct {
+	o      Options
+	client *http.Client
+}
+
+// call is one fetch() as the browser runs it: its preflights and requests,
+// one per hop of a redirect chain.
+type call struct {
+	steps  []Step
+	denied bool
+}
+
+func (c *call) final() Step { return c.steps[len(c.steps)-1] }
+
+// fetch follows Fetch's CORS algorithm for one call of fetch(): a preflight
+// where one is needed, the CORS check of every response, redirects included,
+// and after a redirect to another origin an Origin of "null".
+func (c *checker) fetch(ctx context.Context, name string, req corsrules.Request, url, body string) (*call, error) {
+	out := &call{}
+	method := req.Method
+	for hop := 0; ; hop++ {
+		if corsrules.NeedsPreflight(req) {
+			pre := Step{Name: "preflight", Method: http.MethodOptions, URL: url, Origin: req.Origin}
+			resp, text, err := c.send(ctx, http.MethodOptions, url, "", req)
+			if err != nil {
+				return nil, err
+			}
+			pre.record(resp)
+			pre.Verdict = corsrules.Preflight(req, resp.StatusCode, resp.Header)
+			if pre.Location != "" {
+				pre.Verdict.Fail("preflight_redirect", "the preflight was redirected (%d to %s); browsers never follow a preflight's redirect", resp.StatusCode, pre.Location)
+			}
+			pre.explain(c.o, resp.StatusCode, text)
+			out.steps = append(out.steps, pre)
+			if !pre.Verdict.Allowed {
+				out.denied = true
+				return out, nil
+			}
+		}
+		step := Step{Name: name, Method: method, URL: url, Origin: req.Origin}
+		resp, text, err := c.send(ctx, method, url, body, req)
+		if err != nil {
+			return nil, err
+		}
+		step.record(resp)
+		step.Verdict = corsrules.Check(req, resp.Header)
+		if step.Location == "" && resp.StatusCode >= 400 {
+			step.Problem = fmt.Sprintf("the request itself failed with %d: %s", resp.StatusCode, strings.TrimSpace(text))
+		}
+		var next string
+		if step.Location != "" && step.Verdict.Allowed {
+			next, err = c.redirect(&step, &req, &method, &body, hop)
+			if err != nil {
+				return nil, err
+			}
+		}
+		step.explain(c.o, resp.StatusCode, text)
+		out.steps = append(out.steps, step)
+		if !step.Verdict.Allowed {
+			out.denied = true
+			return out, nil
+		}
+		if next == "" {
+			return out, nil
+		}
+		url = next
 	}
-	r.Header.Set("Origin", o.Origin)
+}
+
+// redirect applies Fetch's rules to a redirect the browser may follow and
+// returns the next URL: a limit of 20, no credentials in the URL, a "null"
+// origin after a hop to another origin, and POST turned into GET where
+// browsers do so. A refusal is recorded in the step's verdict.
+func (c *checker) redirect(step *Step, req *corsrules.Request, method, body *string, hop int) (string, error) {
+	if hop == maxRedirects {
+		step.Verdict.Fail("too_many_redirects", "this is redirect number %d; browsers give up after %d", hop+1, maxRedirects)
+		return "", nil
+	}
+	from, err := neturl.Parse(step.URL)
+	if err != nil {
+		return "", err
+	}
+	to, err := from.Parse(step.Location)
+	if err != nil || (to.Scheme != "http" && to.Scheme != "https") {
+		step.Verdict.Fail("bad_redirect", "the redirect's Location %q is not an http(s) URL", step.Location)
+		return "", nil
+	}
+	if to.User != nil && req.Origin != origin(to) {
+		step.Verdict.Fail("redirect_credentials", "the redirect's Location %q holds a user name or password, which browsers refuse for a cross-origin request", step.Location)
+		return "", nil
+	}
+	if origin(to) != origin(from) && req.Origin != origin(from) {
+		req.Origin = "null"
+	}
+	if status := step.Status; status == http.StatusSeeOther && *method != http.MethodHead || (status == 301 || status == 302) && *method == http.MethodPost {
+		*method, *body = http.MethodGet, ""
+		req.Method = http.MethodGet
+		req.Header = req.Header.Clone()
+		for _, h := range []string{"Content-Type", "Content-Encoding", "Content-Language", "Content-Location"} {
+			req.Header.Del(h)
+		}
+	}
+	return to.String(), nil
+}
+
+// origin is a URL's serialized origin, as browsers send it.
+func origin(u *neturl.URL) string {
+	return u.Scheme + "://" + u.Host
+}
+
+func (c *checker) send(ctx context.Context, method, url, body string, req corsrules.Request) (*http.Response, string, error) {
+	r, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return nil, "", fmt.Errorf("-url %q: %w", url, err)
+	}
+	r.Header.Set("Origin", req.Origin)
 	if method == http.MethodOptions {
 		r.Header.Set("Access-Control-Request-Method", req.Method)
-		var names []string
-		for _, h := range req.Headers {
-			names = append(names, strings.ToLower(h))
-		}
-		slices.Sort(names)
-		if len(names) > 0 {
-			r.Header.Set("Access-Control-Request-Headers", strings.Join(slices.Compact(names), ","))
+		if names := corsrules.UnsafeHeaders(req); len(names) > 0 {
+			r.Header.Set("Access-Control-Request-Headers", strings.Join(names, ","))
 		}
 	} else {
-		for _, h := range o.Headers {
-			r.Header.Set(h, "corscheck")
+		for k, vs := range req.Header {
+			r.Header[k] = vs
 		}
-		if body != "" {
-			r.Header.Set("Content-Type", req.ContentType)
+		if body == "" {
+			r.Header.Del("Content-Type")
 		}
 	}
-	resp, err := client.Do(r)
+	resp, err := c.client.Do(r)
 	if err != nil {
-		return nil, "", explainNetwork(o.URL, err)
+		return nil, "", explainNetwork(url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -214,12 +356,24 @@ func (s *Step) record(resp *http.Response) {
 
 // explain turns findings into the likely fix, in this project's terms.
 func (s *Step) explain(o Options, status int, body string) {
-	if s.Location != "" {
-		s.Explain = append(s.Explain, fmt.Sprintf("The server redirected (%d to %s). Browsers do not follow redirects for preflights and refuse a CORS response without the headers; call the final URL (check the stage name and a trailing slash).", status, s.Location))
+	if s.Location != "" && s.Name != "preflight" && s.Verdict.Allowed {
+		s.Explain = append(s.Explain, fmt.Sprintf("The server redirected (%d to %s); the browser follows, judging each answer on the way. Calling the final URL saves the round trip.", status, s.Location))
+	}
+	if s.Origin == "null" && s.Origin != o.Origin {
+		s.Explain = append(s.Explain, "After a redirect to another origin the browser sends Origin: null, so only Access-Control-Allow-Origin: null or * lets the page read this; call the final URL instead.")
+	}
+	if s.Name == "preflight" && s.Location != "" {
+		// Nothing else about this answer matters.
+		s.Explain = append(s.Explain, fmt.Sprintf("The preflight was redirected (%d to %s), and browsers never follow a preflight's redirect: call the final URL (check the stage name and a trailing slash).", status, s.Location))
+		return
 	}
 	for _, f := range s.Verdict.Findings {
 		var e string
 		switch f.Code {
+		case "bad_redirect", "redirect_credentials", "too_many_redirects":
+			e = "Call the final URL: browsers refuse this redirect (check the stage name and a trailing slash)."
+		case "bad_allow_methods", "bad_allow_headers":
+			e = "Separate the list's items with commas (GET, POST, OPTIONS), as CorsPolicy in stacks/cors.go does: browsers fail the whole preflight when one item is not a single token."
 		case "preflight_status":
 			if status == http.StatusForbidden && strings.Contains(body, "Missing Authentication Token") {
 				e = "OPTIONS answers 403 Missing Authentication Token: the resource has no OPTIONS method, or the stage was not redeployed after CORS was added. Here every resource gets OPTIONS from the RestApi's DefaultCorsPreflightOptions (stacks/cors.go), and `cdk deploy` redeploys the stage whenever CORS changes."
@@ -249,6 +403,8 @@ func (s *Step) explain(o Options, status int, body string) {
 			e = "This API allows no credentials; call fetch without credentials: 'include'."
 		case "no_vary_origin":
 			e = "Add Vary: Origin to responses that echo the origin, so caches keep each origin's answer apart."
+		case "authorization_wildcard":
+			e = "Name Authorization in Access-Control-Allow-Headers instead of relying on *."
 		case "no_max_age", "long_max_age", "bad_max_age":
 			e = "Set corsMaxAgeSeconds for the environment in cdk.json (at most 7200)."
 		}
@@ -274,6 +430,15 @@ func (r *Report) WriteText(w io.Writer) {
 			continue
 		}
 		fmt.Fprintf(w, "%-4s  %-10s %s -> %d\n", label, s.Name, s.Method, s.Status)
+		if s.URL != r.URL {
+			fmt.Fprintf(w, "      at %s\n", s.URL)
+		}
+		if s.Origin != r.Origin {
+			fmt.Fprintf(w, "      with Origin: %s\n", s.Origin)
+		}
+		if s.Location != "" {
+			fmt.Fprintf(w, "      Location: %s\n", s.Location)
+		}
 		for _, h := range corsHeaders {
 			if v, ok := s.Headers[h]; ok {
 				fmt.Fprintf(w, "      %s: %s\n", h, v)
@@ -297,15 +462,17 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	switch {
+	case r.ExpectDenied && r.Pass:
+		fmt.Fprintf(w, "PASS: a browser on %s is refused, as expected, and cannot read a simple GET of %s either.\n", r.Origin, r.SimpleURL)
 	case r.ExpectDenied && r.Denied:
-		fmt.Fprintf(w, "PASS: a browser on %s is refused, as expected.\n", r.Origin)
+		fmt.Fprintf(w, "FAIL: the call is refused, but a page on %s can read a simple GET of %s, which needs no preflight: the API answers it with CORS headers for any origin.\n", r.Origin, r.SimpleURL)
 	case r.ExpectDenied:
 		fmt.Fprintf(w, "FAIL: a browser on %s can call this API, but it should be refused.\n", r.Origin)
 	case r.Pass:
 		fmt.Fprintf(w, "PASS: a browser on %s can call this API and read its answers, errors included.\n", r.Origin)
 	case r.Denied:
 		fmt.Fprintf(w, "FAIL: a browser on %s is refused; see the fixes above.\n", r.Origin)
-	case r.Steps[1].Problem != "":
+	case slices.ContainsFunc(r.Steps, func(s Step) bool { return s.Name == "request" && s.Problem != "" }):
 		fmt.Fprintf(w, "FAIL: CORS is fine, but the request itself fails.\n")
 	default:
 		fmt.Fprintf(w, "FAIL: the call works, but its errors reach the page as CORS errors; see the fixes above.\n")

@@ -2,9 +2,12 @@ package corscheck
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -85,7 +88,7 @@ func TestServers(t *testing.T) {
 		{"wrong-origin", false, "The API allows https://d111.cloudfront.net, not https://site.example"},
 		{"no-headers", false, "Add the header to CorsPolicy.Headers"},
 		{"no-cors-on-errors", false, "this 400 response lacks Access-Control-Allow-Origin"},
-		{"redirect", false, "The server redirected (301 to /dev/predict/)"},
+		{"redirect", false, "The preflight was redirected (301 to /dev/predict/)"},
 		{"500", false, ""},
 	} {
 		t.Run("flaw "+tc.flaw, func(t *testing.T) {
@@ -107,8 +110,14 @@ func TestServers(t *testing.T) {
 }
 
 func TestExpectDenied(t *testing.T) {
-	if rep := check(t, "wrong-origin", true); !rep.Pass || !rep.Denied {
-		t.Errorf("a refused origin with -expect-denied: pass=%v denied=%v, want both", rep.Pass, rep.Denied)
+	if rep := check(t, "no-origin", true); !rep.Pass || !rep.Denied || rep.SimpleReadable {
+		t.Errorf("an origin refused everywhere, with -expect-denied: pass=%v denied=%v simpleReadable=%v, want pass and denied", rep.Pass, rep.Denied, rep.SimpleReadable)
+	}
+	// The preflight names another origin, but the function echoes this one:
+	// a page on it cannot POST JSON, yet reads GET /model.
+	rep := check(t, "wrong-origin", true)
+	if rep.Pass || !rep.Denied || !rep.SimpleReadable || !strings.HasSuffix(rep.SimpleURL, "/dev/model") {
+		t.Errorf("a strict preflight over a function that echoes any origin: pass=%v denied=%v simpleReadable=%v simpleURL=%s, want a failure naming /dev/model", rep.Pass, rep.Denied, rep.SimpleReadable, rep.SimpleURL)
 	}
 	if rep := check(t, "", true); rep.Pass {
 		t.Error("an allowed origin with -expect-denied passed")
@@ -130,5 +139,150 @@ func TestUsageAndNetworkErrors(t *testing.T) {
 	_, err := Run(context.Background(), Options{URL: srv.URL, Origin: page})
 	if err == nil || !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("self-signed certificate: error = %v, want a TLS explanation", err)
+	}
+}
+
+// chain serves /0, /1, ...: hop i redirects to hop i+1 (on next, when set)
+// until the last, each answer echoing the Origin it got unless told otherwise.
+type chain struct {
+	hops   int
+	status int    // of each redirect
+	next   string // base URL of the hop after the first; "" for this server
+	acao   func(origin string, hop int) string
+	seen   []string // "METHOD /path Origin"
+}
+
+func (c *chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hop, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+	c.seen = append(c.seen, fmt.Sprintf("%s %s %s", r.Method, r.URL.Path, r.Header.Get("Origin")))
+	origin := r.Header.Get("Origin")
+	acao := origin
+	if c.acao != nil {
+		acao = c.acao(origin, hop)
+	}
+	if acao != "" {
+		w.Header().Set("Access-Control-Allow-Origin", acao)
+	}
+	w.Header().Set("Vary", "Origin")
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.Header().Set("Access-Control-Allow-Headers", "content-type")
+		w.Header().Set("Access-Control-Max-Age", "60")
+		w.WriteHeader(204)
+		return
+	}
+	if hop < c.hops {
+		w.Header().Set("Location", fmt.Sprintf("%s/%d", c.next, hop+1))
+		w.WriteHeader(c.status)
+		return
+	}
+	io.WriteString(w, "done")
+}
+
+func TestRedirects(t *testing.T) {
+	other := &chain{}
+	otherSrv := httptest.NewServer(other)
+	defer otherSrv.Close()
+	for _, tc := range []struct {
+		name   string
+		c      *chain
+		method string
+		denied bool
+		seen   []string // the requests that reached the first server, in order
+		code   string   // a finding expected on the last step
+	}{
+		{name: "followed on the same origin, each answer checked", c: &chain{hops: 2, status: 302}, method: "GET", seen: []string{"GET /0 " + page, "GET /1 " + page, "GET /2 " + page}},
+		{name: "a redirect without CORS headers is refused", c: &chain{hops: 1, status: 302, acao: func(o string, hop int) string {
+			if hop == 0 {
+				return ""
+			}
+			return o
+		}}, method: "GET", denied: true, seen: []string{"GET /0 " + page}, code: "no_allow_origin"},
+		{name: "the 21st redirect is refused", c: &chain{hops: 21, status: 302}, method: "GET", denied: true, code: "too_many_redirects"},
+		{name: "a 302 turns POST into GET, and the GET needs no preflight", c: &chain{hops: 1, status: 302}, method: "POST", seen: []string{"OPTIONS /0 " + page, "POST /0 " + page, "GET /1 " + page}},
+		{name: "a 307 keeps POST, with a preflight for the new URL", c: &chain{hops: 1, status: 307}, method: "POST", seen: []string{"OPTIONS /0 " + page, "POST /0 " + page, "OPTIONS /1 " + page, "POST /1 " + page}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.c)
+			defer srv.Close()
+			o := Options{URL: srv.URL + "/0", Origin: page, Method: tc.method}
+			if tc.method == "POST" {
+				o.Body = DefaultBody
+			}
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Denied != tc.denied {
+				var b strings.Builder
+				rep.WriteText(&b)
+				t.Errorf("denied = %v, want %v\n%s", rep.Denied, tc.denied, b.String())
+			}
+			if tc.seen != nil && !slices.Equal(tc.c.seen, tc.seen) {
+				t.Errorf("requests %q, want %q", tc.c.seen, tc.seen)
+			}
+			if last := rep.Steps[len(rep.Steps)-2]; tc.code != "" && !last.Verdict.Has(tc.code) { // the error path comes last
+				t.Errorf("last step %+v lacks %s", last, tc.code)
+			}
+		})
+	}
+
+	t.Run("after a hop to another origin the Origin is null", func(t *testing.T) {
+		first := &chain{hops: 1, status: 307}
+		srv := httptest.NewServer(first)
+		defer srv.Close()
+		first.next = otherSrv.URL
+		other.seen = nil
+		rep, err := Run(context.Background(), Options{URL: srv.URL + "/0", Origin: page, Method: "GET"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"GET /1 null"}; !slices.Equal(other.seen, want) || rep.Denied {
+			t.Errorf("other origin saw %q (denied %v), want %q read by the page through Access-Control-Allow-Origin: null", other.seen, rep.Denied, want)
+		}
+	})
+
+	t.Run("a redirect with a user name in the URL is refused", func(t *testing.T) {
+		first := &chain{hops: 1, status: 302}
+		srv := httptest.NewServer(first)
+		defer srv.Close()
+		first.next = strings.Replace(srv.URL, "://", "://user:pw@", 1)
+		rep, err := Run(context.Background(), Options{URL: srv.URL + "/0", Origin: page, Method: "GET"})
+		if err != nil || !rep.Denied || !rep.Steps[1].Verdict.Has("redirect_credentials") {
+			t.Errorf("denied=%v steps %+v (%v), want redirect_credentials", rep.Denied, rep.Steps, err)
+		}
+	})
+
+	t.Run("a redirected preflight is refused", func(t *testing.T) {
+		rep := check(t, "redirect", false)
+		if !rep.Denied || !rep.Steps[0].Verdict.Has("preflight_redirect") {
+			t.Errorf("denied=%v, preflight %+v; want preflight_redirect", rep.Denied, rep.Steps[0])
+		}
+	})
+}
+
+func TestCredentialsAndHeaderValues(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodOptions {
+			got = r.Header.Clone()
+		}
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		w.Header().Set("Access-Control-Allow-Headers", "x-trace")
+		w.Header().Set("Vary", "Origin")
+	}))
+	defer srv.Close()
+	o := Options{URL: srv.URL, Origin: page, Method: "GET", Headers: []string{"X-Trace: abc", "Accept-Language: en"}}
+	rep, err := Run(context.Background(), o)
+	if err != nil || rep.Denied || got.Get("X-Trace") != "abc" || got.Get("Accept-Language") != "en" {
+		t.Errorf("denied=%v headers %v (%v), want the page's header values sent and allowed", rep.Denied, got, err)
+	}
+	o.Credentials = true
+	rep, err = Run(context.Background(), o)
+	if err != nil || !rep.Denied || !slices.ContainsFunc(rep.Steps, func(s Step) bool { return s.Verdict.Has("credentials_not_allowed") }) {
+		t.Errorf("with credentials and no Access-Control-Allow-Credentials: denied=%v (%v), want credentials_not_allowed", rep.Denied, err)
+	}
+	if _, err := Run(context.Background(), Options{URL: srv.URL, Origin: page, Headers: []string{": x"}}); err == nil {
+		t.Error("a header without a name was accepted")
 	}
 }

@@ -2,6 +2,7 @@ package corsrules
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +44,8 @@ func TestCheck(t *testing.T) {
 		{"Vary among other names", simple, hdr("Access-Control-Allow-Origin", page, "Vary", "Accept-Encoding, origin"), true, ""},
 		{"credentials allowed", withCreds, hdr("Access-Control-Allow-Origin", page, "Access-Control-Allow-Credentials", "true", "Vary", "Origin"), true, ""},
 		{"credentials not allowed", withCreds, hdr("Access-Control-Allow-Origin", page, "Vary", "Origin"), false, "credentials_not_allowed"},
+		{"credentials flag sent twice reads true, true", withCreds, hdr("Access-Control-Allow-Origin", page, "Access-Control-Allow-Credentials", "true", "Access-Control-Allow-Credentials", "true", "Vary", "Origin"), false, "credentials_not_allowed"},
+		{"credentials flag twice is ignored without credentials", simple, hdr("Access-Control-Allow-Origin", page, "Access-Control-Allow-Credentials", "true", "Access-Control-Allow-Credentials", "true", "Vary", "Origin"), true, ""},
 		{"credentials flag must be exactly true", withCreds, hdr("Access-Control-Allow-Origin", page, "Access-Control-Allow-Credentials", "True", "Vary", "Origin"), false, "credentials_not_allowed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +64,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestPreflight(t *testing.T) {
-	post := Request{Origin: page, Method: "POST", Headers: []string{"Content-Type"}, ContentType: "application/json"}
+	post := Request{Origin: page, Method: "POST", Header: hdr("Content-Type", "application/json")}
 	// ok is this project's answer, with some headers replaced.
 	ok := func(replace ...string) http.Header {
 		h := hdr("Access-Control-Allow-Origin", page, "Vary", "Origin", "Access-Control-Allow-Methods", "GET,POST,OPTIONS",
@@ -83,13 +86,24 @@ func TestPreflight(t *testing.T) {
 		{"403 from a missing OPTIONS method", post, 403, hdr("Access-Control-Allow-Origin", page), false, "preflight_status"},
 		{"method missing", Request{Origin: page, Method: "PUT"}, 204, ok(), false, "method_not_allowed"},
 		{"methods compare case-sensitively", Request{Origin: page, Method: "PATCH"}, 204, ok("Access-Control-Allow-Methods", "patch"), false, "method_not_allowed"},
-		{"POST needs no listing", Request{Origin: page, Method: "POST", Headers: []string{"content-type"}, ContentType: "text/plain"}, 200, hdr("Access-Control-Allow-Origin", "*"), true, "no_max_age"},
+		{"POST needs no listing", Request{Origin: page, Method: "POST", Header: hdr("content-type", "text/plain")}, 200, hdr("Access-Control-Allow-Origin", "*"), true, "no_max_age"},
 		{"wildcard methods without credentials", Request{Origin: page, Method: "DELETE"}, 204, hdr("Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "*", "Access-Control-Max-Age", "60"), true, ""},
-		{"header missing", Request{Origin: page, Method: "POST", Headers: []string{"Content-Type", "X-Api-Key"}, ContentType: "application/json"}, 204, ok(), false, "header_not_allowed"},
-		{"header list with spaces and other case", Request{Origin: page, Method: "POST", Headers: []string{"x-api-key", "content-type"}, ContentType: "application/json"}, 204, ok("Access-Control-Allow-Headers", " X-Api-Key ,  CONTENT-TYPE "), true, ""},
-		{"wildcard headers never cover Authorization", Request{Origin: page, Method: "GET", Headers: []string{"Authorization"}}, 204, hdr("Access-Control-Allow-Origin", "*", "Access-Control-Allow-Headers", "*", "Access-Control-Max-Age", "5"), false, "header_not_allowed"},
+		{"header missing", Request{Origin: page, Method: "POST", Header: hdr("Content-Type", "application/json", "X-Api-Key", "v")}, 204, ok(), false, "header_not_allowed"},
+		{"header list with spaces and other case", Request{Origin: page, Method: "POST", Header: hdr("x-api-key", "v", "content-type", "application/json")}, 204, ok("Access-Control-Allow-Headers", " X-Api-Key ,  CONTENT-TYPE "), true, ""},
+		{"wildcard headers cover Authorization in Chromium only: a warning", Request{Origin: page, Method: "GET", Header: hdr("Authorization", "v")}, 204, hdr("Access-Control-Allow-Origin", "*", "Access-Control-Allow-Headers", "*", "Access-Control-Max-Age", "5"), true, "authorization_wildcard"},
 		{"no max age", post, 204, hdr("Access-Control-Allow-Origin", page, "Vary", "Origin", "Access-Control-Allow-Methods", "POST", "Access-Control-Allow-Headers", "content-type"), true, "no_max_age"},
 		{"max age beyond the browser cap", post, 204, ok("Access-Control-Max-Age", "86400"), true, "long_max_age"},
+		{"methods listed with spaces fail the parse, even for POST", post, 204, ok("Access-Control-Allow-Methods", "GET POST"), false, "bad_allow_methods"},
+		{"headers listed with spaces fail the parse", post, 204, ok("Access-Control-Allow-Headers", "Content-Type X-Trace"), false, "bad_allow_headers"},
+		{"empty list items are ignored", Request{Origin: page, Method: "DELETE"}, 204, ok("Access-Control-Allow-Methods", "GET,,DELETE,"), true, ""},
+		{"list header lines combine", Request{Origin: page, Method: "PUT"}, 204, func() http.Header {
+			h := ok()
+			h.Del("Access-Control-Allow-Methods")
+			h.Add("Access-Control-Allow-Methods", "GET")
+			h.Add("Access-Control-Allow-Methods", "PUT")
+			return h
+		}(), true, ""},
+		{"wildcard methods do not count with credentials", Request{Origin: page, Method: "DELETE", Credentials: true}, 204, ok("Access-Control-Allow-Methods", "*", "Access-Control-Allow-Credentials", "true"), false, "method_not_allowed"},
 		{"origin not echoed", post, 204, hdr("Access-Control-Allow-Origin", "https://d111.cloudfront.net", "Access-Control-Allow-Methods", "POST", "Access-Control-Allow-Headers", "Content-Type"), false, "origin_mismatch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,13 +124,42 @@ func TestNeedsPreflight(t *testing.T) {
 		want bool
 	}{
 		{Request{Method: "GET"}, false},
-		{Request{Method: "POST", Headers: []string{"Content-Type"}, ContentType: "text/plain;charset=UTF-8"}, false},
-		{Request{Method: "POST", Headers: []string{"Content-Type"}, ContentType: "application/json"}, true},
-		{Request{Method: "GET", Headers: []string{"X-Trace"}}, true},
+		{Request{Method: "POST", Header: hdr("Content-Type", "text/plain;charset=UTF-8")}, false},
+		{Request{Method: "POST", Header: hdr("Content-Type", "application/json")}, true},
+		{Request{Method: "GET", Header: hdr("X-Trace", "v")}, true},
 		{Request{Method: "PUT"}, true},
 	} {
 		if got := NeedsPreflight(tc.req); got != tc.want {
 			t.Errorf("NeedsPreflight(%+v) = %v, want %v", tc.req, got, tc.want)
+		}
+	}
+}
+
+// A request is simple only when each header is safelisted by name and value
+// (Fetch's "CORS-safelisted request-header").
+func TestSafelistedHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+	}{
+		{"Content-Type", "text/plain", true},
+		{"Content-Type", "Text/Plain; charset=UTF-8", true},
+		{"Content-Type", "multipart/form-data; boundary=abc", true},
+		{"Content-Type", "application/x-www-form-urlencoded", true},
+		{"Content-Type", "application/json", false},
+		{"Content-Type", "text/plain; x=(y)", false},
+		{"Content-Type", `text/plain; x="y"`, false},
+		{"Content-Type", "text/plain; x=" + strings.Repeat("a", 120), false},
+		{"Accept", "application/json", true},
+		{"Accept", "a{b}", false},
+		{"Accept-Language", "en-GB, fr;q=0.5", true},
+		{"Content-Language", "en(gb)", false},
+		{"X-Trace", "1", false},
+		{"Authorization", "Bearer x", false},
+	} {
+		req := Request{Method: "POST", Header: hdr(tc.name, tc.value)}
+		if got := !NeedsPreflight(req); got != tc.want {
+			t.Errorf("%s: %q safelisted = %v, want %v", tc.name, tc.value, got, tc.want)
 		}
 	}
 }

@@ -38,32 +38,39 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// browserEnv is what every scenario uses: one local stack, one Chromium.
+// browserEnv is what the site scenarios use: one local stack, one Chromium.
 type browserEnv struct {
 	stack   *localstack.Stack
 	browser context.Context // a tab per scenario
 }
 
-// TestBrowser runs every scenario as a subtest against one local stack and one
-// Chromium. Without a Chromium on PATH it skips, once and saying how to enable
-// it, so a newcomer's `make test` passes and its summary ends with the hint.
+// TestBrowser runs every browser test as a subtest of one Chromium: the site's
+// scenarios against the local stack, and corscheck's verdicts against the
+// browser's. Without a Chromium on PATH it skips, once and saying how to
+// enable it, so a newcomer's `make test` passes and its summary ends with the hint.
 func TestBrowser(t *testing.T) {
-	e := startBrowser(t)
-	for _, sc := range []struct {
-		name string
-		run  func(*testing.T, *browserEnv)
-	}{
-		{"an allowed origin gets a prediction", allowedOriginGetsAPrediction},
-		{"a disallowed origin is reported as CORS", disallowedOriginIsReportedAsCORS},
-		{"a CSP block is reported as CSP", cspBlockIsReportedAsCSP},
-		{"an HTTP error shows the API's message", httpErrorShowsTheAPIMessage},
-		{"the form works with the keyboard only", keyboardOnly},
-	} {
-		t.Run(sc.name, func(t *testing.T) { sc.run(t, e) })
-	}
+	browser := startChromium(t)
+	t.Run("site", func(t *testing.T) {
+		e := &browserEnv{stack: localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true}), browser: browser}
+		for _, sc := range []struct {
+			name string
+			run  func(*testing.T, *browserEnv)
+		}{
+			{"an allowed origin gets a prediction", allowedOriginGetsAPrediction},
+			{"a disallowed origin is reported as CORS", disallowedOriginIsReportedAsCORS},
+			{"a CSP block is reported as CSP", cspBlockIsReportedAsCSP},
+			{"an HTTP error shows the API's message", httpErrorShowsTheAPIMessage},
+			{"the form works with the keyboard only", keyboardOnly},
+		} {
+			t.Run(sc.name, func(t *testing.T) { sc.run(t, e) })
+		}
+	})
+	t.Run("corscheck agrees with Chromium", func(t *testing.T) { corscheckAgreesWithChromium(t, browser) })
 }
 
-func startBrowser(t *testing.T) *browserEnv {
+// startChromium starts a headless Chromium for the test, or skips it (fails
+// with E2E_REQUIRED=1) when there is none.
+func startChromium(t *testing.T) context.Context {
 	t.Helper()
 	path := findChromium()
 	if path == "" {
@@ -73,7 +80,6 @@ func startBrowser(t *testing.T) *browserEnv {
 		}
 		t.Skip(msg)
 	}
-	s := localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true})
 	// The flags keep Chromium from calling home: this machine's network is
 	// closed, and background connections would only slow it down.
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -91,7 +97,7 @@ func startBrowser(t *testing.T) *browserEnv {
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start %s: %v", path, err)
 	}
-	return &browserEnv{stack: s, browser: browser}
+	return browser
 }
 
 func findChromium() string {

@@ -1,0 +1,348 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
+)
+
+// corsCase is one server behaviour and the call a page makes to it. The
+// server answers right (echoing the Origin it got, allowing GET, POST, PUT,
+// DELETE and the headers content-type and x-trace) unless the case says
+// otherwise, so each case is wrong in one way at most.
+type corsCase struct {
+	name        string
+	method      string
+	headers     [][2]string // set by the page, Content-Type included
+	body        bool        // send a body (with the Content-Type among headers)
+	credentials bool
+	preflight   answer   // the answer to every preflight of the case
+	hops        []answer // the actual request's answers: hop i is /c/<name>/<i>; past the end, the right answer
+}
+
+// answer changes the right answer: set replaces header lines (an empty
+// list removes the header), and a 3xx status redirects to the next hop, on
+// this server, on the other API origin (to "other"), or with a user name in
+// the URL (to "userinfo").
+type answer struct {
+	status int
+	set    http.Header
+	to     string
+}
+
+func hdr(kv ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			h[http.CanonicalHeaderKey(kv[i])] = []string{}
+			continue
+		}
+		h.Add(kv[i], kv[i+1])
+	}
+	return h
+}
+
+const (
+	acao = "Access-Control-Allow-Origin"
+	acac = "Access-Control-Allow-Credentials"
+	acam = "Access-Control-Allow-Methods"
+	acah = "Access-Control-Allow-Headers"
+)
+
+var json_ = [][2]string{{"Content-Type", "application/json"}}
+
+func redirects(n int, a answer) []answer {
+	out := make([]answer, n)
+	for i := range out {
+		out[i] = a
+	}
+	return out
+}
+
+// corsMatrix is what corscheck must judge as Chromium does.
+var corsMatrix = []corsCase{
+	// A simple GET: no preflight.
+	{name: "get", method: "GET"},
+	{name: "get-no-acao", method: "GET", hops: []answer{{set: hdr(acao, "")}}},
+	{name: "get-other-origin", method: "GET", hops: []answer{{set: hdr(acao, "https://other.example")}}},
+	{name: "get-wildcard", method: "GET", hops: []answer{{set: hdr(acao, "*")}}},
+	{name: "get-trailing-slash", method: "GET", hops: []answer{{set: hdr(acao, "{origin}/")}}},
+	{name: "get-acao-twice", method: "GET", hops: []answer{{set: hdr(acao, "{origin}", acao, "{origin}")}}},
+	{name: "get-acao-list", method: "GET", hops: []answer{{set: hdr(acao, "{origin}, https://other.example")}}},
+	{name: "get-acao-null", method: "GET", hops: []answer{{set: hdr(acao, "null")}}},
+	{name: "get-500-with-cors", method: "GET", hops: []answer{{status: 500}}},
+	{name: "get-404-without-cors", method: "GET", hops: []answer{{status: 404, set: hdr(acao, "")}}},
+	{name: "get-credentials", method: "GET", credentials: true},
+	{name: "get-credentials-no-acac", method: "GET", credentials: true, hops: []answer{{set: hdr(acac, "")}}},
+	{name: "get-credentials-wildcard", method: "GET", credentials: true, hops: []answer{{set: hdr(acao, "*")}}},
+	{name: "get-credentials-acac-True", method: "GET", credentials: true, hops: []answer{{set: hdr(acac, "True")}}},
+	{name: "get-credentials-acac-twice", method: "GET", credentials: true, hops: []answer{{set: hdr(acac, "true", acac, "true")}}},
+	{name: "get-acac-twice-without-credentials", method: "GET", hops: []answer{{set: hdr(acac, "true", acac, "true")}}},
+	// Redirects: each answer is CORS-checked; another origin makes Origin null.
+	{name: "redirect-same-origin", method: "GET", hops: []answer{{status: 302}}},
+	{name: "redirect-without-cors", method: "GET", hops: []answer{{status: 302, set: hdr(acao, "")}}},
+	{name: "redirect-to-other-origin-echoing-null", method: "GET", hops: []answer{{status: 307, to: "other"}}},
+	{name: "redirect-to-other-origin-naming-the-page", method: "GET", hops: []answer{{status: 307, to: "other"}, {set: hdr(acao, "{page}")}}},
+	{name: "redirect-to-other-origin-wildcard", method: "GET", hops: []answer{{status: 307, to: "other"}, {set: hdr(acao, "*")}}},
+	{name: "redirect-with-userinfo", method: "GET", hops: []answer{{status: 302, to: "userinfo"}}},
+	{name: "redirect-20-times", method: "GET", hops: redirects(20, answer{status: 302})},
+	{name: "redirect-21-times", method: "GET", hops: redirects(21, answer{status: 302})},
+	{name: "post-json-redirected-307", method: "POST", headers: json_, body: true, hops: []answer{{status: 307}}},
+	{name: "post-json-redirected-302-to-get", method: "POST", headers: json_, body: true, hops: []answer{{status: 302}}},
+	{name: "post-json-redirected-to-other-origin", method: "POST", headers: json_, body: true, hops: []answer{{status: 307, to: "other"}}},
+	// A preflighted POST of JSON, as this project's page makes.
+	{name: "post-json", method: "POST", headers: json_, body: true},
+	{name: "post-json-preflight-403", method: "POST", headers: json_, body: true, preflight: answer{status: 403}},
+	{name: "post-json-preflight-200", method: "POST", headers: json_, body: true, preflight: answer{status: 200}},
+	{name: "post-json-preflight-no-acao", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acao, "")}},
+	{name: "post-json-preflight-other-origin", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acao, "https://other.example")}},
+	{name: "post-json-preflight-no-acah", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "")}},
+	{name: "post-json-preflight-acah-other-case", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "Content-Type")}},
+	{name: "post-json-preflight-acah-wildcard", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "*")}},
+	{name: "post-json-preflight-acah-spaces", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "content-type x-trace")}},
+	{name: "post-json-preflight-acam-spaces", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acam, "GET POST")}},
+	{name: "post-json-preflight-acam-two-lines", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acam, "GET", acam, "POST")}},
+	{name: "post-json-preflight-redirected", method: "POST", headers: json_, body: true, preflight: answer{status: 307}},
+	{name: "post-json-no-acao", method: "POST", headers: json_, body: true, hops: []answer{{set: hdr(acao, "")}}},
+	{name: "post-json-400-with-cors", method: "POST", headers: json_, body: true, hops: []answer{{status: 400}}},
+	{name: "post-json-400-without-cors", method: "POST", headers: json_, body: true, hops: []answer{{status: 400, set: hdr(acao, "")}}},
+	{name: "post-json-max-age-not-a-number", method: "POST", headers: json_, body: true, preflight: answer{set: hdr("Access-Control-Max-Age", "soon")}},
+	// Other methods.
+	{name: "put", method: "PUT"},
+	{name: "put-not-allowed", method: "PUT", preflight: answer{set: hdr(acam, "GET, POST")}},
+	{name: "put-lower-case", method: "PUT", preflight: answer{set: hdr(acam, "get, post, put")}},
+	{name: "delete-wildcard", method: "DELETE", preflight: answer{set: hdr(acam, "*")}},
+	{name: "delete-wildcard-with-credentials", method: "DELETE", credentials: true, preflight: answer{set: hdr(acam, "*")}},
+	{name: "delete-empty-list-items", method: "DELETE", preflight: answer{set: hdr(acam, "GET,,DELETE,")}},
+	{name: "delete-preflight-without-acam", method: "DELETE", preflight: answer{set: hdr(acam, "")}},
+	{name: "patch-lower-case", method: "PATCH", preflight: answer{set: hdr(acam, "patch")}},
+	// Content-Type decides whether a POST is simple.
+	{name: "post-text-plain", method: "POST", headers: [][2]string{{"Content-Type", "text/plain"}}, body: true, preflight: answer{status: 403}},
+	{name: "post-text-plain-charset", method: "POST", headers: [][2]string{{"Content-Type", "text/plain; charset=utf-8"}}, body: true, preflight: answer{status: 403}},
+	{name: "post-text-plain-upper-case", method: "POST", headers: [][2]string{{"Content-Type", "Text/Plain"}}, body: true, preflight: answer{status: 403}},
+	{name: "post-form", method: "POST", headers: [][2]string{{"Content-Type", "application/x-www-form-urlencoded"}}, body: true, preflight: answer{status: 403}},
+	{name: "post-text-plain-unsafe-byte", method: "POST", headers: [][2]string{{"Content-Type", "text/plain; x=(y)"}}, body: true, preflight: answer{status: 403}},
+	{name: "post-text-plain-too-long", method: "POST", headers: [][2]string{{"Content-Type", "text/plain; x=" + strings.Repeat("a", 120)}}, body: true, preflight: answer{status: 403}},
+	// Other request headers.
+	{name: "get-custom-header", method: "GET", headers: [][2]string{{"X-Trace", "1"}}},
+	{name: "get-custom-header-not-allowed", method: "GET", headers: [][2]string{{"X-Trace", "1"}}, preflight: answer{set: hdr(acah, "content-type")}},
+	{name: "get-authorization-wildcard", method: "GET", headers: [][2]string{{"Authorization", "Bearer x"}}, preflight: answer{set: hdr(acah, "*")}},
+	{name: "get-accept-language", method: "GET", headers: [][2]string{{"Accept-Language", "en"}}, preflight: answer{status: 403}},
+	{name: "get-content-language-unsafe", method: "GET", headers: [][2]string{{"Content-Language", "en(gb)"}}, preflight: answer{status: 403}},
+}
+
+// matrixServer answers the cases under /c/<name>/<hop>. other is the second
+// API origin (for cross-origin redirects); page is the page's origin.
+type matrixServer struct {
+	self, other, page string
+	cases             map[string]corsCase
+}
+
+func (m *matrixServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/c/"), "/")
+	c, ok := m.cases[parts[0]]
+	if !ok || len(parts) != 2 {
+		http.NotFound(w, r)
+		return
+	}
+	hop, _ := strconv.Atoi(parts[1])
+	origin := r.Header.Get("Origin")
+	h := w.Header()
+	h.Set(acao, origin)
+	h.Set("Vary", "Origin")
+	if c.credentials {
+		h.Set(acac, "true")
+	}
+	a, status := answer{}, http.StatusOK
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set(acam, "GET, POST, PUT, DELETE")
+		h.Set(acah, "content-type, x-trace")
+		h.Set("Access-Control-Max-Age", "600")
+		a, status = c.preflight, http.StatusNoContent
+	} else if hop < len(c.hops) {
+		a = c.hops[hop]
+	}
+	for k, vs := range a.set {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, strings.NewReplacer("{origin}", origin, "{page}", m.page).Replace(v))
+		}
+	}
+	if a.status != 0 {
+		status = a.status
+	}
+	if status >= 300 && status < 400 {
+		next := fmt.Sprintf("/c/%s/%d", c.name, hop+1)
+		switch a.to {
+		case "other":
+			next = m.other + next
+		case "userinfo":
+			next = strings.Replace(m.self, "://", "://user:secret@", 1) + next
+		}
+		h.Set("Location", next)
+	}
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "case %s hop %d", c.name, hop)
+}
+
+// callPage is the page the browser calls from: one function, call(), that
+// makes the fetch and says whether the page could read the answer.
+const callPage = `<!doctype html><title>caller</title><script>
+async function call(url, init) {
+  try { const r = await fetch(url, init); await r.text(); return "read " + r.status; }
+  catch (e) { return "refused: " + e.message; }
+}
+</script>`
+
+// corscheckAgreesWithChromium runs every case of the matrix twice: as
+// fetch() from a page on another origin in Chromium, and through corscheck
+// from the same origin. A disagreement is a corscheck bug. Every message
+// Chromium prints on the way must have its entry in docs/troubleshooting.md.
+func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
+	pageSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, callPage)
+	}))
+	defer pageSrv.Close()
+	// The last call's message tells that all earlier ones have arrived: the
+	// browser sends them in order.
+	sentinel := corsCase{name: "sentinel", method: "GET", hops: []answer{{set: hdr(acao, "")}}}
+	cases := map[string]corsCase{sentinel.name: sentinel}
+	for _, c := range corsMatrix {
+		cases[c.name] = c
+	}
+	// Three origins: the page on 127.0.0.1, the API on localhost, and a second
+	// API origin (another port) for redirects that leave the first.
+	api, other := &matrixServer{page: pageSrv.URL, cases: cases}, &matrixServer{page: pageSrv.URL, cases: cases}
+	apiSrv, otherSrv := httptest.NewServer(api), httptest.NewServer(other)
+	defer apiSrv.Close()
+	defer otherSrv.Close()
+	apiBase := strings.Replace(apiSrv.URL, "127.0.0.1", "localhost", 1)
+	api.self, api.other = apiBase, otherSrv.URL
+	other.self, other.other = otherSrv.URL, apiBase
+
+	ctx, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	var mu sync.Mutex
+	var messages []string
+	console := chromedp.Console(ctx)
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			messages = append(messages, m.Text)
+			mu.Unlock()
+		}
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageSrv.URL)); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+
+	agree := 0
+	for _, c := range append(corsMatrix, sentinel) {
+		url := fmt.Sprintf("%s/c/%s/0", apiBase, c.name)
+		init := map[string]any{"method": c.method, "cache": "no-store", "credentials": "omit"}
+		if c.credentials {
+			init["credentials"] = "include"
+		}
+		o := corscheck.Options{URL: url, Origin: pageSrv.URL, Method: c.method, Credentials: c.credentials}
+		headers := map[string]string{}
+		for _, h := range c.headers {
+			headers[h[0]] = h[1]
+			if strings.EqualFold(h[0], "Content-Type") {
+				o.ContentType = h[1]
+			} else {
+				o.Headers = append(o.Headers, h[0]+": "+h[1])
+			}
+		}
+		init["headers"] = headers
+		if c.body {
+			o.Body = "{}"
+			init["body"] = o.Body
+		}
+		arg, _ := json.Marshal(init)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("call(%q, %s)", url, arg), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: browser: %v", c.name, err)
+		}
+		rep, err := corscheck.Run(context.Background(), o)
+		if err != nil {
+			t.Fatalf("%s: corscheck: %v", c.name, err)
+		}
+		if refused := strings.HasPrefix(got, "refused"); refused != rep.Denied {
+			var b strings.Builder
+			rep.WriteText(&b)
+			t.Errorf("%s: Chromium %q, but corscheck says denied=%v:\n%s", c.name, got, rep.Denied, b.String())
+			continue
+		}
+		agree++
+	}
+	t.Logf("corscheck agrees with Chromium on %d of %d server behaviours", agree-1, len(corsMatrix))
+
+	// Bounded: a browser that never reports the sentinel fails here, whatever
+	// the machine's speed.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		done := slices.ContainsFunc(messages, func(m string) bool { return strings.Contains(m, "/c/sentinel/") })
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Chromium never reported the sentinel call's CORS error")
+		}
+	}
+	guide, err := os.ReadFile("../../docs/troubleshooting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	prose := fence.ReplaceAllString(string(guide), "")
+	for _, m := range backticked.FindAllStringSubmatch(prose, -1) {
+		documented[messageKind(m[1])] = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]bool{}
+	for _, m := range messages {
+		if kind := messageKind(m); !documented[kind] && !seen[kind] {
+			seen[kind] = true
+			t.Errorf("docs/troubleshooting.md has no entry for Chromium's message %q (as %q)", m, kind)
+		}
+	}
+}
+
+var (
+	fence      = regexp.MustCompile("(?s)```.*?```")
+	backticked = regexp.MustCompile("`([^`]+)`")
+	// The parts of Chromium's messages that name this call, not its kind.
+	callPrefix = regexp.MustCompile(`^.*has been blocked by CORS policy: `)
+	quotedText = regexp.MustCompile(`(^|[ (])'[^']*'`) // not the one in "doesn't"
+	named      = regexp.MustCompile(`\b(Method|Request header field) \S+ is`)
+	statusText = regexp.MustCompile(`status of \d+ \([^)]*\)`)
+)
+
+// messageKind is a console message without what varies between calls (URLs,
+// origins, header values, names, statuses), so one guide entry covers a kind.
+func messageKind(m string) string {
+	m = callPrefix.ReplaceAllString(strings.TrimSpace(m), "")
+	m = quotedText.ReplaceAllString(m, "$1'…'")
+	m = named.ReplaceAllString(m, "$1 … is")
+	return statusText.ReplaceAllString(m, "status of …")
+}
