@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
@@ -38,7 +39,7 @@ func main() {
 		os.Exit(1)
 	}
 	for _, env := range envs {
-		stacks.NewEnvironment(app, env, root)
+		stacks.NewEnvironment(app, env, root, model.Default())
 	}
 	if repo != "" {
 		stacks.NewCI(app, repo, envs[0].Region)

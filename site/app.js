@@ -1,14 +1,15 @@
 // The page's DOM wiring. The logic lives in lib.js; this file only moves values
 // between the form, fetch and the result and diagnostics panels.
 import {
-  PRESETS, TIMEOUT_MS, ConfigError, buildPredictBody, classifyFailure, describeHttpError,
-  endpoint, parseAnswer, parseConfig,
+  TIMEOUT_MS, ConfigError, buildPredictBody, classifyFailure, describeHttpError,
+  endpoint, parseAnswer, parseConfig, picture, presets, rangeText,
 } from "./lib.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("predict-form");
 const violations = [];
 let apiUrl = null;
+let model = null;
 
 // CSP blocks raise this event on the document; fetch itself only says TypeError.
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -49,13 +50,13 @@ async function call(url, init = {}) {
   return { status: response.status, text: await response.text() };
 }
 
-function showPrediction({ species, bars, version }) {
-  $("species").textContent = species;
-  $("flower").dataset.species = species;
+function showPrediction({ predicted, bars, version }) {
+  $("predicted-class").textContent = predicted;
+  $("flower").dataset.class = predicted;
   const list = $("bars");
-  list.replaceChildren(...bars.map(({ species: name, p }) => {
+  list.replaceChildren(...bars.map(({ name, p }) => {
     const li = document.createElement("li");
-    li.dataset.species = name;
+    li.dataset.class = name;
     const label = document.createElement("span");
     label.className = "bar-label";
     label.textContent = name;
@@ -87,7 +88,7 @@ async function predict(event) {
     return;
   }
   const values = Object.fromEntries(new FormData(form));
-  const built = buildPredictBody(values);
+  const built = buildPredictBody(values, model.features);
   if (built.error) {
     showDiagnosis({ kind: "input", title: "Check the form", detail: built.error });
     $(built.field).focus();
@@ -106,7 +107,7 @@ async function predict(event) {
       showDiagnosis(answer.failure);
       return;
     }
-    const parsed = parseAnswer(answer.status, answer.text);
+    const parsed = parseAnswer(answer.status, answer.text, model.target);
     if (parsed.error) {
       showDiagnosis(describeHttpError(parsed.error));
       return;
@@ -118,48 +119,64 @@ async function predict(event) {
   }
 }
 
-// loadModel puts GET /model's valid ranges on the inputs; the form works without it.
-async function loadModel() {
-  const answer = await call(endpoint(apiUrl, "model"));
-  if (answer.failure) {
-    showDiagnosis(answer.failure);
-    return;
-  }
-  if (answer.status !== 200) {
-    showDiagnosis(describeHttpError(parseAnswer(answer.status, answer.text).error));
-    return;
-  }
-  for (const f of JSON.parse(answer.text).features ?? []) {
-    const input = $(f.name);
-    if (input) {
-      input.max = String(f.max);
-      input.title = `${f.description}: more than ${f.min_exclusive} and at most ${f.max} ${f.unit}`;
+// buildForm renders the model's features as labelled inputs and its
+// examples as presets: the HTML names no feature, so any model gets its form.
+function buildForm() {
+  document.title = model.title;
+  $("title").textContent = model.title;
+  $("description").textContent = model.description;
+  $("target-name").textContent = model.target[0].toUpperCase() + model.target.slice(1) + ":";
+  $(picture(model)).removeAttribute("hidden"); // an SVG element: no hidden property
+  $("bars").setAttribute("aria-label", `Probability of each ${model.target}`);
+  $("fields").replaceChildren(...model.features.flatMap((f) => {
+    const label = document.createElement("label");
+    label.htmlFor = f.name;
+    label.textContent = f.description + " ";
+    if (f.unit) {
+      const unit = document.createElement("span");
+      unit.className = "unit";
+      unit.textContent = `(${f.unit})`;
+      label.append(unit);
     }
-  }
-}
-
-async function start() {
-  $("page-origin").textContent = location.origin;
-  for (const button of document.querySelectorAll("[data-preset]")) {
+    const input = document.createElement("input");
+    Object.assign(input, { id: f.name, name: f.name, type: "number", inputMode: "decimal", step: "any", required: true });
+    input.max = String(f.max);
+    input.title = `${f.description}: ${rangeText(f)}`;
+    return [label, input];
+  }));
+  const examples = presets(model);
+  $("form-help").textContent = examples.length > 0 ? "Enter the values, or start from a typical example:" : "Enter the values:";
+  $("presets").replaceChildren(...examples.map(({ label, values }) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.preset = label;
+    button.textContent = label[0].toUpperCase() + label.slice(1);
     button.addEventListener("click", () => {
-      for (const [name, value] of Object.entries(PRESETS[button.dataset.preset])) {
+      for (const [name, value] of Object.entries(values)) {
         $(name).value = String(value);
       }
       $("predict").focus();
     });
-  }
+    return button;
+  }));
+  $("presets").hidden = examples.length === 0;
+}
+
+async function start() {
+  $("page-origin").textContent = location.origin;
   form.addEventListener("submit", predict);
   try {
     const response = await fetch("config.json", { cache: "no-store" });
-    ({ apiUrl } = parseConfig(response.status, await response.text()));
+    ({ apiUrl, model } = parseConfig(response.status, await response.text()));
   } catch (error) {
     const detail = error instanceof ConfigError ? error.message : `config.json could not be loaded: ${error}`;
+    $("form-help").textContent = "No model to show.";
     showDiagnosis({ kind: "config", title: "The page is not configured", detail });
     return;
   }
+  buildForm();
   $("api-url").textContent = apiUrl;
   document.body.dataset.ready = "true";
-  await loadModel();
 }
 
 start();

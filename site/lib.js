@@ -3,25 +3,11 @@
 
 export const TIMEOUT_MS = 10_000;
 
-// The fields the API expects, with the ranges GET /model reports; used until
-// (and unless) the live model description arrives.
-export const DEFAULT_FEATURES = [
-  { name: "sepal_length", description: "Sepal length", unit: "cm", min_exclusive: 0, max: 30 },
-  { name: "sepal_width", description: "Sepal width", unit: "cm", min_exclusive: 0, max: 30 },
-  { name: "petal_length", description: "Petal length", unit: "cm", min_exclusive: 0, max: 30 },
-  { name: "petal_width", description: "Petal width", unit: "cm", min_exclusive: 0, max: 30 },
-];
-
-// One typical flower of each species (Fisher's data).
-export const PRESETS = {
-  setosa: { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
-  versicolor: { sepal_length: 6.0, sepal_width: 2.8, petal_length: 4.5, petal_width: 1.3 },
-  virginica: { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.8, petal_width: 2.2 },
-};
-
 export class ConfigError extends Error {}
 
-// parseConfig checks config.json's text: {"apiUrl": "https://..."}.
+// parseConfig checks config.json's text: {"apiUrl": "https://...", "model":
+// {...}}, the model being what GET /model describes (the deployment writes
+// both, from the model the function embeds).
 export function parseConfig(status, text) {
   if (status === 404) {
     throw new ConfigError("config.json is missing: the deployment writes it next to index.html (make local serves one too).");
@@ -47,7 +33,47 @@ export function parseConfig(status, text) {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new ConfigError(`config.json: apiUrl must be http(s), got ${url.protocol}`);
   }
-  return { apiUrl: url.href.endsWith("/") ? url.href : url.href + "/" };
+  return { apiUrl: url.href.endsWith("/") ? url.href : url.href + "/", model: checkModel(doc.model) };
+}
+
+// checkModel keeps what the page needs of the model description.
+function checkModel(m) {
+  const ok = m && typeof m.target === "string" && Array.isArray(m.classes) && Array.isArray(m.features) &&
+    m.features.length > 0 && m.features.every((f) => f && typeof f.name === "string" && typeof f.max === "number");
+  if (!ok) {
+    throw new ConfigError('config.json has no usable "model" (features, classes, target): redeploy, or restart make local.');
+  }
+  return {
+    title: String(m.title || m.name || "Predictor"),
+    description: String(m.description ?? ""),
+    target: m.target,
+    classes: m.classes.map(String),
+    features: m.features.map((f) => ({
+      name: f.name, description: String(f.description || f.name), unit: String(f.unit ?? ""),
+      min_exclusive: Number(f.min_exclusive ?? 0), max: f.max,
+    })),
+    examples: m.examples && typeof m.examples === "object" ? m.examples : {},
+  };
+}
+
+// presets lists one typical example per class that has one, as field values.
+export function presets(model) {
+  return model.classes.filter((c) => Array.isArray(model.examples[c])).map((c) => ({
+    label: c,
+    values: Object.fromEntries(model.features.map((f, j) => [f.name, model.examples[c][j]])),
+  }));
+}
+
+// picture chooses the result's picture: the flower for Fisher's irises, a
+// neutral mark for every other model.
+export function picture(model) {
+  const iris = ["setosa", "versicolor", "virginica"];
+  return model.target === "species" && iris.every((c) => model.classes.includes(c)) ? "flower" : "neutral";
+}
+
+// rangeText says what a feature accepts, as the API's messages do.
+export function rangeText(f) {
+  return `more than ${f.min_exclusive} and at most ${f.max}${f.unit ? ` ${f.unit}` : ""}`;
 }
 
 // endpoint resolves a resource against the API's base URL (which ends with the stage).
@@ -57,21 +83,22 @@ export function endpoint(apiUrl, path) {
 
 // buildPredictBody turns the form's strings into the request body. It checks
 // only that each field holds a number; the API judges ranges and explains.
-export function buildPredictBody(values, features = DEFAULT_FEATURES) {
+export function buildPredictBody(values, features) {
   const body = {};
   for (const f of features) {
     const raw = String(values[f.name] ?? "").trim();
     const n = Number(raw);
     if (raw === "" || !Number.isFinite(n)) {
-      return { error: `${f.description}: enter a number in ${f.unit}.`, field: f.name };
+      return { error: `${f.description}: enter a number${f.unit ? ` in ${f.unit}` : ""}.`, field: f.name };
     }
     body[f.name] = n;
   }
   return { body: JSON.stringify(body) };
 }
 
-// parseAnswer reads an API response: a prediction, or the API's error message.
-export function parseAnswer(status, text) {
+// parseAnswer reads an API response: a prediction (the class under the
+// model's target name), or the API's error message.
+export function parseAnswer(status, text, target) {
   let doc = null;
   try {
     doc = JSON.parse(text);
@@ -79,13 +106,13 @@ export function parseAnswer(status, text) {
     // fall through: a non-JSON error page
   }
   if (status >= 200 && status < 300) {
-    if (!doc || typeof doc.species !== "string" || typeof doc.probabilities !== "object") {
+    if (!doc || typeof doc[target] !== "string" || typeof doc.probabilities !== "object") {
       return { error: { kind: "http", status, message: "The API answered, but not with a prediction." } };
     }
     const bars = Object.entries(doc.probabilities)
-      .map(([species, p]) => ({ species, p: Number(p) }))
+      .map(([name, p]) => ({ name, p: Number(p) }))
       .sort((a, b) => b.p - a.p);
-    return { prediction: { species: doc.species, bars, version: String(doc.model_version ?? "") } };
+    return { prediction: { predicted: doc[target], bars, version: String(doc.model_version ?? "") } };
   }
   // Our envelope is {"error":{"code","message"}}; API Gateway's own default is {"message"}.
   const message = doc?.error?.message ?? doc?.message ?? (text.trim().slice(0, 200) || "no message");

@@ -1,15 +1,32 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ConfigError, PRESETS, buildPredictBody, classifyFailure, describeHttpError, endpoint, parseAnswer, parseConfig,
+  ConfigError, buildPredictBody, classifyFailure, describeHttpError, endpoint, parseAnswer, parseConfig, picture, presets, rangeText,
 } from "./lib.js";
 
 const api = "https://abc123.execute-api.eu-west-1.amazonaws.com/dev/";
 const page = "https://d111.cloudfront.net";
 
-test("config: a valid apiUrl is normalized to end with a slash", () => {
-  assert.deepEqual(parseConfig(200, '{"apiUrl":"http://localhost:3000/dev"}'), { apiUrl: "http://localhost:3000/dev/" });
-  assert.deepEqual(parseConfig(200, JSON.stringify({ apiUrl: api })), { apiUrl: api });
+// A model as config.json carries it (the Public part of model.json).
+const iris = {
+  name: "iris-softmax", title: "Iris species predictor", description: "Measure a flower.", target: "species",
+  classes: ["setosa", "versicolor", "virginica"],
+  features: ["sepal_length", "sepal_width", "petal_length", "petal_width"].map((name) => (
+    { name, description: name.replace("_", " "), unit: "cm", min_exclusive: 0, max: 30 })),
+  examples: { setosa: [5, 3.4, 1.5, 0.2], virginica: [6.5, 3, 5.2, 2] },
+};
+const wine = {
+  name: "wine", title: "Wine cultivar", target: "cultivar", classes: ["a", "b", "c"],
+  features: [{ name: "alcohol", description: "Alcohol", unit: "%", min_exclusive: 0, max: 20 }, { name: "hue", max: 2 }],
+};
+const config = (extra) => JSON.stringify({ apiUrl: "http://localhost:3000/dev", model: iris, ...extra });
+
+test("config: a valid apiUrl is normalized to end with a slash, the model kept", () => {
+  const got = parseConfig(200, config());
+  assert.equal(got.apiUrl, "http://localhost:3000/dev/");
+  assert.equal(got.model.target, "species");
+  assert.deepEqual(got.model.features.map((f) => f.name), iris.features.map((f) => f.name));
+  assert.equal(parseConfig(200, config({ apiUrl: api })).apiUrl, api);
 });
 
 test("config: each way it can be broken gets its own message", () => {
@@ -18,8 +35,10 @@ test("config: each way it can be broken gets its own message", () => {
     [500, "", /HTTP 500/],
     [200, "{", /not valid JSON/],
     [200, "{}", /no "apiUrl"/],
-    [200, '{"apiUrl":"/dev/"}', /not an absolute URL/],
-    [200, '{"apiUrl":"ftp://x/"}', /must be http/],
+    [200, config({ apiUrl: "/dev/" }), /not an absolute URL/],
+    [200, config({ apiUrl: "ftp://x/" }), /must be http/],
+    [200, config({ model: undefined }), /no usable "model"/],
+    [200, config({ model: { ...iris, features: [] } }), /no usable "model"/],
   ]) {
     assert.throws(() => parseConfig(status, text), (e) => e instanceof ConfigError && want.test(e.message), `${status} ${text}`);
   }
@@ -29,34 +48,55 @@ test("endpoint keeps the stage in the path", () => {
   assert.equal(endpoint(api, "predict"), "https://abc123.execute-api.eu-west-1.amazonaws.com/dev/predict");
 });
 
+test("model: presets from the examples, a feature without description or unit still labelled", () => {
+  const { model } = parseConfig(200, config());
+  assert.deepEqual(presets(model).map((p) => p.label), ["setosa", "virginica"]);
+  assert.deepEqual(presets(model)[0].values, { sepal_length: 5, sepal_width: 3.4, petal_length: 1.5, petal_width: 0.2 });
+  const other = parseConfig(200, config({ model: wine })).model;
+  assert.deepEqual(presets(other), []);
+  assert.equal(other.features[1].description, "hue");
+  assert.equal(rangeText(other.features[0]), "more than 0 and at most 20 %");
+  assert.equal(rangeText(other.features[1]), "more than 0 and at most 2");
+});
+
+test("model: the iris flower for Fisher's irises only", () => {
+  assert.equal(picture(parseConfig(200, config()).model), "flower");
+  assert.equal(picture(parseConfig(200, config({ model: wine })).model), "neutral");
+});
+
 test("request body: numbers from form strings, every field required", () => {
-  assert.deepEqual(JSON.parse(buildPredictBody({ sepal_length: "5.1", sepal_width: " 3.5", petal_length: "1.4", petal_width: "0.2" }).body),
-    PRESETS.setosa);
-  const missing = buildPredictBody({ sepal_length: "5.1", sepal_width: "", petal_length: "1.4", petal_width: "0.2" });
+  const { features } = parseConfig(200, config()).model;
+  const setosa = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+  assert.deepEqual(JSON.parse(buildPredictBody({ sepal_length: "5.1", sepal_width: " 3.5", petal_length: "1.4", petal_width: "0.2" }, features).body), setosa);
+  const missing = buildPredictBody({ ...setosa, sepal_width: "" }, features);
   assert.equal(missing.field, "sepal_width");
-  assert.match(missing.error, /Sepal width: enter a number in cm/);
-  assert.equal(buildPredictBody({ ...PRESETS.setosa, petal_width: "abc" }).field, "petal_width");
+  assert.match(missing.error, /sepal width: enter a number in cm/);
+  assert.equal(buildPredictBody({ ...setosa, petal_width: "abc" }, features).field, "petal_width");
+  assert.match(buildPredictBody({}, parseConfig(200, config({ model: wine })).model.features).error, /^Alcohol: enter a number in %/);
 });
 
 test("request body: out-of-range numbers are sent, so the API explains them", () => {
-  assert.equal(JSON.parse(buildPredictBody({ ...PRESETS.setosa, petal_width: "-1" }).body).petal_width, -1);
+  const { features } = parseConfig(200, config()).model;
+  assert.equal(JSON.parse(buildPredictBody({ sepal_length: 5, sepal_width: 3, petal_length: 1, petal_width: "-1" }, features).body).petal_width, -1);
 });
 
-test("answer: a prediction with bars sorted by probability", () => {
+test("answer: a prediction under the model's target name, bars sorted by probability", () => {
   const got = parseAnswer(200, JSON.stringify({
     species: "virginica", probabilities: { setosa: 0.01, versicolor: 0.2, virginica: 0.79 }, model_version: "abc",
-  }));
-  assert.equal(got.prediction.species, "virginica");
-  assert.deepEqual(got.prediction.bars.map((b) => b.species), ["virginica", "versicolor", "setosa"]);
+  }), "species");
+  assert.equal(got.prediction.predicted, "virginica");
+  assert.deepEqual(got.prediction.bars.map((b) => b.name), ["virginica", "versicolor", "setosa"]);
   assert.equal(got.prediction.version, "abc");
+  assert.equal(parseAnswer(200, JSON.stringify({ cultivar: "b", probabilities: {} }), "cultivar").prediction.predicted, "b");
+  assert.equal(parseAnswer(200, JSON.stringify({ species: "b", probabilities: {} }), "cultivar").error.kind, "http");
 });
 
 test("answer: the API's error envelope, API Gateway's own shape, and non-JSON", () => {
-  assert.deepEqual(parseAnswer(400, '{"error":{"code":"invalid_input","message":"petal_width: must be a number between 0 and 30"}}').error,
+  assert.deepEqual(parseAnswer(400, '{"error":{"code":"invalid_input","message":"petal_width: must be a number between 0 and 30"}}', "species").error,
     { kind: "http", status: 400, code: "invalid_input", message: "petal_width: must be a number between 0 and 30" });
-  assert.equal(parseAnswer(403, '{"message":"Missing Authentication Token"}').error.message, "Missing Authentication Token");
-  assert.equal(parseAnswer(502, "<html>Bad gateway</html>").error.message, "<html>Bad gateway</html>");
-  assert.equal(parseAnswer(200, "{}").error.kind, "http");
+  assert.equal(parseAnswer(403, '{"message":"Missing Authentication Token"}', "species").error.message, "Missing Authentication Token");
+  assert.equal(parseAnswer(502, "<html>Bad gateway</html>", "species").error.message, "<html>Bad gateway</html>");
+  assert.equal(parseAnswer(200, "{}", "species").error.kind, "http");
 });
 
 test("failure: a CSP violation is reported as CSP, naming the directive and URL", () => {

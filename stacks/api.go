@@ -17,16 +17,18 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/apierror"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
 // ApiStackProps configures the predictor API of one environment.
 type ApiStackProps struct {
 	awscdk.StackProps
-	Env  config.Environment
-	Cors *CorsPolicy
-	Site *SiteStack // the API allows the site's origin and deploys the site's content
-	Root string     // the module root (project.Root), where functions/ and site/ are
+	Env   config.Environment
+	Cors  *CorsPolicy
+	Site  *SiteStack   // the API allows the site's origin and deploys the site's content
+	Root  string       // the module root (project.Root), where functions/ and site/ are
+	Model *model.Model // what the function serves: the gateway's schema and the site's form follow it
 }
 
 // ApiStack is the predict function behind a RestApi with CORS, plus the site
@@ -41,17 +43,18 @@ type ApiStack struct {
 func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	env, policy, siteOrigin := props.Env, props.Cors, props.Site.Origin
+	served := props.Model
 
 	// The function's role may write its own log group and nothing else, so no
 	// managed policy (AWSLambdaBasicExecutionRole would allow every log group).
 	fnLogs := newLogGroup(stack, "PredictLogs", env.LogRetentionDays)
 	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Iris predictor: writes its own logs, nothing else"),
+		Description: jsii.String("The predict function: writes its own logs, nothing else"),
 	})
 	fnLogs.GrantWrite(role)
 	fn := awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
-		Description:  jsii.String("Iris species predictor (Go, softmax regression)"),
+		Description:  jsii.String(served.Title + " (Go, softmax regression)"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
@@ -73,7 +76,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	accessLogs := newLogGroup(stack, "AccessLogs", env.LogRetentionDays)
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
 		RestApiName:                 jsii.String("iris-predictor-" + env.Name),
-		Description:                 jsii.String("Iris species predictor with CORS for the demo site"),
+		Description:                 jsii.String(served.Title + " with CORS for the demo site"),
 		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		DefaultCorsPreflightOptions: policy.Preflight(siteOrigin),
 		// Stage logging needs the account-level CloudWatch role.
@@ -99,10 +102,8 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	// Gateway errors use the function's envelope, so clients parse one shape.
 	// The validator's own message ("Invalid request body") names nothing, so
 	// its response says what a valid body looks like.
-	envelope := func(code, message string) *string {
-		return jsii.String(`{"error":{"code":` + code + `,"message":` + message + `}}`)
-	}
-	badBody, _ := json.Marshal(BadRequestBodyMessage(model.Default().Features))
+	envelope := func(code, message string) *string { return jsii.String(apierror.Template(code, message)) }
+	badBody, _ := json.Marshal(BadRequestBodyMessage(served))
 	for _, r := range []struct {
 		id       string
 		t        awsapigateway.ResponseType
@@ -128,8 +129,8 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	requestModel := api.AddModel(jsii.String("PredictRequest"), &awsapigateway.ModelOptions{
 		ModelName:   jsii.String("PredictRequest"),
 		ContentType: jsii.String("application/json"),
-		Description: jsii.String("One flower's four measurements, or {instances: [1..100 flowers]}"),
-		Schema:      PredictRequestSchema(model.Default().Features),
+		Description: jsii.String(fmt.Sprintf("One row of the model's features, or {instances: [1..%d rows]}", model.MaxBatch)),
+		Schema:      PredictRequestSchema(served),
 	})
 	api.Root().AddResource(jsii.String("predict"), nil).AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
 		RequestValidator: validator,
@@ -143,7 +144,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 			awss3deployment.Source_Asset(jsii.String(filepath.Join(props.Root, "site")), &awss3assets.AssetOptions{
 				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test"),
 			}),
-			awss3deployment.Source_JsonData(jsii.String("config.json"), map[string]any{"apiUrl": api.Url()}, nil),
+			awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(api.Url(), served), nil),
 		},
 		DestinationBucket: props.Site.Bucket,
 		Distribution:      props.Site.Distribution,
@@ -169,17 +170,17 @@ var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{
 // the function agree on the names. It checks the shape only: ranges are left
 // to the function, whose message names the field and the value it got, where
 // the gateway could only say "Invalid request body".
-func PredictRequestSchema(features [model.NumFeatures]model.Feature) *awsapigateway.JsonSchema {
+func PredictRequestSchema(m *model.Model) *awsapigateway.JsonSchema {
 	props := map[string]*awsapigateway.JsonSchema{}
 	var required []*string
-	for _, f := range features {
+	for _, f := range m.Features {
 		props[f.Name] = &awsapigateway.JsonSchema{
 			Type:        awsapigateway.JsonSchemaType_NUMBER,
-			Description: jsii.String(fmt.Sprintf("%s in %s, more than %g and at most %g", f.Description, f.Unit, f.Min, f.Max)),
+			Description: jsii.String(fmt.Sprintf("%s, %s", f.Description, f.Range())),
 		}
 		required = append(required, jsii.String(f.Name))
 	}
-	flower := func() *awsapigateway.JsonSchema {
+	row := func() *awsapigateway.JsonSchema {
 		return &awsapigateway.JsonSchema{
 			Type:                 awsapigateway.JsonSchemaType_OBJECT,
 			Properties:           &props,
@@ -191,17 +192,27 @@ func PredictRequestSchema(features [model.NumFeatures]model.Feature) *awsapigate
 		Schema: awsapigateway.JsonSchemaVersion_DRAFT4,
 		Title:  jsii.String("PredictRequest"),
 		OneOf: &[]*awsapigateway.JsonSchema{
-			flower(),
+			row(),
 			{
 				Type:     awsapigateway.JsonSchemaType_OBJECT,
 				Required: jsii.Strings("instances"),
 				Properties: &map[string]*awsapigateway.JsonSchema{
-					"instances": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(model.MaxBatch), Items: flower()},
+					"instances": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(model.MaxBatch), Items: row()},
 				},
 				AdditionalProperties: jsii.Bool(false),
 			},
 		},
 	}
+}
+
+// siteConfig is the site's config.json as plain JSON values, which is what
+// jsii passes on, with the API's URL (a token until deploy) in place.
+func siteConfig(apiURL *string, m *model.Model) map[string]any {
+	var doc map[string]any
+	b, _ := json.Marshal(model.SiteConfig{Model: m.Public()})
+	json.Unmarshal(b, &doc)
+	doc["apiUrl"] = apiURL
+	return doc
 }
 
 // newLogGroup sets the retention in days on the CloudFormation resource: the
@@ -214,12 +225,12 @@ func newLogGroup(scope constructs.Construct, id string, days int) awslogs.LogGro
 
 // BadRequestBodyMessage is what a client reads when the gateway's validator
 // rejects a body.
-func BadRequestBodyMessage(features [model.NumFeatures]model.Feature) string {
-	names := make([]string, len(features))
-	for i, f := range features {
+func BadRequestBodyMessage(m *model.Model) string {
+	names := make([]string, len(m.Features))
+	for i, f := range m.Features {
 		names[i] = f.Name
 	}
-	return fmt.Sprintf("The request body must be a JSON object with the numbers %s (in cm) and nothing else, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
+	return fmt.Sprintf("The request body must be a JSON object with the numbers %s and nothing else, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
 		strings.Join(names, ", "), model.MaxBatch)
 }
 

@@ -1,4 +1,4 @@
-// Package stacks defines the Iris predictor's infrastructure: per environment a
+// Package stacks defines the predictor's infrastructure: per environment a
 // CDK Stage holding SiteStack (S3 + CloudFront) and ApiStack (Lambda + RestApi),
 // the one CORS policy both read, and the synth-time guards that keep them safe.
 package stacks
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
@@ -22,8 +23,9 @@ type Environment struct {
 }
 
 // NewEnvironment builds the Stage of env: `cdk deploy 'dev/*'` deploys exactly it.
-// root is the module root (project.Root).
-func NewEnvironment(scope constructs.Construct, env config.Environment, root string) *Environment {
+// root is the module root (project.Root); m is the model the function embeds
+// (model.Default()), from which the gateway's schema and the site's form come.
+func NewEnvironment(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Environment {
 	account := env.Account
 	if account == "" {
 		account = os.Getenv("CDK_DEFAULT_ACCOUNT")
@@ -33,16 +35,17 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 	})
 	policy := NewCorsPolicy(env)
 	site := NewSiteStack(stage, "Site", &SiteStackProps{
-		StackProps: awscdk.StackProps{Description: jsii.String("Iris predictor demo site (" + env.Name + ")")},
+		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")")},
 		Env:        env,
 		Cors:       policy,
 	})
 	api := NewApiStack(stage, "Api", &ApiStackProps{
-		StackProps: awscdk.StackProps{Description: jsii.String("Iris predictor API (" + env.Name + ")")},
+		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": API (" + env.Name + ")")},
 		Env:        env,
 		Cors:       policy,
 		Site:       site,
 		Root:       root,
+		Model:      m,
 	})
 
 	aspects := awscdk.Aspects_Of(stage)

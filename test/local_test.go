@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -37,7 +39,16 @@ func TestLocalStackServesTheSynthesizedDevEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	setosa := `{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`
+	// The requests come from the model the function embeds, whatever it is.
+	m := model.Default()
+	class, x := m.Example()
+	good := m.Body(x)
+	outOfRange := slices.Clone(x)
+	outOfRange[0] = m.Features[0].Max*2 + 1
+	predicted := `"` + m.Target + `":"` + class
+	if class == "" {
+		predicted = `"` + m.Target + `":`
+	}
 	for _, c := range []struct {
 		name, method, path, origin, body string
 		status                           int
@@ -45,12 +56,12 @@ func TestLocalStackServesTheSynthesizedDevEnvironment(t *testing.T) {
 	}{
 		{"a preflight from the dev origin is allowed", "OPTIONS", "predict", origin, "", 204, origin, ""},
 		{"a preflight from another origin gets the site's", "OPTIONS", "predict", "https://evil.example", "", 204, "https://distribution830fac52-domainname.local.invalid", ""},
-		{"a prediction", "POST", "predict", origin, setosa, 200, origin, `"species":"setosa"`},
-		{"another origin's prediction has no CORS headers", "POST", "predict", "https://evil.example", setosa, 200, "", `"species":"setosa"`},
-		{"the function's 400 carries CORS", "POST", "predict", origin, strings.Replace(setosa, "0.2", "-1", 1), 400, origin, `"code":"invalid_input"`},
-		{"the gateway's model rejects a body, with CORS", "POST", "predict", origin, `{"petal":1}`, 400, origin, `"code":"invalid_input"`},
+		{"a prediction", "POST", "predict", origin, good, 200, origin, predicted},
+		{"another origin's prediction has no CORS headers", "POST", "predict", "https://evil.example", good, 200, "", predicted},
+		{"the function's 400 carries CORS", "POST", "predict", origin, m.Body(outOfRange), 400, origin, `"code":"invalid_input"`},
+		{"the gateway's model rejects a body, with CORS", "POST", "predict", origin, `{"no_such_feature_1":1}`, 400, origin, `"code":"invalid_input"`},
 		{"an unknown path is API Gateway's 403, with CORS", "GET", "nope", origin, "", 403, origin, `"code":"MISSING_AUTHENTICATION_TOKEN"`},
-		{"the model's description", "GET", "model", origin, "", 200, origin, `"features"`},
+		{"the model's description", "GET", "model", origin, "", 200, origin, `"version":"` + m.Version + `"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest(c.method, s.APIURL+c.path, strings.NewReader(c.body))

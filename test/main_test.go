@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
@@ -94,7 +95,12 @@ func setup(dir string) error {
 // synth builds an app with the given environments, the way app.go does, and
 // synthesizes it into dir. A failed synth (CDK panics through jsii) is
 // returned as an error.
-func synth(dir string, envs ...config.Environment) (out map[string]*synthesized, err error) {
+func synth(dir string, envs ...config.Environment) (map[string]*synthesized, error) {
+	return synthModel(dir, model.Default(), envs...)
+}
+
+// synthModel is synth for a function that serves m.
+func synthModel(dir string, m *model.Model, envs ...config.Environment) (out map[string]*synthesized, err error) {
 	root, err := project.Root()
 	if err != nil {
 		return nil, err
@@ -107,7 +113,7 @@ func synth(dir string, envs ...config.Environment) (out map[string]*synthesized,
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
 	out = map[string]*synthesized{}
 	for _, e := range envs {
-		out[e.Name] = &synthesized{env: stacks.NewEnvironment(app, e, root)}
+		out[e.Name] = &synthesized{env: stacks.NewEnvironment(app, e, root, m)}
 	}
 	app.Synth(nil) // runs the aspects and fails on their errors, as `cdk synth` does
 	for _, s := range out {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
@@ -343,7 +344,7 @@ func TestProductionGuardCatchesAHandWrittenWildcard(t *testing.T) {
 	}
 	dir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
-	env := stacks.NewEnvironment(app, envByName(t, "prod"), root)
+	env := stacks.NewEnvironment(app, envByName(t, "prod"), root, model.Default())
 	extra := awsapigateway.NewRestApi(env.Api.Stack, jsii.String("Extra"), &awsapigateway.RestApiProps{
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{AllowOrigins: awsapigateway.Cors_ALL_ORIGINS()},
 	})

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/bench"
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack/localtest"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -71,7 +72,7 @@ func run(ctx context.Context, duration time.Duration, clients, cold, warm, synth
 		return r
 	}
 	predict := func() *http.Request {
-		r, _ := http.NewRequest(http.MethodPost, s.APIURL+"predict", strings.NewReader(`{"sepal_length":6.7,"sepal_width":3.0,"petal_length":5.8,"petal_width":2.2}`))
+		r, _ := http.NewRequest(http.MethodPost, s.APIURL+"predict", strings.NewReader(model.Default().ExampleBody()))
 		r.Header.Set("Origin", localtest.DevOrigin)
 		r.Header.Set("Content-Type", "application/json")
 		return r

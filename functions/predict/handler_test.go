@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -23,13 +24,28 @@ const (
 	virginica  = `{"sepal_length":6.7,"sepal_width":3.0,"petal_length":5.8,"petal_width":2.2}`
 )
 
+// irisModel is testdata/iris.model.json: the handler's behaviour is pinned
+// on a model of its own, so it holds whatever model.json the function embeds.
+func irisModel(tb testing.TB) *model.Model {
+	tb.Helper()
+	doc, err := os.ReadFile("testdata/iris.model.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := model.Parse(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 func testHandler(tb testing.TB) *handler {
 	tb.Helper()
 	origins, err := cors.NewMatcher([]string{siteOrigin, "http://localhost:8080"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return newHandler(model.Default(), origins, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return newHandler(irisModel(tb), origins, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 }
 
 func post(body string) events.APIGatewayProxyRequest {
@@ -66,31 +82,35 @@ func TestBadInputGetsAClear4xxWithCORS(t *testing.T) {
 		{"null", post("null"), 400, "invalid_input", "got null"},
 		{"an array", post("[]"), 400, "invalid_input", "got an array"},
 		{"a bare number", post("5.1"), 400, "invalid_input", "got the number 5.1"},
-		{"not JSON", post("sepal_length=5.1"), 400, "invalid_input", "not valid JSON"},
+		{"not JSON", post("sepal_length=5.1"), 400, "invalid_input", "not valid JSON: invalid character 's' at start of value at byte 0"},
 		{"truncated JSON", post(`{"sepal_length":5.1,"sepal_wid`), 400, "invalid_input", "not valid JSON"},
-		{"trailing data", post(setosa + setosa), 400, "invalid_input", "unexpected data after"},
-		{"duplicate key", post(`{"sepal_length":5.1,"sepal_length":9,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", `duplicate field "sepal_length"`},
+		{"trailing data", post(setosa + setosa), 400, "invalid_input", "after top-level value"},
+		{"duplicate key", post(`{"sepal_length":5.1,"sepal_length":9,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: duplicate field"},
 		{"unknown field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2,"color":"blue"}`), 400, "invalid_input", `unknown field "color"`},
 		{"misspelled field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_widht":0.2}`), 400, "invalid_input", `unknown field "petal_widht"`},
 		{"missing field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4}`), 400, "invalid_input", "petal_width: missing"},
-		{"string for a number", post(`{"sepal_length":"5.1","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number between 0 and 30, got a string"},
+		{"string for a number", post(`{"sepal_length":"5.1","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got a string"},
 		{"bool for a number", post(`{"sepal_length":true,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got a boolean"},
-		{"null for a number", post(`{"sepal_length":5.1,"sepal_width":null,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_width: must be a number between 0 and 30, got null"},
+		{"null for a number", post(`{"sepal_length":5.1,"sepal_width":null,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_width: must be a number more than 0 and at most 30 cm, got null"},
 		{"object for a number", post(`{"sepal_length":{},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got an object"},
 		{"NaN spelled in JSON", post(`{"sepal_length":NaN,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "not valid JSON"},
 		{"Infinity spelled in JSON", post(`{"sepal_length":Infinity,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "not valid JSON"},
 		{"NaN as a string", post(`{"sepal_length":"NaN","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got a string"},
-		{"negative", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":-0.2}`), 400, "invalid_input", "petal_width: must be a number between 0 and 30 (cm), got -0.2"},
-		{"zero", post(`{"sepal_length":0,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number between 0 and 30"},
-		{"absurdly large", post(`{"sepal_length":1e308,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got 1e308"},
-		{"beyond float64", post(`{"sepal_length":1e999,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got 1e999"},
-		{"deeply nested", post(strings.Repeat("[", 1000) + strings.Repeat("]", 1000)), 400, "invalid_input", "nested more than"},
-		{"batch of 0", post(`{"instances":[]}`), 400, "invalid_input", "instances: must hold 1 to 100 flowers, got 0"},
+		{"negative", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":-0.2}`), 400, "invalid_input", "petal_width: must be a number more than 0 and at most 30 cm, got -0.2"},
+		{"zero", post(`{"sepal_length":0,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got 0"},
+		{"absurdly large", post(`{"sepal_length":1e308,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got 1e+308"},
+		{"beyond float64", post(`{"sepal_length":1e999,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got 1e999"},
+		{"beyond float64 in a batch", post(`{"instances":[` + setosa + `,{"sepal_length":1e999}]}`), 400, "invalid_input", "instances[1].sepal_length: must be a number"},
+		{"duplicate key in a batch row", post(`{"instances":[` + setosa + `,{"sepal_width":1,"sepal_width":2}]}`), 400, "invalid_input", "instances[1].sepal_width: duplicate field"},
+		{"a long unknown field is quoted in part", post(`{"` + strings.Repeat("x", 500) + `":1}`), 400, "invalid_input", `unknown field "` + strings.Repeat("x", 40) + `…"`},
+		{"invalid UTF-8", post("{\"sepal_length\":\"\xff\"}"), 400, "invalid_input", "invalid UTF-8"},
+		{"deeply nested", post(strings.Repeat("[", 1000) + strings.Repeat("]", 1000)), 400, "invalid_input", "got an array"},
+		{"batch of 0", post(`{"instances":[]}`), 400, "invalid_input", "instances: must hold 1 to 100 rows, got 0"},
 		{"batch of 101", post(batch(101)), 400, "invalid_input", "got 101"},
 		{"batch not an array", post(`{"instances":{}}`), 400, "invalid_input", "instances: must be an array"},
 		{"batch mixed with fields", post(`{"instances":[` + setosa + `],"sepal_length":1}`), 400, "invalid_input", `only the field "instances"`},
 		{"batch item not an object", post(`{"instances":[` + setosa + `,7]}`), 400, "invalid_input", "instances[1]: must be an object"},
-		{"mixed valid and invalid batch names the index", post(`{"instances":[` + setosa + `,` + virginica + `,{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":99}]}`), 400, "invalid_input", "instances[2].petal_width: must be a number between 0 and 30"},
+		{"mixed valid and invalid batch names the index", post(`{"instances":[` + setosa + `,` + virginica + `,{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":99}]}`), 400, "invalid_input", "instances[2].petal_width: must be a number more than 0 and at most 30 cm, got 99"},
 		{"no content type", func() events.APIGatewayProxyRequest { r := post(setosa); delete(r.Headers, "content-type"); return r }(), 415, "unsupported_media_type", "Content-Type must be application/json"},
 		{"form content type", func() events.APIGatewayProxyRequest {
 			r := post(setosa)
@@ -107,9 +127,9 @@ func TestBadInputGetsAClear4xxWithCORS(t *testing.T) {
 			r.Headers["content-type"] = "application/json; charset=latin1"
 			return r
 		}(), 415, "unsupported_media_type", `charset "latin1"`},
-		{"oversized body", post(`{"sepal_length":5.1` + strings.Repeat(" ", maxBody) + `}`), 413, "payload_too_large", "larger than 65536 bytes"},
+		{"oversized body", post(`{"sepal_length":5.1` + strings.Repeat(" ", irisModel(t).MaxBodyBytes()) + `}`), 413, "payload_too_large", "send at most 100 rows"},
 		{"oversized base64 body", func() events.APIGatewayProxyRequest {
-			r := post(base64.StdEncoding.EncodeToString([]byte(strings.Repeat(" ", maxBody+10))))
+			r := post(base64.StdEncoding.EncodeToString([]byte(strings.Repeat(" ", irisModel(t).MaxBodyBytes()+10))))
 			r.IsBase64Encoded = true
 			return r
 		}(), 413, "payload_too_large", "larger than"},
@@ -173,7 +193,7 @@ func checkPrediction(t *testing.T, p prediction, want string) {
 		t.Errorf("species = %q, want %q", p.Species, want)
 	}
 	sum := 0.0
-	for _, c := range model.Default().Classes {
+	for _, c := range []string{"setosa", "versicolor", "virginica"} {
 		v, ok := p.Probabilities[c]
 		if !ok {
 			t.Errorf("no probability for %s", c)
@@ -198,8 +218,8 @@ func TestPredictSingle(t *testing.T) {
 		t.Fatalf("%v: %s", err, resp.Body)
 	}
 	checkPrediction(t, got.prediction, "setosa")
-	if got.ModelVersion != model.Default().Version {
-		t.Errorf("model_version = %q, want %q", got.ModelVersion, model.Default().Version)
+	if want := irisModel(t).Version; got.ModelVersion != want {
+		t.Errorf("model_version = %q, want %q", got.ModelVersion, want)
 	}
 	if resp.Headers["Access-Control-Allow-Origin"] != siteOrigin || !strings.HasPrefix(resp.Headers["Content-Type"], "application/json") {
 		t.Errorf("headers = %v", resp.Headers)
@@ -235,6 +255,8 @@ func TestModelDescribesTheContract(t *testing.T) {
 	resp, _ := testHandler(t).Handle(context.Background(), req)
 	var got struct {
 		Version  string
+		Target   string
+		MaxBatch int `json:"max_batch"`
 		Classes  []string
 		Features []struct {
 			Name, Unit string
@@ -250,7 +272,7 @@ func TestModelDescribesTheContract(t *testing.T) {
 	if len(got.Features) != 4 || got.Features[3].Name != "petal_width" || got.Features[3].Unit != "cm" || got.Features[3].Max != 30 {
 		t.Errorf("features = %+v", got.Features)
 	}
-	if len(got.Classes) != 3 || got.Version == "" || got.Metrics.CVAccuracy < 0.95 {
+	if len(got.Classes) != 3 || got.Version == "" || got.Metrics.CVAccuracy < 0.95 || got.Target != "species" || got.MaxBatch != 100 {
 		t.Errorf("model = %+v", got)
 	}
 	if resp.Headers["Access-Control-Allow-Origin"] != "http://localhost:8080" {

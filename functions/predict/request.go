@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,307 +9,160 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 )
 
-// maxDepth bounds nesting: deeper JSON is never a valid request.
-const maxDepth = 16
+// echoLimit bounds how much of what the caller sent a message repeats: enough
+// to recognise a typo, not enough to reflect a payload into logs and pages.
+const echoLimit = 40
+
+// bounded shortens s to echoLimit characters.
+func bounded(s string) string {
+	if utf8.RuneCountInString(s) <= echoLimit {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:echoLimit]) + "…"
+}
 
 // requestSchema is what a request body is checked against, prepared once at
 // init so the hot path does not rebuild it.
 type requestSchema struct {
-	features *[model.NumFeatures]model.Feature
-	fields   []string // the features' names
-	list     string   // "sepal_length, sepal_width, ...", for messages
-	known    []string // the strings a request is made of: its field names
+	model *model.Model
+	list  string // "sepal_length, sepal_width, ...", for messages
 }
 
-func newRequestSchema(features *[model.NumFeatures]model.Feature) *requestSchema {
-	s := &requestSchema{features: features}
-	for _, f := range features {
-		s.fields = append(s.fields, f.Name)
+func newRequestSchema(m *model.Model) *requestSchema {
+	names := make([]string, len(m.Features))
+	for i, f := range m.Features {
+		names[i] = f.Name
 	}
-	s.list = strings.Join(s.fields, ", ")
-	s.known = append([]string{"instances"}, s.fields...)
-	return s
+	return &requestSchema{model: m, list: strings.Join(names, ", ")}
 }
 
-// parsePredict reads a single flower or {"instances":[...]} strictly: duplicate
-// keys, unknown or missing fields, non-numbers and out-of-range values are all
-// errors that name the offending field, because a silently ignored typo would
-// return a confident prediction for the wrong flower.
-func parsePredict(body []byte, schema *requestSchema) (flowers [][model.NumFeatures]float64, batch bool, err error) {
+// parse reads one row or {"instances":[...]} strictly. The JSON library
+// rejects what is not JSON, duplicate names and invalid UTF-8; this adds
+// the contract: unknown or missing fields, non-numbers and out-of-range
+// values are errors that name the field, because a silently ignored typo
+// would return a confident prediction for the wrong input.
+func (s *requestSchema) parse(body []byte) (rows [][]float64, batch bool, err error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, false, fmt.Errorf("request body is empty; send a JSON object with %s", schema.list)
+		return nil, false, fmt.Errorf("request body is empty; send a JSON object with %s", s.list)
 	}
-	doc, err := decodeStrict(body, schema.known...)
-	if err != nil {
-		return nil, false, err
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, false, s.decodeError(err)
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
-		return nil, false, fmt.Errorf("request body must be a JSON object with %s, or {\"instances\": [...]}; got %s", schema.list, kind(doc))
+		return nil, false, fmt.Errorf("request body must be a JSON object with %s, or {\"instances\": [...]}; got %s", s.list, kind(doc))
 	}
 	list, isBatch := obj["instances"]
 	if !isBatch {
-		x, err := parseFlower("", obj, schema)
+		x, err := s.parseRow("", obj)
 		if err != nil {
 			return nil, false, err
 		}
-		return [][model.NumFeatures]float64{x}, false, nil
+		return [][]float64{x}, false, nil
 	}
 	if len(obj) != 1 {
-		return nil, true, errors.New(`a batch request has only the field "instances"; put each flower's measurements inside it`)
+		return nil, true, errors.New(`a batch request has only the field "instances"; put each row's values inside it`)
 	}
 	items, ok := list.([]any)
 	if !ok {
-		return nil, true, fmt.Errorf("instances: must be an array of 1 to %d flowers, got %s", model.MaxBatch, kind(list))
+		return nil, true, fmt.Errorf("instances: must be an array of 1 to %d rows, got %s", model.MaxBatch, kind(list))
 	}
 	if len(items) == 0 || len(items) > model.MaxBatch {
-		return nil, true, fmt.Errorf("instances: must hold 1 to %d flowers, got %d", model.MaxBatch, len(items))
+		return nil, true, fmt.Errorf("instances: must hold 1 to %d rows, got %d", model.MaxBatch, len(items))
 	}
-	flowers = make([][model.NumFeatures]float64, len(items))
+	rows = make([][]float64, len(items))
 	for i, item := range items {
 		prefix := "instances[" + strconv.Itoa(i) + "]"
 		o, ok := item.(map[string]any)
 		if !ok {
-			return nil, true, fmt.Errorf("%s: must be an object with %s, got %s", prefix, schema.list, kind(item))
+			return nil, true, fmt.Errorf("%s: must be an object with %s, got %s", prefix, s.list, kind(item))
 		}
-		if flowers[i], err = parseFlower(prefix+".", o, schema); err != nil {
+		if rows[i], err = s.parseRow(prefix+".", o); err != nil {
 			return nil, true, err
 		}
 	}
-	return flowers, true, nil
+	return rows, true, nil
 }
 
-func parseFlower(prefix string, obj map[string]any, schema *requestSchema) (x [model.NumFeatures]float64, err error) {
+func (s *requestSchema) parseRow(prefix string, obj map[string]any) ([]float64, error) {
 	// Of several unknown fields, name the first in alphabetical order, so the
 	// message does not depend on map order.
 	unknown := ""
 	for k := range obj {
-		if !slices.Contains(schema.fields, k) && (unknown == "" || k < unknown) {
+		if !slices.ContainsFunc(s.model.Features, func(f model.Feature) bool { return f.Name == k }) && (unknown == "" || k < unknown) {
 			unknown = k
 		}
 	}
 	if unknown != "" {
-		return x, fmt.Errorf("%sunknown field %q; the fields are %s", prefix, unknown, schema.list)
+		return nil, fmt.Errorf("%sunknown field %q; the fields are %s", prefix, bounded(unknown), s.list)
 	}
-	for j, f := range schema.features {
+	x := make([]float64, len(s.model.Features))
+	for j, f := range s.model.Features {
 		v, ok := obj[f.Name]
 		if !ok {
-			return x, fmt.Errorf("%s%s: missing; the fields are %s", prefix, f.Name, schema.list)
+			return nil, fmt.Errorf("%s%s: missing; the fields are %s", prefix, f.Name, s.list)
 		}
-		n, ok := v.(json.Number)
+		n, ok := v.(float64)
 		if !ok {
-			return x, fmt.Errorf("%s%s: must be a number between %g and %g, got %s", prefix, f.Name, f.Min, f.Max, kind(v))
+			return nil, fmt.Errorf("%s%s: must be a number %s, got %s", prefix, f.Name, f.Range(), kind(v))
 		}
-		x[j], err = strconv.ParseFloat(string(n), 64)
-		if err != nil || !f.Valid(x[j]) {
-			return x, fmt.Errorf("%s%s: must be a number between %g and %g (%s), got %s", prefix, f.Name, f.Min, f.Max, f.Unit, n)
+		if !f.Valid(n) {
+			return nil, fmt.Errorf("%s%s: must be a number %s, got %s", prefix, f.Name, f.Range(), strconv.FormatFloat(n, 'g', -1, 64))
 		}
+		x[j] = n
 	}
 	return x, nil
 }
 
-// decodeStrict decodes one JSON value into maps, slices, json.Number, strings,
-// bools and nil. It rejects what encoding/json accepts silently (duplicate keys,
-// where the last one wins) and is a small recursive-descent parser rather than
-// json.Decoder.Token because it is the hot path: a third of the cost.
-//
-// Strings equal to one of known come back as that string, without an
-// allocation: the field names of a request are almost always these.
-func decodeStrict(body []byte, known ...string) (any, error) {
-	d := &decoder{data: body, known: known}
-	v, err := d.value(0)
-	if err != nil {
-		return nil, err
+// decodeError explains the JSON library's error where the caller can find
+// it: the field path for a duplicate name or a number too large for any
+// float, the byte offset for broken syntax.
+func (s *requestSchema) decodeError(err error) error {
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	switch {
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		return fmt.Errorf("%s: duplicate field; each field may appear once", bounded(path(syn.JSONPointer)))
+	case errors.As(err, &syn):
+		return fmt.Errorf("request body is not valid JSON: %v at byte %d", syn.Err, syn.ByteOffset)
+	case errors.As(err, &sem) && sem.JSONKind == '0':
+		where := path(sem.JSONPointer)
+		for _, f := range s.model.Features {
+			if where == f.Name || strings.HasSuffix(where, "."+f.Name) {
+				return fmt.Errorf("%s: must be a number %s, got %s", bounded(where), f.Range(), bounded(string(sem.JSONValue)))
+			}
+		}
+		return fmt.Errorf("%s: number %s is out of range", bounded(where), bounded(string(sem.JSONValue)))
 	}
-	if d.skipSpace(); d.pos < len(d.data) {
-		return nil, d.errorf("unexpected data after the first value")
-	}
-	return v, nil
+	return fmt.Errorf("request body is not valid JSON: %v", err)
 }
 
-type decoder struct {
-	data  []byte
-	pos   int
-	known []string
+// path turns a JSON pointer such as /instances/2/petal_width into the
+// notation of the other messages: instances[2].petal_width.
+func path(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
 }
 
-func (d *decoder) errorf(format string, args ...any) error {
-	if d.pos >= len(d.data) {
-		return errors.New("request body is not valid JSON: it ends too early")
-	}
-	return fmt.Errorf("request body is not valid JSON: "+format+" at byte %d", append(args, d.pos)...)
-}
-
-func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
-
-// consume skips space and then c, reporting whether c was there.
-func (d *decoder) consume(c byte) bool {
-	if d.skipSpace(); d.pos < len(d.data) && d.data[d.pos] == c {
-		d.pos++
-		return true
-	}
-	return false
-}
-
-func (d *decoder) value(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("request body is nested more than %d levels deep", maxDepth)
-	}
-	if d.skipSpace(); d.pos >= len(d.data) {
-		return nil, d.errorf("")
-	}
-	switch c := d.data[d.pos]; {
-	case c == '{':
-		d.pos++
-		obj := make(map[string]any, 4)
-		if d.consume('}') {
-			return obj, nil
-		}
-		for {
-			if d.skipSpace(); d.pos >= len(d.data) || d.data[d.pos] != '"' {
-				return nil, d.errorf("expected a field name in double quotes")
-			}
-			key, err := d.str()
-			if err != nil {
-				return nil, err
-			}
-			if _, dup := obj[key]; dup {
-				return nil, fmt.Errorf("duplicate field %q: each field may appear once", key)
-			}
-			if !d.consume(':') {
-				return nil, d.errorf("expected ':' after field %q", key)
-			}
-			if obj[key], err = d.value(depth + 1); err != nil {
-				return nil, err
-			}
-			if d.consume('}') {
-				return obj, nil
-			}
-			if !d.consume(',') {
-				return nil, d.errorf("expected ',' or '}'")
-			}
-		}
-	case c == '[':
-		d.pos++
-		arr := []any{}
-		if d.consume(']') {
-			return arr, nil
-		}
-		for {
-			v, err := d.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-			if d.consume(']') {
-				return arr, nil
-			}
-			if !d.consume(',') {
-				return nil, d.errorf("expected ',' or ']'")
-			}
-		}
-	case c == '"':
-		return d.str()
-	case c == '-' || ('0' <= c && c <= '9'):
-		return d.number()
-	}
-	for _, lit := range [...]struct {
-		text  string
-		value any
-	}{{"true", true}, {"false", false}, {"null", nil}} {
-		if bytes.HasPrefix(d.data[d.pos:], []byte(lit.text)) {
-			d.pos += len(lit.text)
-			return lit.value, nil
-		}
-	}
-	return nil, d.errorf("unexpected character %q", d.data[d.pos])
-}
-
-// str reads a string starting at its opening quote. Strings without escapes,
-// the usual case, are sliced directly; others go through encoding/json, which
-// knows JSON's escapes (they differ from Go's).
-func (d *decoder) str() (string, error) {
-	start, escaped := d.pos, false
-	for d.pos++; d.pos < len(d.data); d.pos++ {
-		switch c := d.data[d.pos]; {
-		case c == '\\':
-			escaped = true
-			d.pos++
-		case c < 0x20:
-			return "", d.errorf("control character in a string")
-		case c == '"':
-			d.pos++
-			raw := d.data[start:d.pos]
-			if !escaped && utf8.Valid(raw) {
-				body := raw[1 : len(raw)-1]
-				for _, k := range d.known {
-					if string(body) == k { // compared without converting
-						return k, nil
-					}
-				}
-				return string(body), nil
-			}
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil || !utf8.Valid(raw) {
-				d.pos = start
-				return "", d.errorf("invalid string")
-			}
-			return s, nil
-		}
-	}
-	return "", d.errorf("")
-}
-
-// number reads a JSON number (RFC 8259 grammar) without converting it, so the
-// caller can report the text it received.
-func (d *decoder) number() (json.Number, error) {
-	start := d.pos
-	digits := func() int {
-		n := 0
-		for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
-			d.pos++
-			n++
-		}
-		return n
-	}
-	if d.data[d.pos] == '-' {
-		d.pos++
-	}
-	intStart := d.pos
-	if n := digits(); n == 0 || (n > 1 && d.data[intStart] == '0') {
-		return "", d.errorf("malformed number")
-	}
-	if d.pos < len(d.data) && d.data[d.pos] == '.' {
-		d.pos++
-		if digits() == 0 {
-			return "", d.errorf("malformed number")
-		}
-	}
-	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
-		d.pos++
-		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
-			d.pos++
-		}
-		if digits() == 0 {
-			return "", d.errorf("malformed number")
-		}
-	}
-	return json.Number(d.data[start:d.pos]), nil
-}
-
-// kind names a decoded JSON value's type for error messages.
+// kind names a decoded JSON value's type for messages.
 func kind(v any) string {
 	switch v := v.(type) {
 	case nil:
@@ -319,8 +171,8 @@ func kind(v any) string {
 		return "a boolean"
 	case string:
 		return "a string"
-	case json.Number:
-		return "the number " + string(v)
+	case float64:
+		return "the number " + strconv.FormatFloat(v, 'g', -1, 64)
 	case []any:
 		return "an array"
 	}

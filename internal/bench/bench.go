@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/rie"
 )
@@ -131,8 +135,17 @@ func BootstrapSize(ctx context.Context, t *Table, root, dir string) error {
 
 func mb(n int) float64 { return float64(n) / (1 << 20) }
 
-// predictEvent is an API Gateway proxy event for POST /predict.
-const predictEvent = `{"resource":"/predict","path":"/predict","httpMethod":"POST","headers":{"Content-Type":"application/json","Origin":"http://localhost:8080"},"requestContext":{"stage":"bench","requestId":"bench"},"body":"{\"sepal_length\":6.7,\"sepal_width\":3.0,\"petal_length\":5.8,\"petal_width\":2.2}"}`
+// predictEvent is an API Gateway proxy event for POST /predict of the
+// embedded model's example row.
+var predictEvent = func() []byte {
+	b, _ := json.Marshal(events.APIGatewayProxyRequest{
+		Resource: "/predict", Path: "/predict", HTTPMethod: http.MethodPost,
+		Headers:        map[string]string{"Content-Type": "application/json", "Origin": "http://localhost:8080"},
+		RequestContext: events.APIGatewayProxyRequestContext{Stage: "bench", RequestID: "bench"},
+		Body:           model.Default().ExampleBody(),
+	})
+	return b
+}()
 
 // Function measures cold starts, warm latency and memory under aws-lambda-rie.
 func Function(ctx context.Context, t *Table, root, dir string, coldRuns, warmInvokes int) error {
@@ -157,7 +170,7 @@ func Function(ctx context.Context, t *Table, root, dir string, coldRuns, warmInv
 			return err
 		}
 		listening := time.Now()
-		_, err = fn.Invoke(ctx, []byte(predictEvent))
+		_, err = fn.Invoke(ctx, predictEvent)
 		cold = append(cold, time.Since(start))
 		emulator, function = append(emulator, listening.Sub(start)), append(function, time.Since(listening))
 		fn.Close()
@@ -177,7 +190,7 @@ func Function(ctx context.Context, t *Table, root, dir string, coldRuns, warmInv
 	warm := make([]time.Duration, 0, warmInvokes)
 	for range warmInvokes {
 		start := time.Now()
-		if _, err := fn.Invoke(ctx, []byte(predictEvent)); err != nil {
+		if _, err := fn.Invoke(ctx, predictEvent); err != nil {
 			return err
 		}
 		warm = append(warm, time.Since(start))

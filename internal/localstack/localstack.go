@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/apigw"
 	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -122,7 +123,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.serve(apiLn, s.API)
 
 	if siteLn != nil {
-		site := &sitesrv.Site{Dir: o.SiteDir, RootObject: "index.html", Config: sitesrv.ConfigJSON(s.APIURL)}
+		site := &sitesrv.Site{Dir: o.SiteDir, RootObject: "index.html", Config: sitesrv.ConfigJSON(s.APIURL, model.Default())}
 		if siteT != nil {
 			if site.Headers, site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
 				return nil, err

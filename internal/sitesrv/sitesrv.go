@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
 )
 
@@ -88,9 +89,10 @@ func AddConnectSrc(csp, origin string) string {
 	return strings.TrimRight(csp, "; ") + "; connect-src " + origin
 }
 
-// ConfigJSON is the config.json the deployed site gets, pointing at apiURL.
-func ConfigJSON(apiURL string) []byte {
-	b, _ := json.Marshal(map[string]string{"apiUrl": apiURL})
+// ConfigJSON is the config.json the deployed site gets: the API at apiURL
+// and the model the function embeds.
+func ConfigJSON(apiURL string, m *model.Model) []byte {
+	b, _ := json.Marshal(model.SiteConfig{APIURL: apiURL, Model: m.Public()})
 	return b
 }
 

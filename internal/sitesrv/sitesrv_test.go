@@ -1,12 +1,14 @@
 package sitesrv
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
 )
 
@@ -52,7 +54,7 @@ func TestServing(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "lib.test.js"), []byte("test"), 0o644)
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 	os.WriteFile(filepath.Join(dir, "..", "secret.txt"), []byte("secret"), 0o644)
-	s := &Site{Dir: dir, RootObject: "index.html", Headers: http.Header{"X-Frame-Options": {"DENY"}}, Config: ConfigJSON("http://localhost:3000/dev/")}
+	s := &Site{Dir: dir, RootObject: "index.html", Headers: http.Header{"X-Frame-Options": {"DENY"}}, Config: []byte(`{"apiUrl":"http://localhost:3000/dev/"}`)}
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -77,5 +79,16 @@ func TestServing(t *testing.T) {
 		if rec.Header().Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s %s: security headers missing", tc.method, tc.path)
 		}
+	}
+}
+
+func TestConfigJSONNamesTheAPIAndTheModel(t *testing.T) {
+	var got model.SiteConfig
+	m := model.Default()
+	if err := json.Unmarshal(ConfigJSON("http://localhost:3000/dev/", m), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != m.Version || len(got.Model.Features) != len(m.Features) || got.Model.Target != m.Target {
+		t.Errorf("config.json = %+v, want the API URL and the embedded model", got)
 	}
 }

@@ -2,29 +2,48 @@ package train
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
-func load(t *testing.T) *Dataset {
+// inRoot runs the test from the module root, where model.json's source paths
+// are relative to.
+func inRoot(t *testing.T) {
 	t.Helper()
-	f, err := os.Open("../../data/iris.csv")
+	root, err := project.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	d, err := ReadCSV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	t.Chdir(root)
 }
 
-// The committed model must be exactly what training produces today, so a change
-// to the data or the training code cannot ship with a stale model.
+// The committed model must be exactly what training produces today, so a
+// change to the data or the training code cannot ship with a stale model. A
+// model exported from scikit-learn is checked by the export's own test.
 func TestCommittedModelIsReproducible(t *testing.T) {
-	m, err := Train(load(t), DefaultOptions)
+	inRoot(t)
+	const path = "functions/predict/model/model.json"
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := model.Parse(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := committed.Source
+	if src.Tool != "cmd/train" {
+		t.Skipf("%s comes from %s, not cmd/train", path, src.Tool)
+	}
+	o := DefaultOptions
+	o.Folds = src.Folds
+	m, _, err := FromFiles(src.Data, src.Target, src.Meta, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,45 +51,155 @@ func TestCommittedModelIsReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("../../functions/predict/model/model.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("functions/predict/model/model.json is stale (fresh version %s): run `go run ./cmd/train` and commit the result", m.Version)
-	}
-	if m.Metrics.CVAccuracy < 0.95 {
-		t.Errorf("cross-validated accuracy = %.4f, want >= 0.95", m.Metrics.CVAccuracy)
+		t.Errorf("%s is stale (fresh version %s): run `go run ./cmd/train -data %s -target %s` and commit the result", path, m.Version, src.Data, src.Target)
 	}
 }
 
-func TestCrossValidationIsStratified(t *testing.T) {
-	d := load(t)
-	_, confusion := CrossValidate(d, DefaultOptions)
-	for k, row := range confusion {
+func iris(t *testing.T) (*model.Model, *Dataset) {
+	t.Helper()
+	inRoot(t)
+	m, d, err := FromFiles("data/iris.csv", "species", "data/iris.meta.json", DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, d
+}
+
+// Fisher's irises: accurate, setosa never confused, and the examples are
+// real flowers of their species.
+func TestIris(t *testing.T) {
+	m, d := iris(t)
+	if m.Metrics.CVAccuracy < 0.95 {
+		t.Errorf("cross-validated accuracy = %.4f, want >= 0.95", m.Metrics.CVAccuracy)
+	}
+	for k, row := range m.Metrics.Confusion {
 		n := 0
 		for _, c := range row {
 			n += c
 		}
 		if n != 50 {
-			t.Errorf("class %s: %d held-out predictions, want 50 (every sample held out once)", d.Classes[k], n)
+			t.Errorf("class %s: %d held-out predictions, want 50 (every row held out once)", d.Classes[k], n)
 		}
+	}
+	if c := m.Metrics.Confusion; c[0][1]+c[0][2]+c[1][0]+c[2][0] != 0 {
+		t.Errorf("setosa confused with another species: %v; it is linearly separable", c)
+	}
+	if m.Target != "species" || m.Features[3].Unit != "cm" || m.Features[3].Max != 30 || m.Title != "Iris species predictor" {
+		t.Errorf("target %q, feature %+v, title %q: want what data/iris.meta.json says", m.Target, m.Features[3], m.Title)
+	}
+	for c, x := range m.Examples {
+		found := false
+		for i, y := range d.Y {
+			found = found || d.Classes[y] == c && fmt.Sprint(d.X[i]) == fmt.Sprint(x)
+		}
+		if !found {
+			t.Errorf("example %v of %s is not a row of that class", x, c)
+		}
+	}
+	if len(m.Examples) != 3 {
+		t.Errorf("examples %v, want one per species", m.Examples)
 	}
 }
 
-func TestReadCSVRejectsBadData(t *testing.T) {
-	for _, tc := range []struct{ name, csv, want string }{
-		{"wrong header", "a,b,c,d,species\n", `header column 1 is "a"`},
-		{"non-number", "sepal_length,sepal_width,petal_length,petal_width,species\nx,1,1,1,setosa\n", `line 2: sepal_length "x"`},
-		{"negative", "sepal_length,sepal_width,petal_length,petal_width,species\n1,-1,1,1,setosa\n", `line 2: sepal_width "-1"`},
-		{"too many species", "sepal_length,sepal_width,petal_length,petal_width,species\n1,1,1,1,a\n1,1,1,1,b\n1,1,1,1,c\n1,1,1,1,d\n", "more than 3 species"},
-		{"too few species", "sepal_length,sepal_width,petal_length,petal_width,species\n1,1,1,1,a\n", "found 1 species"},
+// Training twice gives the same bytes.
+func TestDeterministic(t *testing.T) {
+	a, _ := iris(t)
+	b, _ := iris(t)
+	ea, _ := Encode(a)
+	eb, _ := Encode(b)
+	if !bytes.Equal(ea, eb) {
+		t.Error("two trainings on the same data differ")
+	}
+}
+
+// Any numeric CSV trains: here two classes, no meta file, the class column
+// first and the ranges derived from the data.
+func TestAnyCSV(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("label,width,height\n")
+	for i := range 40 {
+		label, w := "small", 1+float64(i%10)/10
+		if i%2 == 1 {
+			label, w = "large", 5+float64(i%10)/10
+		}
+		fmt.Fprintf(&b, "%s,%g,%g\n", label, w, w*2)
+	}
+	d, err := ReadCSV(strings.NewReader(b.String()), "label", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(d, nil, model.Source{Tool: "test"}, DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Target != "label" || m.Name != "label-softmax" || strings.Join(m.Classes, ",") != "small,large" || m.Metrics.CVAccuracy != 1 {
+		t.Errorf("model %q for %q with classes %v, accuracy %v", m.Name, m.Target, m.Classes, m.Metrics.CVAccuracy)
+	}
+	if w := m.Features[0]; w.Name != "width" || w.Unit != "" || !(w.Min < 1 && w.Max > 5.9) {
+		t.Errorf("width = %+v, want a range around the data's [1, 5.9] and no unit", w)
+	}
+	enc, _ := Encode(m)
+	if _, err := model.Parse(enc); err != nil {
+		t.Errorf("the trained model does not parse: %v", err)
+	}
+}
+
+func TestBadDataIsNamedByLineAndColumn(t *testing.T) {
+	const header = "a,b,kind\n"
+	rows := func(n int, kind string) string { return strings.Repeat("1,2,"+kind+"\n", n) }
+	for _, tc := range []struct{ name, csv, target, meta, want string }{
+		{"no such target", header + rows(5, "x"), "class", "", `no column "class" for the class; the columns are a, b, kind`},
+		{"not a number", header + "1,x,p\n", "kind", "", `line 2, column "b": "x" is not a finite number`},
+		{"NaN", header + "NaN,1,p\n", "kind", "", `line 2, column "a": "NaN" is not a finite number`},
+		{"missing value", header + rows(1, "p") + "1,,p\n", "kind", "", `line 3, column "b": missing value`},
+		{"missing class", header + "1,2,\n", "kind", "", `line 2, column "kind": missing class`},
+		{"one class", header + rows(6, "p"), "kind", "", `holds 1 class(es)`},
+		{"wrong number of fields", header + "1,2\n", "kind", "", "wrong number of fields"},
+		{"value outside the meta's range", header + "1,2,p\n1,9,q\n", "kind", `{"features":{"b":{"max":5}}}`, `line 3, column "b": 9 is outside the range the meta file gives (more than`},
+		{"meta names no column", header + rows(1, "p") + rows(1, "q"), "kind", `{"features":{"c":{}}}`, "meta: features.c: no such column"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadCSV(strings.NewReader(tc.csv))
+			var meta *Meta
+			if tc.meta != "" {
+				var err error
+				if meta, err = ReadMeta(strings.NewReader(tc.meta)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := ReadCSV(strings.NewReader(tc.csv), tc.target, meta)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+	d, err := ReadCSV(strings.NewReader(header+rows(6, "p")+rows(3, "q")), "kind", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(d, nil, model.Source{}, DefaultOptions); err == nil || !strings.Contains(err.Error(), `class "q" has 3 row(s); 5-fold cross-validation needs at least 5 per class`) {
+		t.Errorf("too few rows: error = %v", err)
+	}
+	if _, err := ReadMeta(strings.NewReader(`{"features":{"a":{"units":"cm"}}}`)); err == nil {
+		t.Error("a meta file with a misspelled key was accepted")
+	}
+}
+
+// cmd/train writes where -out says; a relative data path is recorded as given.
+func TestFromFilesRecordsTheSource(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "d.csv")
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "%d,%s\n", i, map[bool]string{true: "lo", false: "hi"}[i < 5])
+	}
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	m, _, err := FromFiles(csv, "y", "", Options{Folds: 2, Iterations: 100, Rate: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Source != (model.Source{Tool: "cmd/train", Data: csv, Folds: 2, Target: "y"}) {
+		t.Errorf("source %+v", m.Source)
 	}
 }

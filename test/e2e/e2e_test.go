@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack/localtest"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -198,19 +201,44 @@ func (p *page) diagnosis() (kind, text string) {
 	return p.eval(`document.getElementById("diagnostics").dataset.kind`), p.text(`#diagnostics`)
 }
 
-func (p *page) predictPreset(species string) {
-	p.do(chromedp.WaitVisible(`body[data-ready="true"]`),
-		chromedp.Click(fmt.Sprintf(`[data-preset=%q]`, species)),
-		chromedp.Click(`#predict`))
+// fill enters a row of the embedded model's values into the form.
+func (p *page) fill(x []float64) {
+	p.t.Helper()
+	p.do(chromedp.WaitVisible(`body[data-ready="true"]`))
+	for j, f := range model.Default().Features {
+		p.do(chromedp.SetValue("#"+f.Name, strconv.FormatFloat(x[j], 'g', -1, 64)))
+	}
+}
+
+// predictExample fills in the model's example and presses Predict; it
+// returns the example's class ("" when the model has no examples).
+func (p *page) predictExample() string {
+	p.t.Helper()
+	class, x := model.Default().Example()
+	if class != "" { // through its preset button, as a visitor would
+		p.do(chromedp.WaitVisible(`body[data-ready="true"]`), chromedp.Click(fmt.Sprintf(`[data-preset=%q]`, class)))
+	} else {
+		p.fill(x)
+	}
+	p.do(chromedp.Click(`#predict`))
+	return class
 }
 
 func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
 	p := open(t, e, e.stack.SiteURL)
-	p.predictPreset("virginica")
+	want := p.predictExample()
 	p.do(chromedp.WaitVisible(`#result-body`))
-	species, bars := p.text(`#species`), p.eval(`String(document.querySelectorAll("#bars li").length)`)
-	if species != "virginica" || bars != "3" {
-		t.Errorf("species %q with %s bars, want virginica with 3", species, bars)
+	m := model.Default()
+	got, bars := p.text(`#predicted-class`), p.eval(`String(document.querySelectorAll("#bars li").length)`)
+	if (want != "" && got != want) || !slices.Contains(m.Classes, got) || bars != strconv.Itoa(len(m.Classes)) {
+		t.Errorf("predicted %q with %s bars, want %q (one of %v) with %d", got, bars, want, m.Classes, len(m.Classes))
+	}
+	visible := `[...document.querySelectorAll(".picture")].filter((e) => e.getBoundingClientRect().width > 0).map((e) => e.id).join()`
+	if got := p.eval(visible); got != "flower" && got != "neutral" {
+		t.Errorf("pictures shown: %q, want the flower or the neutral mark", got)
+	}
+	if title := p.text(`#title`); title != m.Title {
+		t.Errorf("page title %q, want the model's %q", title, m.Title)
 	}
 	if errs := p.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
@@ -238,7 +266,7 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(http.Header)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(&sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: "index.html", Headers: headers, Config: sitesrv.ConfigJSON(e.stack.APIURL)})
+	srv := httptest.NewServer(&sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: "index.html", Headers: headers, Config: sitesrv.ConfigJSON(e.stack.APIURL, model.Default())})
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }
@@ -246,7 +274,7 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(http.Header)) string {
 func disallowedOriginIsReportedAsCORS(t *testing.T, e *browserEnv) {
 	url := serveCopy(t, e, func(http.Header) {}) // http://127.0.0.1:<port>: not in the allow-list
 	p := open(t, e, url)
-	p.predictPreset("setosa")
+	p.predictExample()
 	kind, text := p.diagnosis()
 	origin := strings.TrimSuffix(url, "/")
 	if kind != "cors" || !strings.Contains(text, origin) || !strings.Contains(text, "allowedOrigins") {
@@ -259,7 +287,7 @@ func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
 	})
 	p := open(t, e, url)
-	p.predictPreset("setosa")
+	p.predictExample()
 	kind, text := p.diagnosis()
 	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, strings.TrimSuffix(e.stack.APIURL, "/dev/")) {
 		t.Errorf("diagnosis %s: %q; want csp naming connect-src and the API", kind, text)
@@ -270,37 +298,46 @@ func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
 // CORS headers; without them the browser would hide it behind a CORS error.
 func httpErrorShowsTheAPIMessage(t *testing.T, e *browserEnv) {
 	p := open(t, e, e.stack.SiteURL)
-	p.do(chromedp.WaitVisible(`body[data-ready="true"]`),
-		chromedp.Click(`[data-preset="setosa"]`),
-		chromedp.SetValue(`#petal_width`, "-1"),
-		chromedp.Click(`#predict`))
+	m := model.Default()
+	_, x := m.Example()
+	bad := slices.Clone(x)
+	f := m.Features[0]
+	bad[0] = f.Max*2 + 1 // out of range: only the API knows, and says so
+	p.fill(bad)
+	p.do(chromedp.Click(`#predict`))
 	kind, text := p.diagnosis()
-	if kind != "http" || !strings.Contains(text, "400") || !strings.Contains(text, "petal_width: must be a number between 0 and 30") {
-		t.Errorf("diagnosis %s: %q; want the API's 400 message", kind, text)
+	if want := f.Name + ": must be a number " + f.Range(); kind != "http" || !strings.Contains(text, "400") || !strings.Contains(text, want) {
+		t.Errorf("diagnosis %s: %q; want the API's 400 message %q", kind, text, want)
 	}
 }
 
 func keyboardOnly(t *testing.T, e *browserEnv) {
 	p := open(t, e, e.stack.SiteURL)
+	m := model.Default()
 	focused := `document.activeElement.dataset.preset || document.activeElement.id`
-	p.do(chromedp.WaitVisible(`body[data-ready="true"]`), chromedp.KeyEvent("\t"))
-	if got := p.eval(focused); got != "setosa" {
-		t.Fatalf("first Tab focused %q, want the Setosa preset", got)
+	p.do(chromedp.WaitVisible(`body[data-ready="true"]`))
+	// The presets first (one per class with an example), then the inputs.
+	for _, c := range m.Classes {
+		if _, ok := m.Examples[c]; !ok {
+			continue
+		}
+		if p.do(chromedp.KeyEvent("\t")); p.eval(focused) != c {
+			t.Fatalf("focus on %q, want the %s preset", p.eval(focused), c)
+		}
 	}
-	for range 3 { // the other two presets, then the first input
-		p.do(chromedp.KeyEvent("\t"))
-	}
-	if got := p.eval(focused); got != "sepal_length" {
-		t.Fatalf("focus on %q, want sepal_length", got)
-	}
-	for _, v := range []string{"6.7", "3.0", "5.8", "2.2"} { // type each field, Tab to the next
-		p.do(chromedp.KeyEvent(v), chromedp.KeyEvent("\t"))
+	class, x := m.Example()
+	p.do(chromedp.KeyEvent("\t"))
+	for j, f := range m.Features { // type each field, Tab to the next
+		if got := p.eval(focused); got != f.Name {
+			t.Fatalf("focus on %q, want the input %s", got, f.Name)
+		}
+		p.do(chromedp.KeyEvent(strconv.FormatFloat(x[j], 'g', -1, 64)), chromedp.KeyEvent("\t"))
 	}
 	if got := p.eval(focused); got != "predict" {
 		t.Fatalf("focus on %q after the last field, want the Predict button", got)
 	}
 	p.do(chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#result-body`))
-	if species := p.text(`#species`); species != "virginica" {
-		t.Errorf("species %q, want virginica", species)
+	if got := p.text(`#predicted-class`); (class != "" && got != class) || !slices.Contains(m.Classes, got) {
+		t.Errorf("predicted %q, want %q", got, class)
 	}
 }

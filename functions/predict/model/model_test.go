@@ -1,99 +1,149 @@
 package model
 
 import (
-	"encoding/csv"
+	"encoding/json"
 	"math"
-	"os"
-	"strconv"
+	"strings"
 	"testing"
 )
 
-func TestKnownFlowers(t *testing.T) {
+// The embedded model, whatever it is: each example is predicted as its class,
+// with probabilities that sum to 1, even far outside the data.
+func TestEmbeddedModel(t *testing.T) {
 	m := Default()
-	for _, tc := range []struct {
-		name string
-		x    [NumFeatures]float64
-		want string
-	}{
-		{"typical setosa", [4]float64{5.1, 3.5, 1.4, 0.2}, "setosa"},
-		{"typical versicolor", [4]float64{6.0, 2.8, 4.5, 1.3}, "versicolor"},
-		{"typical virginica", [4]float64{6.7, 3.0, 5.8, 2.2}, "virginica"},
-		{"far outside the data still answers", [4]float64{30, 30, 30, 30}, "virginica"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p, best := m.Predict(tc.x)
-			if got := m.Classes[best]; got != tc.want {
-				t.Errorf("species = %s, want %s (p = %v)", got, tc.want, p)
+	p := make([]float64, len(m.Classes))
+	rows := map[string][]float64{}
+	for c, x := range m.Examples {
+		rows["example of "+c] = x
+	}
+	low, high := make([]float64, len(m.Features)), make([]float64, len(m.Features))
+	for j, f := range m.Features {
+		low[j], high[j] = math.Nextafter(f.Min, f.Max), f.Max
+	}
+	rows["every feature at its minimum"], rows["every feature at its maximum"] = low, high
+	for name, x := range rows {
+		best := m.Predict(x, p)
+		if c, ok := strings.CutPrefix(name, "example of "); ok && m.Classes[best] != c {
+			t.Errorf("%s: predicted %s (p = %v)", name, m.Classes[best], p)
+		}
+		sum := 0.0
+		for _, v := range p {
+			if v < 0 || v > 1 || math.IsNaN(v) {
+				t.Errorf("%s: probability %v outside [0, 1]", name, v)
 			}
-			sum := 0.0
-			for _, v := range p {
-				if v < 0 || v > 1 || math.IsNaN(v) {
-					t.Errorf("probability %v outside [0, 1]", v)
-				}
-				sum += v
-			}
-			if math.Abs(sum-1) > 1e-12 {
-				t.Errorf("probabilities sum to %v, want 1", sum)
-			}
-		})
+			sum += v
+		}
+		if math.Abs(sum-1) > 1e-12 {
+			t.Errorf("%s: probabilities sum to %v, want 1", name, sum)
+		}
 	}
 }
 
-// Every training row: the model reproduces the recorded training accuracy, and
-// only rows near the versicolor/virginica boundary are misclassified.
-func TestTrainingRows(t *testing.T) {
+// Training works on standardized rows, serving on raw ones: the same bits.
+func TestPredictStandardizedIsPredict(t *testing.T) {
 	m := Default()
-	f, err := os.Open("../../../data/iris.csv")
-	if err != nil {
-		t.Fatal(err)
+	_, x := m.Example()
+	z := make([]float64, len(x))
+	for j := range x {
+		z[j] = (x[j] - m.Mean[j]) / m.Scale[j]
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	correct := 0
-	for i, r := range rows[1:] {
-		var x [NumFeatures]float64
-		for j := range x {
-			x[j], _ = strconv.ParseFloat(r[j], 64)
-		}
-		p, best := m.Predict(x)
-		if m.Classes[best] == r[4] {
-			correct++
-			continue
-		}
-		if r[4] == "setosa" || m.Classes[best] == "setosa" {
-			t.Errorf("row %d (%v): predicted %s, want %s; setosa is linearly separable", i+2, x, m.Classes[best], r[4])
-		}
-		if p[best] > 0.95 {
-			t.Errorf("row %d: wrong with confidence %.3f; mistakes should be near the boundary", i+2, p[best])
-		}
-	}
-	if got := float64(correct) / float64(len(rows)-1); got != m.Metrics.TrainingAccuracy {
-		t.Errorf("training accuracy = %v, model.json records %v", got, m.Metrics.TrainingAccuracy)
+	p, q := make([]float64, len(m.Classes)), make([]float64, len(m.Classes))
+	if a, b := m.Predict(x, p), m.PredictStandardized(z, q); a != b || !equal(p, q) {
+		t.Errorf("Predict %d %v, PredictStandardized %d %v", a, p, b, q)
 	}
 }
 
+func equal(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+func TestExampleBodyIsARequest(t *testing.T) {
+	m := Default()
+	_, x := m.Example()
+	var got map[string]float64
+	if err := json.Unmarshal([]byte(m.Body(x)), &got); err != nil || len(got) != len(m.Features) {
+		t.Fatalf("Body = %s (%v), want an object with the %d features", m.Body(x), err, len(m.Features))
+	}
+	for j, f := range m.Features {
+		if got[f.Name] != x[j] {
+			t.Errorf("%s = %v, want %v", f.Name, got[f.Name], x[j])
+		}
+	}
+	if m.MaxBodyBytes() < len(`{"instances":[]}`)+MaxBatch*(len(m.Body(x))+1) {
+		t.Errorf("MaxBodyBytes %d is less than a full batch of examples", m.MaxBodyBytes())
+	}
+}
+
+// A broken model.json is refused with what is wrong, before any binary,
+// schema or page is built from it.
 func TestParseRejectsBrokenModels(t *testing.T) {
-	for _, tc := range []struct{ name, doc string }{
-		{"not JSON", "{"},
-		{"zero scale", `{"version":"x","scale":[1,0,1,1]}`},
-		{"no version", `{"scale":[1,1,1,1]}`},
+	valid := func() map[string]any {
+		return map[string]any{
+			"version": "v1", "target": "kind",
+			"features": []any{map[string]any{"name": "a", "min_exclusive": 0, "max": 1}, map[string]any{"name": "b", "min_exclusive": 0, "max": 1}},
+			"classes":  []any{"x", "y"},
+			"mean":     []any{0, 0}, "scale": []any{1, 1},
+			"weights": []any{[]any{1, 0}, []any{0, 1}}, "bias": []any{0, 0},
+			"examples": map[string]any{"x": []any{0.5, 0.5}},
+		}
+	}
+	doc, _ := json.Marshal(valid())
+	if _, err := Parse(doc); err != nil {
+		t.Fatalf("the valid base document: %v", err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		edit       func(map[string]any)
+	}{
+		{"no version", "no version", func(m map[string]any) { delete(m, "version") }},
+		{"no target", "target", func(m map[string]any) { delete(m, "target") }},
+		{"one class", "want at least 2", func(m map[string]any) {
+			m["classes"], m["weights"], m["bias"] = []any{"x"}, []any{[]any{1, 0}}, []any{0}
+		}},
+		{"zero scale", `feature "b": scale 0`, func(m map[string]any) { m["scale"] = []any{1, 0} }},
+		{"short weight row", `class "y": 1 weights for 2 features`, func(m map[string]any) { m["weights"] = []any{[]any{1, 0}, []any{1}} }},
+		{"missing mean", "2 features but 1 means", func(m map[string]any) { m["mean"] = []any{0} }},
+		{"repeated feature", `feature "a" appears twice`, func(m map[string]any) {
+			m["features"] = []any{map[string]any{"name": "a", "max": 1}, map[string]any{"name": "a", "max": 1}}
+		}},
+		{"feature named instances", `name "instances"`, func(m map[string]any) {
+			m["features"] = []any{map[string]any{"name": "a", "max": 1}, map[string]any{"name": "instances", "max": 1}}
+		}},
+		{"feature name with a space", `name "b c"`, func(m map[string]any) {
+			m["features"] = []any{map[string]any{"name": "a", "max": 1}, map[string]any{"name": "b c", "max": 1}}
+		}},
+		{"empty range", `range (1, 1]`, func(m map[string]any) {
+			m["features"] = []any{map[string]any{"name": "a", "min_exclusive": 1, "max": 1}, map[string]any{"name": "b", "max": 1}}
+		}},
+		{"example of no class", `example for "z"`, func(m map[string]any) { m["examples"] = map[string]any{"z": []any{0.5, 0.5}} }},
+		{"example out of range", `b = 2 is outside`, func(m map[string]any) { m["examples"] = map[string]any{"x": []any{0.5, 2}} }},
+		{"repeated class", `"x" is empty or repeated`, func(m map[string]any) { m["classes"] = []any{"x", "x"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Parse([]byte(tc.doc)); err == nil {
-				t.Error("Parse succeeded, want an error")
+			m := valid()
+			tc.edit(m)
+			doc, _ := json.Marshal(m)
+			if _, err := Parse(doc); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse: %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+	if _, err := Parse([]byte("{")); err == nil {
+		t.Error("Parse accepted broken JSON")
 	}
 }
 
 func BenchmarkPredict(b *testing.B) {
 	m := Default()
-	x := [NumFeatures]float64{5.9, 3.0, 5.1, 1.8}
+	_, x := m.Example()
+	p := make([]float64, len(m.Classes))
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Predict(x)
+		m.Predict(x, p)
 	}
 }
