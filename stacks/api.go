@@ -166,40 +166,30 @@ var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{
 }
 
 // PredictRequestSchema is the API Gateway model (JSON Schema draft 4) of the
-// POST /predict body, generated from the model's features so the gateway and
-// the function agree on the names. It checks the shape only: ranges are left
-// to the function, whose message names the field and the value it got, where
-// the gateway could only say "Invalid request body".
+// POST /predict body, generated from the model's features. It checks types
+// and the batch's size only. Which fields are there, unknown or missing, and
+// their ranges are left to the function, whose message names the field and
+// what it got, where the gateway could only say what a valid body looks like.
 func PredictRequestSchema(m *model.Model) *awsapigateway.JsonSchema {
 	props := map[string]*awsapigateway.JsonSchema{}
-	var required []*string
 	for _, f := range m.Features {
 		props[f.Name] = &awsapigateway.JsonSchema{
 			Type:        awsapigateway.JsonSchemaType_NUMBER,
 			Description: jsii.String(fmt.Sprintf("%s, %s", f.Description, f.Range())),
 		}
-		required = append(required, jsii.String(f.Name))
 	}
-	row := func() *awsapigateway.JsonSchema {
-		return &awsapigateway.JsonSchema{
-			Type:                 awsapigateway.JsonSchemaType_OBJECT,
-			Properties:           &props,
-			Required:             &required,
-			AdditionalProperties: jsii.Bool(false),
-		}
-	}
+	row := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_OBJECT, Properties: &props}
 	return &awsapigateway.JsonSchema{
 		Schema: awsapigateway.JsonSchemaVersion_DRAFT4,
 		Title:  jsii.String("PredictRequest"),
-		OneOf: &[]*awsapigateway.JsonSchema{
-			row(),
+		AnyOf: &[]*awsapigateway.JsonSchema{
+			row,
 			{
 				Type:     awsapigateway.JsonSchemaType_OBJECT,
 				Required: jsii.Strings("instances"),
 				Properties: &map[string]*awsapigateway.JsonSchema{
-					"instances": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(model.MaxBatch), Items: row()},
+					"instances": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(model.MaxBatch), Items: row},
 				},
-				AdditionalProperties: jsii.Bool(false),
 			},
 		},
 	}
@@ -230,7 +220,7 @@ func BadRequestBodyMessage(m *model.Model) string {
 	for i, f := range m.Features {
 		names[i] = f.Name
 	}
-	return fmt.Sprintf("The request body must be a JSON object with the numbers %s and nothing else, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
+	return fmt.Sprintf("The request body must be a JSON object with the numbers %s, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
 		strings.Join(names, ", "), model.MaxBatch)
 }
 

@@ -59,7 +59,8 @@ func TestLocalStackServesTheSynthesizedDevEnvironment(t *testing.T) {
 		{"a prediction", "POST", "predict", origin, good, 200, origin, predicted},
 		{"another origin's prediction has no CORS headers", "POST", "predict", "https://evil.example", good, 200, "", predicted},
 		{"the function's 400 carries CORS", "POST", "predict", origin, m.Body(outOfRange), 400, origin, `"code":"invalid_input"`},
-		{"the gateway's model rejects a body, with CORS", "POST", "predict", origin, `{"no_such_feature_1":1}`, 400, origin, `"code":"invalid_input"`},
+		{"the gateway's model rejects a string for a number, with CORS", "POST", "predict", origin, `{"` + m.Features[0].Name + `":"1"}`, 400, origin, `"message":"The request body must be a JSON object with the numbers`},
+		{"the function names an unknown field, with CORS", "POST", "predict", origin, `{"no_such_feature_1":1}`, 400, origin, `unknown field \"no_such_feature_1\"`},
 		{"an unknown path is API Gateway's 403, with CORS", "GET", "nope", origin, "", 403, origin, `"code":"MISSING_AUTHENTICATION_TOKEN"`},
 		{"the model's description", "GET", "model", origin, "", 200, origin, `"version":"` + m.Version + `"`},
 	} {

@@ -326,7 +326,7 @@ func Train(d *Dataset, meta *Meta, src model.Source, o Options) (*model.Model, e
 		m.Name = d.Target + "-softmax"
 	}
 	if m.Title == "" {
-		m.Title = d.Target + " predictor"
+		m.Title = strings.ToUpper(d.Target[:1]) + d.Target[1:] + " predictor"
 	}
 	m.Source = src
 	m.Algorithm = fmt.Sprintf("multinomial logistic regression on standardized features; gradient descent, %d iterations, rate %g, L2 %g", o.Iterations, o.Rate, o.L2)

@@ -45,7 +45,7 @@ func TestCommittedModelIsReproducible(t *testing.T) {
 	o.Folds = src.Folds
 	m, _, err := FromFiles(src.Data, src.Target, src.Meta, o)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s was trained from %s, which cannot be trained from again: %v; keep the CSV in the repository (data/), relative to its root", path, src.Data, err)
 	}
 	got, err := Encode(m)
 	if err != nil {
