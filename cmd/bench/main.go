@@ -1,15 +1,21 @@
-// Command bench measures the predictor and the local stack and prints one
-// Markdown table (docs/performance.md holds the last run). `make bench` runs it.
+// Command bench measures the predictor and the local stack, side by side with
+// the usual alternative (a Python function with scikit-learn serving the same
+// pipeline under the same emulator), and prints Markdown tables
+// (docs/performance.md holds the last run). `make bench` runs it.
 package main
 
 import (
 	"context"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +23,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/bench"
 	"github.com/iris-cors/iris-cors-cdk/internal/localstack/localtest"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/sklearn"
 )
 
 func main() {
@@ -51,51 +58,122 @@ func run(ctx context.Context, duration time.Duration, clients, cold, warm, synth
 	if err := bench.GoBenchmarks(ctx, t, root); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "bootstrap size…")
-	if err := bench.BootstrapSize(ctx, t, root, dir); err != nil {
-		return err
+
+	// Go and Python + scikit-learn, the same pipeline, the same emulator.
+	py := sklearn.Python()
+	if py == "" {
+		fmt.Fprintln(os.Stderr, "bench: "+sklearn.Hint+" to measure the Python side too; measuring Go alone")
 	}
-	fmt.Fprintln(os.Stderr, "the function under aws-lambda-rie…")
-	if err := bench.Function(ctx, t, root, dir, cold, warm); err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "the local stack under load…")
-	s, stopStack, err := localtest.StartShared(localtest.Options{})
+	fmt.Fprintln(os.Stderr, "the functions under aws-lambda-rie…")
+	sides, m, err := bench.Sides(ctx, root, dir, py)
 	if err != nil {
 		return err
 	}
-	preflight := func() *http.Request {
-		r, _ := http.NewRequest(http.MethodOptions, s.APIURL+"predict", nil)
-		r.Header.Set("Origin", localtest.DevOrigin)
-		r.Header.Set("Access-Control-Request-Method", "POST")
-		r.Header.Set("Access-Control-Request-Headers", "content-type")
-		return r
+	rieBin := filepath.Join(dir, "aws-lambda-rie")
+	build := exec.CommandContext(ctx, "go", "build", "-o", rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build aws-lambda-rie: %v\n%s", err, out)
 	}
-	predict := func() *http.Request {
-		r, _ := http.NewRequest(http.MethodPost, s.APIURL+"predict", strings.NewReader(model.Default().ExampleBody()))
-		r.Header.Set("Origin", localtest.DevOrigin)
-		r.Header.Set("Content-Type", "application/json")
-		return r
+	rows, err := comparisonRows(root)
+	if err != nil {
+		return err
 	}
-	bench.Load(ctx, t, "Local stack: preflight OPTIONS /predict", duration, clients, http.StatusNoContent, preflight, 1000)
-	bench.Load(ctx, t, "Local stack: POST /predict through aws-lambda-rie", duration, clients, http.StatusOK, predict, 0)
-	stopStack()
+	var results []*bench.Result
+	load := fmt.Sprintf("%d clients, %s", clients, duration)
+	for _, side := range sides {
+		fmt.Fprintf(os.Stderr, "  %s…\n", side.Name)
+		r, err := side.Measure(ctx, rieBin, m, cold, warm, rows)
+		if err != nil {
+			return err
+		}
+		s, stopStack, err := localtest.StartShared(localtest.Options{Function: side.Bootstrap, FunctionEnv: side.Env})
+		if err != nil {
+			return err
+		}
+		r.Rate = bench.Load(ctx, t, "Local stack: POST /predict through aws-lambda-rie, "+side.Name, duration, clients, http.StatusOK, predictRequest(s.APIURL, m), 0)
+		if side.Name == "Go" {
+			bench.Load(ctx, t, "Local stack: preflight OPTIONS /predict", duration, clients, http.StatusNoContent, func() *http.Request {
+				r, _ := http.NewRequest(http.MethodOptions, s.APIURL+"predict", nil)
+				r.Header.Set("Origin", localtest.DevOrigin)
+				r.Header.Set("Access-Control-Request-Method", "POST")
+				r.Header.Set("Access-Control-Request-Headers", "content-type")
+				return r
+			}, 1000)
+		}
+		stopStack()
+		results = append(results, r)
+	}
+	goSide := results[0]
+	t.Add("The Go function's own cold start, exec to first answer, no emulator", fmt.Sprintf("%.2f ms (init %.2f ms, first request %.2f ms)", msf(goSide.Own.Total()), msf(goSide.Own.Init), msf(goSide.Own.FirstRequest)), "<= 15 ms", bench.Met(goSide.Own.Total() <= 15*time.Millisecond))
+	t.Add("The Go function's cold start under aws-lambda-rie, emulator start to first answer", fmt.Sprintf("%.2f ms", msf(goSide.Cold)), "<= 50 ms", bench.Met(goSide.Cold <= 50*time.Millisecond))
+	t.Add("The Go function's peak RSS", fmt.Sprintf("%.1f MB", float64(goSide.PeakRSSKB)/1024), "<= 10 MB", bench.Met(goSide.PeakRSSKB <= 10*1024))
+	t.Add("Go bootstrap (linux/arm64), zipped", fmt.Sprintf("%.2f MB", float64(goSide.PackageZipped)/(1<<20)), "<= 4 MB", bench.Met(goSide.PackageZipped <= 4<<20))
 
 	if synth > 0 {
 		fmt.Fprintln(os.Stderr, "cdk synth…")
-		if err := bench.Command(ctx, t, "cdk synth of every environment", "", 0, synth, root, "cdk", "synth", "**", "--quiet"); err != nil {
+		full, err := bench.Command(ctx, t, "make synth: every environment, `go run`, template validation", "", 0, synth, root, "make", "synth")
+		if err != nil {
 			return err
 		}
+		local, err := bench.Command(ctx, t, "make local-synth: the dev stage, prebuilt app, no template validation", "", 0, synth, root, "make", "local-synth")
+		if err != nil {
+			return err
+		}
+		t.Add("make local's synth / make synth", fmt.Sprintf("%.2f×", local.Seconds()/full.Seconds()), "<= 0.6×", bench.Met(local <= full*6/10))
 	}
 	if makeTest {
 		fmt.Fprintln(os.Stderr, "make test…")
-		if err := bench.Command(ctx, t, "make test (warm caches)", "< 5 min", 5*time.Minute, 1, root, "make", "test"); err != nil {
+		if _, err := bench.Command(ctx, t, "make test (warm caches)", "< 5 min", 5*time.Minute, 1, root, "make", "test"); err != nil {
 			return err
 		}
 	}
 	fmt.Printf("Machine: %d cores, %s, %s/%s, %s\n\n", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Printf("Served: %s, version %s (%s)\n\n", m.Name, m.Version, m.Source.Tool)
+	bench.Compare(os.Stdout, sides, results, cold, warm, load)
+	fmt.Println()
 	t.Markdown(os.Stdout)
 	return nil
+}
+
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// comparisonRows are 100 of the 150 irises, every species: the rows both
+// sides must put in the same classes.
+func comparisonRows(root string) ([][]float64, error) {
+	f, err := os.Open(filepath.Join(root, "data", "iris.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]float64
+	for i, r := range records[1:] {
+		if i%3 == 2 {
+			continue
+		}
+		x := make([]float64, len(r)-1)
+		for j := range x {
+			if x[j], err = strconv.ParseFloat(r[j], 64); err != nil {
+				return nil, fmt.Errorf("data/iris.csv line %d: %w", i+2, err)
+			}
+		}
+		rows = append(rows, x)
+	}
+	return rows, nil
+}
+
+func predictRequest(apiURL string, m *model.Model) func() *http.Request {
+	body := m.ExampleBody()
+	return func() *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, apiURL+"predict", strings.NewReader(body))
+		r.Header.Set("Origin", localtest.DevOrigin)
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
 }
 
 func cpuModel() string {

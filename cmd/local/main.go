@@ -29,7 +29,7 @@ func main() {
 	env := flag.String("env", "dev", "environment (Stage) in the assembly")
 	flag.Func("template", "CloudFormation template to serve (repeatable: the API's and the site's)", appendTo(&templates))
 	stage := flag.String("stage", "", "API stage, when the template has several")
-	flag.Func("function", "LogicalIdOrPrefix=./go/package: build and run this Lambda function (repeatable; default Predict=./functions/predict)", appendTo(&functions))
+	flag.Func("function", "LogicalIdOrPrefix=./go/package (built for this machine) or =/path/to/bootstrap (an executable, run as it is): this Lambda function (repeatable; default Predict=./functions/predict)", appendTo(&functions))
 	apiAddr := flag.String("api", "localhost:3000", "address of the API")
 	siteAddr := flag.String("site", "localhost:8080", "address of the site")
 	siteDir := flag.String("site-dir", "site", "the site's files; empty to serve no site")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -36,8 +37,11 @@ type Options struct {
 	Region    string
 	Stage     string
 	// Functions maps a Lambda function's logical ID, or its prefix (CDK
-	// appends a hash), to the Go package to build for it.
+	// appends a hash), to the Go package to build for it, or to an
+	// executable to run as its bootstrap as it is (any language).
 	Functions map[string]string
+	// FunctionEnv is added to every function's environment from the template.
+	FunctionEnv map[string]string
 	// ModuleRoot is where `go build` runs (the module of the functions).
 	ModuleRoot string
 	SiteDir    string // empty: serve no site
@@ -197,10 +201,13 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 				return nil, err
 			}
 		}
-		bin := filepath.Join(s.WorkDir, id, "bootstrap")
-		// Built as the stack bundles it, for this machine instead of arm64 Linux.
-		if err := goBuild(ctx, o.ModuleRoot, bin, pkg, project.LambdaBuildArgs...); err != nil {
-			return nil, err
+		bin := pkg
+		if info, err := os.Stat(pkg); err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+			bin = filepath.Join(s.WorkDir, id, "bootstrap")
+			// Built as the stack bundles it, for this machine instead of arm64 Linux.
+			if err := goBuild(ctx, o.ModuleRoot, bin, pkg, project.LambdaBuildArgs...); err != nil {
+				return nil, err
+			}
 		}
 		p := t.Resources[id].Properties // absent for a function of another stack: defaults apply
 		env := map[string]string{}
@@ -211,6 +218,7 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 		for k, v := range cfn.Map(vars) {
 			env[k] = fmt.Sprint(v)
 		}
+		maps.Copy(env, o.FunctionEnv)
 		timeout, _ := p["Timeout"].(float64)
 		memory, _ := p["MemorySize"].(float64)
 		fn, err := rie.Start(ctx, rie.Options{

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -157,5 +158,38 @@ func TestBusyPortIsAClearError(t *testing.T) {
 	_, err = localstack.Start(context.Background(), localstack.Options{APIAddr: ln.Addr().String()})
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("error = %v, want a clear 'already in use'", err)
+	}
+}
+
+// A prebuilt executable runs as the function as it is, with extra environment:
+// any language, or a Go function built some other way.
+func TestRunsAPrebuiltBootstrap(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./internal/localstack/testdata/echo").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var templates []*cfn.Template
+	for _, name := range []string{"api", "site"} {
+		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, tmpl)
+	}
+	s, err := localstack.Start(context.Background(), localstack.Options{
+		Templates: templates, ModuleRoot: root, APIAddr: "127.0.0.1:0",
+		Functions: map[string]string{"EchoFn": bin}, FunctionEnv: map[string]string{"GREETING": "from the caller"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, body := get(t, s.APIURL+"echo", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"greeting":"from the caller"`) {
+		t.Errorf("GET /echo: %d %s, want the prebuilt function with the extra environment", resp.StatusCode, body)
 	}
 }

@@ -8,27 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sklearnPython finds an interpreter that imports scikit-learn: Debian's
-// python3-sklearn installs it for /usr/bin/python3, which need not be the
-// first python3 on PATH.
-func sklearnPython() string {
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(py, "-c", "import sklearn, joblib").Run() == nil {
-			return py
-		}
-	}
-	return ""
-}
+	"github.com/iris-cors/iris-cors-cdk/internal/sklearn"
+)
 
 // The Go function computes what scikit-learn's predict_proba computes, for
 // every row of three datasets (multinomial, from the command line and from
 // Python; binary), and the export refuses what it cannot serve.
 func TestScikitLearnParity(t *testing.T) {
-	py := sklearnPython()
+	py := sklearn.Python()
 	if py == "" {
-		msg := "scikit-learn not found for python3 or /usr/bin/python3; install it (Debian/Ubuntu: `sudo apt-get install python3-sklearn`) and run make test again"
+		msg := sklearn.Hint + " and run make test again"
 		if os.Getenv("SKLEARN_REQUIRED") == "1" {
 			t.Fatal(msg)
 		}

@@ -29,6 +29,10 @@ type Options struct {
 	AllowSite bool
 	Throttle  bool
 	Log       io.Writer
+	// Function replaces ./functions/predict: a Go package or an executable
+	// bootstrap, run with FunctionEnv added (the benchmarks' other side).
+	Function    string
+	FunctionEnv map[string]string
 }
 
 // Start runs the stack until the test ends.
@@ -57,8 +61,12 @@ func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
 			os.RemoveAll(dir)
 		}
 	}()
+	if o.Function == "" {
+		o.Function = "./functions/predict"
+	}
 	lo := localstack.Options{
-		Functions:   map[string]string{"Predict": "./functions/predict"},
+		Functions:   map[string]string{"Predict": o.Function},
+		FunctionEnv: o.FunctionEnv,
 		ModuleRoot:  root,
 		APIAddr:     "127.0.0.1:0",
 		Throttle:    o.Throttle,
