@@ -303,8 +303,12 @@ func Compare(w io.Writer, sides []Side, results []*Result, coldRuns, warmInvokes
 func short(name string) string { return strings.Fields(name)[0] }
 
 func ratio(b, a float64) string {
-	if a == 0 {
+	switch r := b / a; {
+	case a == 0:
 		return ""
+	case r >= 10:
+		return fmt.Sprintf("%.0f×", r)
+	default:
+		return fmt.Sprintf("%.2g×", r)
 	}
-	return fmt.Sprintf("%.2g×", b/a)
 }
