@@ -1,11 +1,10 @@
 package stacks
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -27,14 +26,10 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 	if _, err := exec.LookPath("go"); err != nil {
 		return jsii.Bool(false)
 	}
-	args := append(append([]string{}, project.LambdaBuildArgs...), "-o", filepath.Join(*outputDir, "bootstrap"), "./"+b.pkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = b.root
-	cmd.Env = append(os.Environ(), project.LambdaEnv...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	build := project.Build{Root: b.root, Package: "./" + b.pkg, Out: filepath.Join(*outputDir, "bootstrap")}
+	if err := build.Run(context.Background()); err != nil {
 		// Falling back to Docker would hide a compile error behind "docker: not found".
-		panic(fmt.Sprintf("bundling %s: go %v: %v", b.pkg, args, err))
+		panic(fmt.Sprintf("bundling %s: %v", b.pkg, err))
 	}
 	return jsii.Bool(true)
 }
@@ -43,23 +38,12 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 // The hash is taken of the built binary, not of the source tree (which holds
 // node_modules and cdk.out).
 func goFunctionCode(root, pkg string) awslambda.Code {
-	script := fmt.Sprintf("%s GOCACHE=/tmp/go-cache GOPATH=/tmp/go go %s -o /asset-output/bootstrap ./%s",
-		strings.Join(project.LambdaEnv, " "), joinArgs(project.LambdaBuildArgs), pkg)
 	return awslambda.Code_FromAsset(jsii.String(root), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
 			Image:   awscdk.DockerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/golang:1.26")),
-			Command: jsii.Strings("bash", "-c", script),
+			Command: jsii.Strings("bash", "-c", project.DockerScript("./"+pkg)),
 			Local:   &goBundler{root: root, pkg: pkg},
 		},
 	})
-}
-
-// joinArgs quotes arguments for the Docker bundling image's shell.
-func joinArgs(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = fmt.Sprintf("%q", a)
-	}
-	return strings.Join(quoted, " ")
 }

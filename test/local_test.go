@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -31,7 +31,7 @@ func TestLocalStackServesTheSynthesizedDevEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := localstack.Start(context.Background(), localstack.Options{
+	s, err := stack.Start(context.Background(), stack.Options{
 		Templates: a.Templates, Region: a.Region, ModuleRoot: root, APIAddr: "127.0.0.1:0",
 		Functions: map[string]string{"Predict": "./functions/predict"},
 	})

@@ -21,7 +21,8 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/bench"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack/localtest"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/sklearn"
 )
@@ -79,6 +80,15 @@ func run(ctx context.Context, duration time.Duration, clients, cold, warm, synth
 	if err != nil {
 		return err
 	}
+	// The local stack serves what make local serves: the dev stage as
+	// synthesized now.
+	if out, err := exec.CommandContext(ctx, "make", "--no-print-directory", "local-synth").CombinedOutput(); err != nil {
+		return fmt.Errorf("make local-synth: %v\n%s", err, out)
+	}
+	dev, err := cfn.LoadAssembly(filepath.Join(root, "cdk.out"), "dev")
+	if err != nil {
+		return err
+	}
 	var results []*bench.Result
 	load := fmt.Sprintf("%d clients, %s", clients, duration)
 	for _, side := range sides {
@@ -87,7 +97,10 @@ func run(ctx context.Context, duration time.Duration, clients, cold, warm, synth
 		if err != nil {
 			return err
 		}
-		s, stopStack, err := localtest.StartShared(localtest.Options{Function: side.Bootstrap, FunctionEnv: side.Env})
+		s, err := stack.Start(ctx, stack.Options{
+			Templates: dev.Templates, Region: dev.Region, ModuleRoot: root, APIAddr: "127.0.0.1:0", Concurrency: 2,
+			Functions: map[string]string{"Predict": side.Bootstrap}, FunctionEnv: side.Env,
+		})
 		if err != nil {
 			return err
 		}
@@ -95,13 +108,13 @@ func run(ctx context.Context, duration time.Duration, clients, cold, warm, synth
 		if side.Name == "Go" {
 			bench.Load(ctx, t, "Local stack: preflight OPTIONS /predict", duration, clients, http.StatusNoContent, func() *http.Request {
 				r, _ := http.NewRequest(http.MethodOptions, s.APIURL+"predict", nil)
-				r.Header.Set("Origin", localtest.DevOrigin)
+				r.Header.Set("Origin", devOrigin)
 				r.Header.Set("Access-Control-Request-Method", "POST")
 				r.Header.Set("Access-Control-Request-Headers", "content-type")
 				return r
 			}, 1000)
 		}
-		stopStack()
+		s.Close()
 		results = append(results, r)
 	}
 	goSide := results[0]
@@ -135,6 +148,9 @@ func run(ctx context.Context, duration time.Duration, clients, cold, warm, synth
 	t.Markdown(os.Stdout)
 	return nil
 }
+
+// devOrigin is the origin cdk.json allows the dev environment besides its site.
+const devOrigin = "http://localhost:8080"
 
 func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
@@ -170,7 +186,7 @@ func predictRequest(apiURL string, m *model.Model) func() *http.Request {
 	body := m.ExampleBody()
 	return func() *http.Request {
 		r, _ := http.NewRequest(http.MethodPost, apiURL+"predict", strings.NewReader(body))
-		r.Header.Set("Origin", localtest.DevOrigin)
+		r.Header.Set("Origin", devOrigin)
 		r.Header.Set("Content-Type", "application/json")
 		return r
 	}

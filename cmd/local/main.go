@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 )
 
 func main() {
@@ -39,7 +39,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *assembly, *env, templates, functions, localstack.Options{
+	if err := run(ctx, *assembly, *env, templates, functions, stack.Options{
 		Stage: *stage, APIAddr: *apiAddr, SiteAddr: *siteAddr, SiteDir: *siteDir,
 		Throttle: *throttle, Concurrency: *concurrency, Log: os.Stderr,
 	}); err != nil {
@@ -48,7 +48,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, assembly, env string, templates, functions []string, o localstack.Options) error {
+func run(ctx context.Context, assembly, env string, templates, functions []string, o stack.Options) error {
 	start := time.Now()
 	if len(templates) == 0 {
 		a, err := cfn.LoadAssembly(assembly, env)
@@ -80,7 +80,7 @@ func run(ctx context.Context, assembly, env string, templates, functions []strin
 	if o.ModuleRoot, err = os.Getwd(); err != nil {
 		return err
 	}
-	s, err := localstack.Start(ctx, o)
+	s, err := stack.Start(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/rie"
 )
 
 // Side is one way to serve the model, measured under the same emulator.
@@ -53,8 +53,8 @@ var (
 // loads the pipeline itself. With py empty, only the Go side, with the
 // embedded model.
 func Sides(ctx context.Context, root, dir, py string) ([]Side, *model.Model, error) {
-	goBin := filepath.Join(dir, "go", "bootstrap")
-	build := append([]string{}, project.LambdaBuildArgs...)
+	goBin, deployed := filepath.Join(dir, "go", "bootstrap"), filepath.Join(dir, "go-arm64", "bootstrap")
+	overlay := ""
 	m := model.Default()
 	if py != "" {
 		for name, content := range map[string][]byte{"handler.py": pythonHandler, "fit.py": pythonFit} {
@@ -73,24 +73,21 @@ func Sides(ctx context.Context, root, dir, py string) ([]Side, *model.Model, err
 			return nil, nil, err
 		}
 		// go:embed honours -overlay: the same code, the exported model.
-		overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{
+		doc, _ := json.Marshal(map[string]any{"Replace": map[string]string{
 			filepath.Join(root, "functions", "predict", "model", "model.json"): filepath.Join(dir, "model.json"),
 		}})
-		if err := os.WriteFile(filepath.Join(dir, "overlay.json"), overlay, 0o644); err != nil {
+		overlay = filepath.Join(dir, "overlay.json")
+		if err := os.WriteFile(overlay, doc, 0o644); err != nil {
 			return nil, nil, err
 		}
-		build = append(build, "-overlay", filepath.Join(dir, "overlay.json"))
 	}
 	// One for this machine, to run; one as the stack bundles it, to weigh.
-	deployed := filepath.Join(dir, "go-arm64", "bootstrap")
-	for _, b := range []struct {
-		out string
-		env []string
-	}{{goBin, []string{"CGO_ENABLED=0"}}, {deployed, project.LambdaEnv}} {
-		cmd := exec.CommandContext(ctx, "go", append(append(build, "-o", b.out), "./functions/predict")...)
-		cmd.Dir, cmd.Env = root, append(os.Environ(), b.env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, nil, fmt.Errorf("build the Go function: %v\n%s", err, out)
+	for _, b := range []project.Build{
+		{Root: root, Package: "./functions/predict", Out: goBin, Host: true, Overlay: overlay},
+		{Root: root, Package: "./functions/predict", Out: deployed, Overlay: overlay},
+	} {
+		if err := b.Run(ctx); err != nil {
+			return nil, nil, err
 		}
 	}
 	sides := []Side{{Name: "Go", Bootstrap: goBin, Package: []string{deployed}}}

@@ -1,12 +1,17 @@
-// Package project locates the project on disk: the CDK app, the local stack and
-// the tests all need the module root (functions/, site/, test/testdata) while
-// running from different directories.
+// Package project locates the project on disk (the CDK app, the local stack
+// and the tests all need the module root while running from different
+// directories) and builds its functions' bootstraps, one way for all.
 package project
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Root finds the directory holding go.mod, from the working directory up:
@@ -28,11 +33,52 @@ func Root() (string, error) {
 	}
 }
 
-// LambdaBuildArgs are the `go build` arguments of a function's bootstrap: a
-// small static binary, the same on every machine with the same Go version (no
-// paths, no VCS stamp), so asset hashes are stable. The stacks bundle with them
-// and the benchmarks measure what they produce.
-var LambdaBuildArgs = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+// buildArgs are the `go build` arguments of a function's bootstrap: a small
+// static binary, the same on every machine with the same Go version (no
+// paths, no VCS stamp), so asset hashes are stable.
+var buildArgs = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
 
-// LambdaEnv is the build environment for provided.al2023 on arm64.
-var LambdaEnv = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
+// lambdaEnv is the build environment for provided.al2023 on arm64.
+var lambdaEnv = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
+
+// Build is one build of a function's bootstrap. The stack's bundling, make
+// local's emulator and the benchmarks all build through it, so what runs
+// locally is built as what deploys, but for this machine.
+type Build struct {
+	Root    string // the module root, where go build runs
+	Package string // the function's package, e.g. ./functions/predict
+	Out     string // the bootstrap's path
+	Host    bool   // for this machine instead of Lambda's linux/arm64
+	Overlay string // a go build -overlay file, or ""
+}
+
+// Run builds. A compile error comes back with the compiler's file:line
+// messages.
+func (b Build) Run(ctx context.Context) error {
+	args := append([]string{}, buildArgs...)
+	if b.Overlay != "" {
+		args = append(args, "-overlay", b.Overlay)
+	}
+	args = append(args, "-o", b.Out, b.Package)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = b.Root
+	cmd.Env = append(os.Environ(), lambdaEnv...)
+	if b.Host {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", b.Package, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// DockerScript is Run for CDK's Docker bundling image, which has no Go on
+// the host to call: a shell command building pkg into /asset-output.
+func DockerScript(pkg string) string {
+	quoted := make([]string, len(buildArgs))
+	for i, a := range buildArgs {
+		quoted[i] = fmt.Sprintf("%q", a)
+	}
+	return fmt.Sprintf("%s GOCACHE=/tmp/go-cache GOPATH=/tmp/go go %s -o /asset-output/bootstrap %s",
+		strings.Join(lambdaEnv, " "), strings.Join(quoted, " "), pkg)
+}

@@ -25,10 +25,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack/localtest"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack/stacktest"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitesrv"
 )
 
 var screenshot = flag.String("screenshot", "", "save a screenshot of the allowed-origin scenario here (the README's docs/screenshot.png)")
@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 
 // browserEnv is what the site scenarios use: one local stack, one Chromium.
 type browserEnv struct {
-	stack   *localstack.Stack
+	stack   *stack.Stack
 	browser context.Context // a tab per scenario
 }
 
@@ -54,7 +54,7 @@ type browserEnv struct {
 func TestBrowser(t *testing.T) {
 	browser := startChromium(t)
 	t.Run("site", func(t *testing.T) {
-		e := &browserEnv{stack: localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true}), browser: browser}
+		e := &browserEnv{stack: stacktest.Start(t, stacktest.Options{SiteAddr: "localhost:0", AllowSite: true}), browser: browser}
 		for _, sc := range []struct {
 			name string
 			run  func(*testing.T, *browserEnv)

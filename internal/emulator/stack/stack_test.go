@@ -1,4 +1,4 @@
-package localstack_test
+package stack_test
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
 // start runs this package's fixtures (testdata: an API template whose
 // function is testdata/echo, and a site template) until the test ends.
-func start(t *testing.T, o localstack.Options) *localstack.Stack {
+func start(t *testing.T, o stack.Options) *stack.Stack {
 	t.Helper()
 	root, err := project.Root()
 	if err != nil {
@@ -35,8 +35,8 @@ func start(t *testing.T, o localstack.Options) *localstack.Stack {
 	}
 	o.Region = "eu-west-1"
 	o.ModuleRoot = root
-	o.Functions = map[string]string{"EchoFn": "./internal/localstack/testdata/echo"}
-	s, err := localstack.Start(context.Background(), o)
+	o.Functions = map[string]string{"EchoFn": "./internal/emulator/stack/testdata/echo"}
+	s, err := stack.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func get(t *testing.T, url string, header http.Header) (*http.Response, string) 
 // The function runs under aws-lambda-rie with the environment its template
 // gives it, intrinsics resolved across the two stacks and nothing of the host's.
 func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
-	s := start(t, localstack.Options{APIAddr: "127.0.0.1:0"})
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
 	if !strings.HasSuffix(s.APIURL, "/local/") {
 		t.Errorf("API URL %s, want the template's stage /local/", s.APIURL)
 	}
@@ -85,7 +85,7 @@ func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
 }
 
 func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
-	s := start(t, localstack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
 	resp, body := get(t, s.SiteURL, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "echo site") {
 		t.Fatalf("GET %s: %d %q", s.SiteURL, resp.StatusCode, body)
@@ -111,7 +111,7 @@ func TestServesAListenerHandedOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, localstack.Options{APIListener: ln, APIAddr: "localhost:0"})
+	s := start(t, stack.Options{APIListener: ln, APIAddr: "localhost:0"})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	if want := "http://localhost:" + port + "/local/"; s.APIURL != want {
 		t.Errorf("API URL %s, want %s (the listener's port, the host asked for)", s.APIURL, want)
@@ -125,7 +125,7 @@ func TestServesAListenerHandedOver(t *testing.T) {
 // process group that holds its function too, so an empty group means both
 // are gone.
 func TestCloseStopsEverything(t *testing.T) {
-	s := start(t, localstack.Options{APIAddr: "127.0.0.1:0"})
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
 	var groups []int
 	for _, f := range s.Functions() {
 		groups = append(groups, f.PIDs()...)
@@ -155,7 +155,7 @@ func TestBusyPortIsAClearError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = localstack.Start(context.Background(), localstack.Options{APIAddr: ln.Addr().String()})
+	_, err = stack.Start(context.Background(), stack.Options{APIAddr: ln.Addr().String()})
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("error = %v, want a clear 'already in use'", err)
 	}
@@ -169,7 +169,7 @@ func TestRunsAPrebuiltBootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./internal/localstack/testdata/echo").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./internal/emulator/stack/testdata/echo").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	var templates []*cfn.Template
@@ -180,7 +180,7 @@ func TestRunsAPrebuiltBootstrap(t *testing.T) {
 		}
 		templates = append(templates, tmpl)
 	}
-	s, err := localstack.Start(context.Background(), localstack.Options{
+	s, err := stack.Start(context.Background(), stack.Options{
 		Templates: templates, ModuleRoot: root, APIAddr: "127.0.0.1:0",
 		Functions: map[string]string{"EchoFn": bin}, FunctionEnv: map[string]string{"GREETING": "from the caller"},
 	})

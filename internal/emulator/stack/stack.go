@@ -1,9 +1,9 @@
-// Package localstack runs a synthesized environment on one machine: the RestApi
+// Package stack runs a synthesized environment on one machine: the RestApi
 // of the API template through package apigw, its Lambda functions built for
 // this host and run under aws-lambda-rie, and the static site with the
 // CloudFront headers of the site template. `make local`, the integration and
 // browser tests and the benchmarks all start it through Start.
-package localstack
+package stack
 
 import (
 	"context"
@@ -22,11 +22,11 @@ import (
 	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
-	"github.com/iris-cors/iris-cors-cdk/internal/apigw"
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/apigw"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/rie"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitesrv"
 )
 
 // Options say what to run and where.
@@ -197,7 +197,7 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 		}
 		if rieBin == "" {
 			rieBin = filepath.Join(s.WorkDir, "aws-lambda-rie")
-			if err := goBuild(ctx, o.ModuleRoot, rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie", "build"); err != nil {
+			if err := goBuild(ctx, o.ModuleRoot, rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"); err != nil {
 				return nil, err
 			}
 		}
@@ -205,7 +205,7 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 		if info, err := os.Stat(pkg); err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
 			bin = filepath.Join(s.WorkDir, id, "bootstrap")
 			// Built as the stack bundles it, for this machine instead of arm64 Linux.
-			if err := goBuild(ctx, o.ModuleRoot, bin, pkg, project.LambdaBuildArgs...); err != nil {
+			if err := (project.Build{Root: o.ModuleRoot, Package: pkg, Out: bin, Host: true}).Run(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -253,15 +253,12 @@ func packageFor(functions map[string]string, id string) string {
 	return ""
 }
 
-// goBuild builds a package (or module path) for this machine; args start
-// with "build".
-func goBuild(ctx context.Context, dir, out, pkg string, args ...string) error {
-	args = append(append(args[:len(args):len(args)], "-o", out), pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
+// goBuild builds a tool (aws-lambda-rie, a tool dependency of the module).
+func goBuild(ctx context.Context, dir, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return nil
 }

@@ -32,8 +32,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/time/rate"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/vtl"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/vtl"
 )
 
 // Invoker runs a Lambda function: a JSON event in, the function's JSON answer out.
@@ -41,8 +41,13 @@ type Invoker interface {
 	Invoke(ctx context.Context, event []byte) ([]byte, error)
 }
 
-// ErrTimeout is what an Invoker returns when the function ran out of time.
-var ErrTimeout = errors.New("function timed out")
+// An Invoker reports that the function ran out of time with an error that
+// has a Timeout method returning true (as net.Error does), so the gateway
+// answers 504 instead of 502 without knowing the runner's types.
+func timedOut(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
 
 // Options configure how the API is served.
 type Options struct {
@@ -594,7 +599,7 @@ func (a *API) proxy(w http.ResponseWriter, in *incoming, m *method) {
 		return
 	}
 	out, err := fn.Invoke(in.http.Context(), event)
-	if errors.Is(err, ErrTimeout) {
+	if timedOut(err) {
 		a.fail(w, in, errTimedOut)
 		return
 	}

@@ -16,8 +16,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 )
+
+// timeout is an error that says it is one, as the runner's are.
+type timeout struct{}
+
+func (timeout) Error() string { return "timed out" }
+func (timeout) Timeout() bool { return true }
 
 // fakeFunction records the events it gets and answers as told.
 type fakeFunction struct {
@@ -191,7 +197,7 @@ func TestFunctionFailures(t *testing.T) {
 		{"function error", &fakeFunction{answer: `{"errorMessage":"boom","errorType":"Panic"}`}, 502},
 		{"not a proxy response", &fakeFunction{answer: `"hello"`}, 502},
 		{"invoke failed", &fakeFunction{err: errors.New("connection refused")}, 502},
-		{"timeout", &fakeFunction{err: ErrTimeout}, 504},
+		{"timeout", &fakeFunction{err: timeout{}}, 504},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := do(load(t, fixture, tc.fn, Options{}), "GET", "/test/items/1", map[string]string{"Origin": devOrigin, client: "t"}, "")

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 )
 
 func TestHeadersFromTheTemplate(t *testing.T) {

@@ -15,8 +15,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/iris-cors/iris-cors-cdk/internal/apigw"
 )
 
 // Function is a pool of emulated execution environments of one function. Like
@@ -34,6 +32,15 @@ type environment struct {
 	url    string
 	exited chan struct{} // closed when the emulator process has ended
 }
+
+// ErrTimeout is what Invoke returns when the function ran out of time; it
+// says so through a Timeout method, as net.Error does.
+var ErrTimeout error = timeoutError{}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string { return "function timed out" }
+func (timeoutError) Timeout() bool { return true }
 
 // Options describe the function to run.
 type Options struct {
@@ -168,7 +175,7 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	}
 	resp, err := client.Do(req)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, apigw.ErrTimeout
+		return nil, ErrTimeout
 	}
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", f.Name, err)

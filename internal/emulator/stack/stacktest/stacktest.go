@@ -1,7 +1,7 @@
-// Package localtest starts the local stack for tests: the dev environment's
+// Package stacktest starts the local stack for tests: the dev environment's
 // golden templates (test/testdata, kept equal to the synthesized ones by the
 // snapshot tests), the real function under aws-lambda-rie, free ports.
-package localtest
+package stacktest
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/localstack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -29,16 +29,12 @@ type Options struct {
 	AllowSite bool
 	Throttle  bool
 	Log       io.Writer
-	// Function replaces ./functions/predict: a Go package or an executable
-	// bootstrap, run with FunctionEnv added (the benchmarks' other side).
-	Function    string
-	FunctionEnv map[string]string
 }
 
 // Start runs the stack until the test ends.
-func Start(t testing.TB, o Options) *localstack.Stack {
+func Start(t testing.TB, o Options) *stack.Stack {
 	t.Helper()
-	s, stop, err := StartShared(o)
+	s, stop, err := start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +42,7 @@ func Start(t testing.TB, o Options) *localstack.Stack {
 	return s
 }
 
-// StartShared runs a stack for several tests (from TestMain); call stop at the end.
-func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
+func start(o Options) (s *stack.Stack, stop func(), err error) {
 	root, err := project.Root()
 	if err != nil {
 		return nil, nil, err
@@ -61,12 +56,8 @@ func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	if o.Function == "" {
-		o.Function = "./functions/predict"
-	}
-	lo := localstack.Options{
-		Functions:   map[string]string{"Predict": o.Function},
-		FunctionEnv: o.FunctionEnv,
+	lo := stack.Options{
+		Functions:   map[string]string{"Predict": "./functions/predict"},
 		ModuleRoot:  root,
 		APIAddr:     "127.0.0.1:0",
 		Throttle:    o.Throttle,
@@ -88,7 +79,7 @@ func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
 					lo.SiteListener.Close()
 				}
 			}()
-			siteOrigin = localstack.Origin(o.SiteAddr, lo.SiteListener)
+			siteOrigin = stack.Origin(o.SiteAddr, lo.SiteListener)
 		}
 	}
 	for _, stack := range []string{"Api", "Site"} {
@@ -110,7 +101,7 @@ func StartShared(o Options) (s *localstack.Stack, stop func(), err error) {
 		}
 		lo.Templates = append(lo.Templates, tmpl)
 	}
-	if s, err = localstack.Start(context.Background(), lo); err != nil {
+	if s, err = stack.Start(context.Background(), lo); err != nil {
 		return nil, nil, err
 	}
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil

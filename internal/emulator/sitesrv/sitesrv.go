@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
-	"github.com/iris-cors/iris-cors-cdk/internal/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 )
 
 // Site is what is served.
