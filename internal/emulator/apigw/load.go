@@ -1,0 +1,345 @@
+// Loading: the RestApi of a template into resources, methods, models,
+// gateway responses and the stage, refusing what cannot be emulated.
+
+package apigw
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/time/rate"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/vtl"
+)
+
+func parseParamSource(expr string) (paramSource, error) {
+	if len(expr) >= 2 && expr[0] == '\'' && expr[len(expr)-1] == '\'' {
+		return paramSource{static: expr[1 : len(expr)-1]}, nil
+	}
+	for _, loc := range []string{"header", "querystring", "path"} {
+		if name, ok := strings.CutPrefix(expr, "method.request."+loc+"."); ok {
+			return paramSource{location: loc, name: name}, nil
+		}
+	}
+	return paramSource{}, fmt.Errorf("mapping expression %q is not emulated (only 'static' and method.request.*)", expr)
+}
+
+// Load reads the RestApi of a template.
+func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
+	apis := t.OfType("AWS::ApiGateway::RestApi")
+	if len(apis) != 1 {
+		return nil, fmt.Errorf("%s: %d AWS::ApiGateway::RestApi resources, want exactly 1", t.Path, len(apis))
+	}
+	apiID := apis[0]
+	a := &API{responses: map[string]*gatewayResponse{}, functions: opts.Functions, now: opts.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.Name, _ = res.String(t, t.Resources[apiID].Properties["Name"])
+
+	// Resources: each has a parent (another resource, or the root) and a path part.
+	parts := map[string][2]any{}
+	for _, id := range t.OfType("AWS::ApiGateway::Resource") {
+		p := t.Resources[id].Properties
+		parts[id] = [2]any{p["ParentId"], p["PathPart"]}
+	}
+	var pathOf func(ref any, depth int) (string, string, error)
+	pathOf = func(ref any, depth int) (string, string, error) {
+		if isRoot(ref, apiID) {
+			return "/", "", nil
+		}
+		id := refID(ref)
+		p, ok := parts[id]
+		if !ok || depth > 64 {
+			return "", "", fmt.Errorf("resource reference %v is not a resource of %s", ref, apiID)
+		}
+		parent, _, err := pathOf(p[0], depth+1)
+		if err != nil {
+			return "", "", err
+		}
+		return strings.TrimSuffix(parent, "/") + "/" + fmt.Sprint(p[1]), id, nil
+	}
+	byPath := map[string]*resource{}
+	getResource := func(ref any) (*resource, error) {
+		path, id, err := pathOf(ref, 0)
+		if err != nil {
+			return nil, err
+		}
+		if r, ok := byPath[path]; ok {
+			return r, nil
+		}
+		r := &resource{path: path, methods: map[string]*method{}, resource: id}
+		r.pattern, r.params = pathPattern(path)
+		byPath[path] = r
+		return r, nil
+	}
+	for id := range parts {
+		if _, err := getResource(map[string]any{"Ref": id}); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := getResource(map[string]any{"Fn::GetAtt": []any{apiID, "RootResourceId"}}); err != nil {
+		return nil, err
+	}
+
+	models := map[string]*jsonschema.Schema{}
+	for _, id := range t.OfType("AWS::ApiGateway::Model") {
+		schema, err := compileSchema(t.Resources[id].Properties["Schema"])
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", t.Describe(id), err)
+		}
+		models[id] = schema
+	}
+	for _, id := range t.OfType("AWS::ApiGateway::Method") {
+		p := t.Resources[id].Properties
+		r, err := getResource(p["ResourceId"])
+		if err != nil {
+			return nil, fmt.Errorf("method %s: %w", t.Describe(id), err)
+		}
+		m, err := loadMethod(t, res, id, models)
+		if err != nil {
+			return nil, err
+		}
+		r.methods[m.httpMethod] = m
+	}
+	for _, r := range byPath {
+		a.resources = append(a.resources, r)
+	}
+	// Literal path parts win over {params}, as in API Gateway.
+	slices.SortFunc(a.resources, func(x, y *resource) int {
+		if c := len(x.params) - len(y.params); c != 0 {
+			return c
+		}
+		return strings.Compare(x.path, y.path)
+	})
+
+	for _, id := range t.OfType("AWS::ApiGateway::GatewayResponse") {
+		p := t.Resources[id].Properties
+		g := &gatewayResponse{params: map[string]paramSource{}}
+		typ, _ := p["ResponseType"].(string)
+		if s, ok := p["StatusCode"].(string); ok {
+			g.status, _ = strconv.Atoi(s)
+		}
+		rp, err := res.Resolve(t, p["ResponseParameters"])
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range cfn.Map(rp) {
+			name, ok := strings.CutPrefix(k, "gatewayresponse.header.")
+			if !ok {
+				return nil, fmt.Errorf("gateway response %s: parameter %s is not emulated", t.Describe(id), k)
+			}
+			if g.params[name], err = parseParamSource(fmt.Sprint(v)); err != nil {
+				return nil, fmt.Errorf("gateway response %s: %w", t.Describe(id), err)
+			}
+		}
+		if src, ok := cfn.Map(p["ResponseTemplates"])["application/json"].(string); ok {
+			if g.template, err = vtl.Parse(src); err != nil {
+				return nil, fmt.Errorf("gateway response %s: template: %w", t.Describe(id), err)
+			}
+		}
+		a.responses[typ] = g
+	}
+
+	stages := t.OfType("AWS::ApiGateway::Stage")
+	var names []string
+	for _, id := range stages {
+		p := t.Resources[id].Properties
+		name, _ := p["StageName"].(string)
+		names = append(names, name)
+		if opts.Stage != "" && name != opts.Stage {
+			continue
+		}
+		if a.Stage != "" {
+			return nil, fmt.Errorf("%s defines stages %v: choose one", t.Path, names)
+		}
+		a.Stage = name
+		for _, s := range asSlice(p["MethodSettings"]) {
+			s := cfn.Map(s)
+			perSecond, _ := s["ThrottlingRateLimit"].(float64)
+			burst, _ := s["ThrottlingBurstLimit"].(float64)
+			if opts.Throttle && s["ResourcePath"] == "/*" && s["HttpMethod"] == "*" && perSecond > 0 {
+				a.limiter = rate.NewLimiter(rate.Limit(perSecond), int(burst))
+			}
+		}
+	}
+	if a.Stage == "" {
+		if opts.Stage != "" {
+			return nil, fmt.Errorf("%s has no stage %q (it has %v)", t.Path, opts.Stage, names)
+		}
+		return nil, fmt.Errorf("%s has no AWS::ApiGateway::Stage: the API is not deployed (Deploy: true creates one)", t.Path)
+	}
+	return a, nil
+}
+
+func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string]*jsonschema.Schema) (*method, error) {
+	p := t.Resources[id].Properties
+	m := &method{httpMethod: fmt.Sprint(p["HttpMethod"]), models: map[string]*jsonschema.Schema{}}
+	m.name = fmt.Sprintf("%s %s", m.httpMethod, t.Describe(id))
+	integ := cfn.Map(p["Integration"])
+	m.integration, _ = integ["Type"].(string)
+	switch m.integration {
+	case "AWS_PROXY":
+		m.function = integratedFunction(integ)
+	case "MOCK":
+		m.mockStatus = "200"
+		if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
+			if s := mockStatusPattern.FindStringSubmatch(tmpl); s != nil {
+				m.mockStatus = s[1]
+			}
+		}
+		for _, ir := range asSlice(integ["IntegrationResponses"]) {
+			ir := cfn.Map(ir)
+			r := &integrationResponse{params: map[string]paramSource{}}
+			r.status, _ = ir["StatusCode"].(string)
+			if sel, ok := ir["SelectionPattern"].(string); ok && sel != "" {
+				re, err := regexp.Compile(`^(?:` + sel + `)$`)
+				if err != nil {
+					return nil, fmt.Errorf("method %s: SelectionPattern: %w", m.name, err)
+				}
+				r.selection = re
+			}
+			params, err := res.Resolve(t, ir["ResponseParameters"])
+			if err != nil {
+				return nil, fmt.Errorf("method %s: %w", m.name, err)
+			}
+			for k, v := range cfn.Map(params) {
+				name, ok := strings.CutPrefix(k, "method.response.header.")
+				if !ok {
+					return nil, fmt.Errorf("method %s: response parameter %s is not emulated", m.name, k)
+				}
+				if r.params[name], err = parseParamSource(fmt.Sprint(v)); err != nil {
+					return nil, fmt.Errorf("method %s: %w", m.name, err)
+				}
+			}
+			if src, ok := cfn.Map(ir["ResponseTemplates"])["application/json"].(string); ok {
+				if r.template, err = vtl.Parse(src); err != nil {
+					return nil, fmt.Errorf("method %s: response template: %w", m.name, err)
+				}
+			}
+			m.responses = append(m.responses, r)
+		}
+	}
+	if v := refID(p["RequestValidatorId"]); v != "" {
+		vp := t.Resources[v].Properties
+		m.validateBody = vp["ValidateRequestBody"] == true
+		if vp["ValidateRequestParameters"] == true {
+			for k, required := range cfn.Map(p["RequestParameters"]) {
+				if required == true {
+					m.requiredParams = append(m.requiredParams, strings.TrimPrefix(k, "method.request."))
+				}
+			}
+			slices.Sort(m.requiredParams)
+		}
+	}
+	for ct, ref := range cfn.Map(p["RequestModels"]) {
+		if s, ok := models[refID(ref)]; ok {
+			m.models[ct] = s
+		}
+	}
+	return m, nil
+}
+
+// integratedFunction is the logical ID of the Lambda function in an
+// integration URI: arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations,
+// the ARN being {"Fn::GetAtt": [<function>, "Arn"]}.
+func integratedFunction(integration map[string]any) string {
+	uri := jsonText(integration["Uri"])
+	if i := strings.Index(uri, `"Fn::GetAtt":["`); i >= 0 {
+		return strings.SplitN(uri[i+len(`"Fn::GetAtt":["`):], `"`, 2)[0]
+	}
+	return ""
+}
+
+// Functions lists the Lambda functions the template's methods integrate with.
+func Functions(t *cfn.Template) []string {
+	var ids []string
+	for _, id := range t.OfType("AWS::ApiGateway::Method") {
+		integ := cfn.Map(t.Resources[id].Properties["Integration"])
+		if fn := integratedFunction(integ); integ["Type"] == "AWS_PROXY" && fn != "" && !slices.Contains(ids, fn) {
+			ids = append(ids, fn)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func compileSchema(schema any) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft4) // API Gateway models are draft 4
+	if err := c.AddResource("model.json", schema); err != nil {
+		return nil, err
+	}
+	return c.Compile("model.json")
+}
+
+// mockStatusPattern finds the status in a MOCK request template such as CDK's
+// "{ statusCode: 200 }".
+var mockStatusPattern = regexp.MustCompile(`statusCode"?\s*:\s*(\d{3})`)
+
+var pathParam = regexp.MustCompile(`\{([^}+]+)(\+?)\}`)
+
+// pathPattern turns /items/{id} and /files/{proxy+} into regular expressions.
+func pathPattern(path string) (*regexp.Regexp, []string) {
+	var params []string
+	var b strings.Builder
+	b.WriteString("^")
+	last := 0
+	for _, m := range pathParam.FindAllStringSubmatchIndex(path, -1) {
+		b.WriteString(regexp.QuoteMeta(path[last:m[0]]))
+		params = append(params, path[m[2]:m[3]])
+		if m[5] > m[4] { // greedy {name+}
+			b.WriteString("(.+)")
+		} else {
+			b.WriteString("([^/]+)")
+		}
+		last = m[1]
+	}
+	b.WriteString(regexp.QuoteMeta(path[last:]) + "$")
+	return regexp.MustCompile(b.String()), params
+}
+
+// Paths lists the API's resources and methods, for start-up messages.
+func (a *API) Paths() []string {
+	var out []string
+	for _, r := range a.resources {
+		var ms []string
+		for m := range r.methods {
+			ms = append(ms, m)
+		}
+		slices.Sort(ms)
+		if len(ms) > 0 {
+			out = append(out, fmt.Sprintf("%s %s", strings.Join(ms, ","), r.path))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func isRoot(ref any, apiID string) bool {
+	return jsonText(ref) == jsonText(map[string]any{"Fn::GetAtt": []any{apiID, "RootResourceId"}})
+}
+
+func refID(ref any) string {
+	if id, ok := cfn.Map(ref)["Ref"].(string); ok {
+		return id
+	}
+	return ""
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
