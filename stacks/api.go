@@ -45,33 +45,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	env, policy, siteOrigin := props.Env, props.Cors, props.Site.Origin
 	served := props.Model
 
-	// The function's role may write its own log group and nothing else, so no
-	// managed policy (AWSLambdaBasicExecutionRole would allow every log group).
-	fnLogs := newLogGroup(stack, "PredictLogs", env.LogRetentionDays)
-	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("The predict function: writes its own logs, nothing else"),
-	})
-	fnLogs.GrantWrite(role)
-	fn := awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
-		Description:  jsii.String(served.Title + " (Go, softmax regression)"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         goFunctionCode(props.Root, "functions/predict"),
-		// A prediction is ~5 µs and the process stays under 30 MB: the smallest
-		// memory size is plenty, and 5 s bounds a stuck invocation far below
-		// API Gateway's 29 s.
-		MemorySize:    jsii.Number(128),
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(5)),
-		Role:          role,
-		LogGroup:      fnLogs,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment: &map[string]*string{
-			"ALLOWED_ORIGINS": policy.AllowedOriginsEnv(siteOrigin),
-			"LOG_LEVEL":       jsii.String(env.LogLevel),
-		},
-	})
+	fn := newPredictFunction(stack, props)
 
 	accessLogs := newLogGroup(stack, "AccessLogs", env.LogRetentionDays)
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
@@ -99,26 +73,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	// covers settings that only the function or gateway responses see.
 	api.LatestDeployment().AddToLogicalId(jsii.String(policy.Fingerprint()))
 
-	// Gateway errors use the function's envelope, so clients parse one shape.
-	// The validator's own message ("Invalid request body") names nothing, so
-	// its response says what a valid body looks like.
-	envelope := func(code, message string) *string { return jsii.String(apierror.Template(code, message)) }
-	badBody, _ := json.Marshal(BadRequestBodyMessage(served))
-	for _, r := range []struct {
-		id       string
-		t        awsapigateway.ResponseType
-		template *string
-	}{
-		{"Cors4XX", awsapigateway.ResponseType_DEFAULT_4XX(), envelope(`"$context.error.responseType"`, "$context.error.messageString")},
-		{"Cors5XX", awsapigateway.ResponseType_DEFAULT_5XX(), envelope(`"$context.error.responseType"`, "$context.error.messageString")},
-		{"CorsBadRequestBody", awsapigateway.ResponseType_BAD_REQUEST_BODY(), envelope(`"invalid_input"`, string(badBody))},
-	} {
-		api.AddGatewayResponse(jsii.String(r.id), &awsapigateway.GatewayResponseOptions{
-			Type:            r.t,
-			ResponseHeaders: ptrMap(policy.GatewayResponseHeaders(siteOrigin)),
-			Templates:       &map[string]*string{"application/json": r.template},
-		})
-	}
+	addGatewayResponses(api, policy, siteOrigin, served)
 
 	integration := awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
 	validator := api.AddRequestValidator(jsii.String("BodyValidator"), &awsapigateway.RequestValidatorOptions{
@@ -138,25 +93,86 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	})
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
 
-	// The site's files and the config.json that points the page at this API.
-	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
-		Sources: &[]awss3deployment.ISource{
-			awss3deployment.Source_Asset(jsii.String(filepath.Join(props.Root, "site")), &awss3assets.AssetOptions{
-				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test"),
-			}),
-			awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(api.Url(), served), nil),
-		},
-		DestinationBucket: props.Site.Bucket,
-		Distribution:      props.Site.Distribution,
-		DistributionPaths: jsii.Strings("/*"),
-		MemoryLimit:       jsii.Number(256),
-	})
+	deploySiteContent(stack, props, api.Url())
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Value:       api.Url(),
 		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
 	})
 	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: api.Url()}
+}
+
+// newPredictFunction is the function with its role and log group. The role
+// may write its own log group and nothing else, so no managed policy
+// (AWSLambdaBasicExecutionRole would allow every log group).
+func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Function {
+	fnLogs := newLogGroup(stack, "PredictLogs", props.Env.LogRetentionDays)
+	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("The predict function: writes its own logs, nothing else"),
+	})
+	fnLogs.GrantWrite(role)
+	return awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
+		Description:  jsii.String(props.Model.Title + " (Go, softmax regression)"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         goFunctionCode(props.Root, "functions/predict"),
+		// A prediction is ~5 µs and the process stays under 30 MB: the smallest
+		// memory size is plenty, and 5 s bounds a stuck invocation far below
+		// API Gateway's 29 s.
+		MemorySize:    jsii.Number(128),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(5)),
+		Role:          role,
+		LogGroup:      fnLogs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Environment: &map[string]*string{
+			"ALLOWED_ORIGINS": props.Cors.AllowedOriginsEnv(props.Site.Origin),
+			"LOG_LEVEL":       jsii.String(props.Env.LogLevel),
+		},
+	})
+}
+
+// addGatewayResponses gives API Gateway's own errors the function's envelope,
+// so clients parse one shape, and CORS headers, so a browser shows them. The
+// validator's own message ("Invalid request body") names nothing, so its
+// response says what a valid body looks like.
+func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrigin *string, served *model.Model) {
+	envelope := func(code, message string) *string { return jsii.String(apierror.Template(code, message)) }
+	badBody, _ := json.Marshal(BadRequestBodyMessage(served))
+	for _, r := range []struct {
+		id       string
+		t        awsapigateway.ResponseType
+		template *string
+	}{
+		{"Cors4XX", awsapigateway.ResponseType_DEFAULT_4XX(), envelope(`"$context.error.responseType"`, "$context.error.messageString")},
+		{"Cors5XX", awsapigateway.ResponseType_DEFAULT_5XX(), envelope(`"$context.error.responseType"`, "$context.error.messageString")},
+		{"CorsBadRequestBody", awsapigateway.ResponseType_BAD_REQUEST_BODY(), envelope(`"invalid_input"`, string(badBody))},
+	} {
+		api.AddGatewayResponse(jsii.String(r.id), &awsapigateway.GatewayResponseOptions{
+			Type:            r.t,
+			ResponseHeaders: ptrMap(policy.GatewayResponseHeaders(siteOrigin)),
+			Templates:       &map[string]*string{"application/json": r.template},
+		})
+	}
+}
+
+// deploySiteContent puts the site's files and the config.json that points
+// the page at this API (and carries the model its form is built from) into
+// the site's bucket, and invalidates CloudFront.
+func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) {
+	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
+		Sources: &[]awss3deployment.ISource{
+			awss3deployment.Source_Asset(jsii.String(filepath.Join(props.Root, "site")), &awss3assets.AssetOptions{
+				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test"),
+			}),
+			awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model), nil),
+		},
+		DestinationBucket: props.Site.Bucket,
+		Distribution:      props.Site.Distribution,
+		DistributionPaths: jsii.Strings("/*"),
+		MemoryLimit:       jsii.Number(256),
+	})
 }
 
 var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{
