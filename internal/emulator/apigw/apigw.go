@@ -36,6 +36,9 @@ func timedOut(err error) bool {
 
 // Options configure how the API is served.
 type Options struct {
+	// RestApi is the logical ID of the API to serve, for a template that
+	// defines several.
+	RestApi string
 	// Stage selects the stage when the template defines several.
 	Stage string
 	// Functions run the Lambda functions of AWS_PROXY integrations, by logical ID.
@@ -49,6 +52,9 @@ type Options struct {
 
 // API is a RestApi loaded from a template.
 type API struct {
+	// Refused lists, for the start-up message, the methods that require
+	// credentials the emulator cannot check, and what they answer instead.
+	Refused   []string
 	Name      string
 	Stage     string
 	resources []*resource // sorted by path
@@ -71,6 +77,11 @@ type method struct {
 	httpMethod  string
 	integration string // MOCK, AWS_PROXY, ...
 	function    string // logical ID of the Lambda function, for AWS_PROXY
+	// denied is API Gateway's answer to a request without the credentials
+	// the method requires (an authorizer, IAM, an API key), which the
+	// emulator cannot check: it refuses every request, as without them.
+	denied   *gatewayError
+	requires string // what denied stands for, in words
 	// MOCK
 	mockStatus string
 	responses  []*integrationResponse
@@ -81,7 +92,7 @@ type method struct {
 }
 
 type integrationResponse struct {
-	status    string
+	status    int
 	selection *regexp.Regexp
 	params    map[string]paramSource // method response header -> source
 	template  *vtl.Template

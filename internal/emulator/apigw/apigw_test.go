@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -239,31 +240,110 @@ func TestStageThrottling(t *testing.T) {
 }
 
 func TestUnsupportedTemplatesFailAtLoad(t *testing.T) {
-	raw, err := os.ReadFile(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"VTL outside the subset", `#set($origin = $input.params().header.get(\"Origin\"))`, `#foreach($h in $input.params().header)#end`, `method OPTIONS ItemsOptions in api: response template: line 1 col 1: unsupported directive "foreach"`},
 		{"unmappable header", `"gatewayresponse.header.Vary": "'Origin'"`, `"gatewayresponse.header.Vary": "context.requestId"`, `mapping expression "context.requestId" is not emulated`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			changed := strings.Replace(string(raw), tc.from, tc.to, 1)
-			if changed == string(raw) {
-				t.Fatalf("fixture text %q not found in %s", tc.from, fixture)
-			}
-			path := filepath.Join(t.TempDir(), "api.template.json")
-			if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			tmpl, err := cfn.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Load(tmpl, &cfn.Resolver{Templates: []*cfn.Template{tmpl}}, Options{})
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := variant(t, tc.from, tc.to, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// variant writes the fixture with one piece of text replaced and loads it.
+func variant(t *testing.T, from, to string, opts Options) (*API, error) {
+	t.Helper()
+	raw, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(raw), from, to, 1)
+	if changed == string(raw) {
+		t.Fatalf("fixture text %q not found in %s", from, fixture)
+	}
+	path := filepath.Join(t.TempDir(), "api.template.json")
+	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := cfn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Load(tmpl, &cfn.Resolver{Templates: []*cfn.Template{tmpl}}, opts)
+}
+
+// What the emulator cannot check (authorizers, IAM, API keys), it refuses as
+// API Gateway refuses a request without credentials, with the gateway
+// response's CORS headers, and says so when it loads.
+func TestProtectedMethodsFailClosed(t *testing.T) {
+	const get = `"AuthorizationType": "NONE",
+        "HttpMethod": "GET",`
+	for _, tc := range []struct {
+		name, to string
+		status   int
+		code     string
+	}{
+		{"a Lambda (TOKEN or REQUEST) authorizer", `"AuthorizationType": "CUSTOM", "AuthorizerId": {"Ref": "Auth"}, "HttpMethod": "GET",`, 401, "UNAUTHORIZED"},
+		{"a Cognito authorizer", `"AuthorizationType": "COGNITO_USER_POOLS", "HttpMethod": "GET",`, 401, "UNAUTHORIZED"},
+		{"IAM authorization", `"AuthorizationType": "AWS_IAM", "HttpMethod": "GET",`, 403, "MISSING_AUTHENTICATION_TOKEN"},
+		{"an API key", `"AuthorizationType": "NONE", "ApiKeyRequired": true, "HttpMethod": "GET",`, 403, "INVALID_API_KEY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fn := &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
+			api, err := variant(t, get, tc.to, Options{Functions: map[string]Invoker{"Fn": fn}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := do(api, "GET", "/test/items/1", map[string]string{"Origin": devOrigin, client: "t", "Authorization": "Bearer anything"}, "")
+			body := readBody(resp)
+			if resp.StatusCode != tc.status || !strings.Contains(body, tc.code) || resp.Header.Get("Access-Control-Allow-Origin") != devOrigin {
+				t.Errorf("%d %s (ACAO %q), want %d %s with CORS", resp.StatusCode, body, resp.Header.Get("Access-Control-Allow-Origin"), tc.status, tc.code)
+			}
+			if len(fn.events) != 0 {
+				t.Error("the function ran behind a check the emulator cannot make")
+			}
+			if len(api.Refused) != 1 || !strings.Contains(api.Refused[0], "GET ItemGet") || !strings.Contains(api.Refused[0], fmt.Sprint(tc.status)) {
+				t.Errorf("start-up notes %q, want the method and its answer", api.Refused)
+			}
+		})
+	}
+}
+
+func TestBadStatusCodesFailAtLoad(t *testing.T) {
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"integration response", `"StatusCode": "204"`, `"StatusCode": "2xx"`, `integration response StatusCode: "2xx" is not an HTTP status code`},
+		{"gateway response", `"ResponseType": "BAD_REQUEST_BODY",`, `"ResponseType": "BAD_REQUEST_BODY", "StatusCode": "4000",`, `StatusCode: "4000" is not an HTTP status code`},
+		{"MOCK request template", `{ statusCode: 200 }`, `{ statusCode: 999 }`, `MOCK request template: "999" is not an HTTP status code`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := variant(t, tc.from, tc.to, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A template with several RestApis needs one chosen; the others' parts are
+// left out.
+func TestChoosingOneOfSeveralRestApis(t *testing.T) {
+	const from = `"Api": {
+      "Type": "AWS::ApiGateway::RestApi",`
+	const to = `"Other": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "other"}},
+    "OtherRoot": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET", "AuthorizationType": "NONE", "RestApiId": {"Ref": "Other"}, "ResourceId": {"Fn::GetAtt": ["Other", "RootResourceId"]}, "Integration": {"Type": "MOCK"}}},
+    ` + from
+	if _, err := variant(t, from, to, Options{}); err == nil || !strings.Contains(err.Error(), "defines 2 RestApis (Api, Other): choose one") {
+		t.Errorf("no choice: %v", err)
+	}
+	if _, err := variant(t, from, to, Options{RestApi: "Nope"}); err == nil || !strings.Contains(err.Error(), `no RestApi "Nope"`) {
+		t.Errorf("a wrong choice: %v", err)
+	}
+	api, err := variant(t, from, to, Options{RestApi: "Api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(api.Paths(), "; "); got != "GET /items/{id}; OPTIONS,POST /items" {
+		t.Errorf("paths of the chosen API: %s", got)
 	}
 }

@@ -31,22 +31,41 @@ func parseParamSource(expr string) (paramSource, error) {
 	return paramSource{}, fmt.Errorf("mapping expression %q is not emulated (only 'static' and method.request.*)", expr)
 }
 
-// Load reads the RestApi of a template.
+// Load reads the RestApi of a template (Options.RestApi picks one where
+// the template has several) with its resources, methods, models, gateway
+// responses and stage.
 func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 	apis := t.OfType("AWS::ApiGateway::RestApi")
-	if len(apis) != 1 {
-		return nil, fmt.Errorf("%s: %d AWS::ApiGateway::RestApi resources, want exactly 1", t.Path, len(apis))
+	apiID := opts.RestApi
+	switch {
+	case len(apis) == 0:
+		return nil, fmt.Errorf("%s has no AWS::ApiGateway::RestApi", t.Path)
+	case apiID == "" && len(apis) > 1:
+		return nil, fmt.Errorf("%s defines %d RestApis (%s): choose one (cmd/local: -rest-api ID)", t.Path, len(apis), strings.Join(apis, ", "))
+	case apiID == "":
+		apiID = apis[0]
+	case !slices.Contains(apis, apiID):
+		return nil, fmt.Errorf("%s has no RestApi %q (it has %s)", t.Path, apiID, strings.Join(apis, ", "))
 	}
-	apiID := apis[0]
 	a := &API{responses: map[string]*gatewayResponse{}, functions: opts.Functions, now: opts.Now}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	a.Name, _ = res.String(t, t.Resources[apiID].Properties["Name"])
+	// Only the chosen API's parts: a template may hold another.
+	ofAPI := func(typ string) []string {
+		var ids []string
+		for _, id := range t.OfType(typ) {
+			if refID(t.Resources[id].Properties["RestApiId"]) == apiID {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
 
 	// Resources: each has a parent (another resource, or the root) and a path part.
 	parts := map[string][2]any{}
-	for _, id := range t.OfType("AWS::ApiGateway::Resource") {
+	for _, id := range ofAPI("AWS::ApiGateway::Resource") {
 		p := t.Resources[id].Properties
 		parts[id] = [2]any{p["ParentId"], p["PathPart"]}
 	}
@@ -90,14 +109,14 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 	}
 
 	models := map[string]*jsonschema.Schema{}
-	for _, id := range t.OfType("AWS::ApiGateway::Model") {
+	for _, id := range ofAPI("AWS::ApiGateway::Model") {
 		schema, err := compileSchema(t.Resources[id].Properties["Schema"])
 		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", t.Describe(id), err)
 		}
 		models[id] = schema
 	}
-	for _, id := range t.OfType("AWS::ApiGateway::Method") {
+	for _, id := range ofAPI("AWS::ApiGateway::Method") {
 		p := t.Resources[id].Properties
 		r, err := getResource(p["ResourceId"])
 		if err != nil {
@@ -106,6 +125,10 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		m, err := loadMethod(t, res, id, models)
 		if err != nil {
 			return nil, err
+		}
+		if m.denied != nil {
+			a.Refused = append(a.Refused, fmt.Sprintf("%s requires %s, which the emulator does not check: it answers %d %s, as API Gateway does to a request without them",
+				m.name, m.requires, m.denied.status, m.denied.message))
 		}
 		r.methods[m.httpMethod] = m
 	}
@@ -120,12 +143,15 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		return strings.Compare(x.path, y.path)
 	})
 
-	for _, id := range t.OfType("AWS::ApiGateway::GatewayResponse") {
+	for _, id := range ofAPI("AWS::ApiGateway::GatewayResponse") {
 		p := t.Resources[id].Properties
 		g := &gatewayResponse{params: map[string]paramSource{}}
 		typ, _ := p["ResponseType"].(string)
-		if s, ok := p["StatusCode"].(string); ok {
-			g.status, _ = strconv.Atoi(s)
+		if s, ok := p["StatusCode"]; ok {
+			var err error
+			if g.status, err = statusCode(s); err != nil {
+				return nil, fmt.Errorf("gateway response %s: StatusCode: %w", t.Describe(id), err)
+			}
 		}
 		rp, err := res.Resolve(t, p["ResponseParameters"])
 		if err != nil {
@@ -148,7 +174,7 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		a.responses[typ] = g
 	}
 
-	stages := t.OfType("AWS::ApiGateway::Stage")
+	stages := ofAPI("AWS::ApiGateway::Stage")
 	var names []string
 	for _, id := range stages {
 		p := t.Resources[id].Properties
@@ -183,6 +209,20 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 	p := t.Resources[id].Properties
 	m := &method{httpMethod: fmt.Sprint(p["HttpMethod"]), models: map[string]*jsonschema.Schema{}}
 	m.name = fmt.Sprintf("%s %s", m.httpMethod, t.Describe(id))
+	// What the emulator cannot check it refuses, as API Gateway refuses a
+	// request without credentials: never silently less strict.
+	switch auth, _ := p["AuthorizationType"].(string); auth {
+	case "", "NONE":
+	case "AWS_IAM":
+		m.denied, m.requires = errMissingToken, "IAM (SigV4) authorization"
+	case "CUSTOM", "COGNITO_USER_POOLS":
+		m.denied, m.requires = errUnauthorized, "a "+auth+" authorizer"
+	default:
+		return nil, fmt.Errorf("method %s: AuthorizationType %q is not known", m.name, auth)
+	}
+	if m.denied == nil && p["ApiKeyRequired"] == true {
+		m.denied, m.requires = errNoAPIKey, "an API key"
+	}
 	integ := cfn.Map(p["Integration"])
 	m.integration, _ = integ["Type"].(string)
 	switch m.integration {
@@ -192,13 +232,19 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 		m.mockStatus = "200"
 		if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
 			if s := mockStatusPattern.FindStringSubmatch(tmpl); s != nil {
+				if _, err := statusCode(s[1]); err != nil {
+					return nil, fmt.Errorf("method %s: MOCK request template: %w", m.name, err)
+				}
 				m.mockStatus = s[1]
 			}
 		}
 		for _, ir := range asSlice(integ["IntegrationResponses"]) {
 			ir := cfn.Map(ir)
 			r := &integrationResponse{params: map[string]paramSource{}}
-			r.status, _ = ir["StatusCode"].(string)
+			var err error
+			if r.status, err = statusCode(ir["StatusCode"]); err != nil {
+				return nil, fmt.Errorf("method %s: integration response StatusCode: %w", m.name, err)
+			}
 			if sel, ok := ir["SelectionPattern"].(string); ok && sel != "" {
 				re, err := regexp.Compile(`^(?:` + sel + `)$`)
 				if err != nil {
@@ -245,6 +291,17 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 		}
 	}
 	return m, nil
+}
+
+// statusCode reads an HTTP status of a template: a string (or number) of
+// three digits from 100 to 599, as API Gateway requires.
+func statusCode(v any) (int, error) {
+	s := fmt.Sprint(v)
+	n, err := strconv.Atoi(s)
+	if err != nil || len(s) != 3 || n < 100 || n > 599 {
+		return 0, fmt.Errorf("%q is not an HTTP status code", s)
+	}
+	return n, nil
 }
 
 // integratedFunction is the logical ID of the Lambda function in an

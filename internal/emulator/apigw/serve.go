@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -38,6 +37,8 @@ type gatewayError struct {
 var (
 	errMissingToken = &gatewayError{"MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token"}
 	errThrottled    = &gatewayError{"THROTTLED", 429, "Too Many Requests"}
+	errUnauthorized = &gatewayError{"UNAUTHORIZED", 401, "Unauthorized"}
+	errNoAPIKey     = &gatewayError{"INVALID_API_KEY", 403, "Forbidden"}
 	errTooLarge     = &gatewayError{"REQUEST_TOO_LARGE", 413, "Request Too Long"}
 	errBadBody      = &gatewayError{"BAD_REQUEST_BODY", 400, "Invalid request body"}
 	errInternal     = &gatewayError{"DEFAULT_5XX", 502, "Internal server error"}
@@ -77,6 +78,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if m == nil {
 		a.fail(w, in, errMissingToken)
+		return
+	}
+	if m.denied != nil {
+		a.fail(w, in, m.denied)
 		return
 	}
 	if a.limiter != nil && !a.limiter.AllowN(a.now(), 1) {
@@ -146,7 +151,7 @@ func (a *API) mock(w http.ResponseWriter, in *incoming, m *method) {
 		a.fail(w, in, &gatewayError{"DEFAULT_5XX", 500, "Internal server error"})
 		return
 	}
-	status, _ := strconv.Atoi(chosen.status)
+	status := chosen.status
 	for name, src := range chosen.params {
 		if v := src.value(in); v != "" {
 			w.Header().Set(name, v)

@@ -65,8 +65,14 @@ func Load(path string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Parse(path, b)
+}
+
+// Parse reads a template's JSON; path names it in messages and gives the
+// stack name.
+func Parse(path string, data []byte) (*Template, error) {
 	t := &Template{Path: path, StackName: strings.TrimSuffix(filepath.Base(path), ".template.json")}
-	if err := json.Unmarshal(b, t); err != nil {
+	if err := json.Unmarshal(data, t); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(t.Resources) == 0 {
@@ -143,6 +149,9 @@ type Resolver struct {
 	// Attrs overrides the placeholder of Fn::GetAtt / Ref values, keyed by
 	// "LogicalId.Attribute" or "LogicalId" for Ref.
 	Attrs map[string]string
+
+	depth int      // of the Resolve in progress
+	chain []string // the outputs being resolved, "Stack.Output"
 }
 
 // AccountID is the account every local ARN names.
@@ -175,8 +184,16 @@ func (r *Resolver) String(t *Template, v any) (string, error) {
 	return "", fmt.Errorf("expected a string, got %T", out)
 }
 
+// maxDepth bounds nested intrinsics: CDK's templates nest a handful deep.
+const maxDepth = 64
+
 // Resolve replaces every intrinsic function in v with its local value.
 func (r *Resolver) Resolve(t *Template, v any) (any, error) {
+	if r.depth >= maxDepth {
+		return nil, fmt.Errorf("values nested more than %d deep", maxDepth)
+	}
+	r.depth++
+	defer func() { r.depth-- }()
 	switch v := v.(type) {
 	case []any:
 		out := make([]any, len(v))
@@ -205,6 +222,18 @@ func (r *Resolver) Resolve(t *Template, v any) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// output resolves another stack's output, refusing a chain of references
+// that comes back to one it is resolving: a cycle would never end.
+func (r *Resolver) output(t *Template, name string, value any) (any, error) {
+	key := t.StackName + "." + name
+	if i := slices.Index(r.chain, key); i >= 0 {
+		return nil, fmt.Errorf("output %s refers back to itself: %s", key, strings.Join(append(r.chain[i:], key), " -> "))
+	}
+	r.chain = append(r.chain, key)
+	defer func() { r.chain = r.chain[:len(r.chain)-1] }()
+	return r.Resolve(t, value)
 }
 
 func (r *Resolver) intrinsic(t *Template, fn string, arg any) (any, error) {
@@ -279,12 +308,12 @@ func (r *Resolver) intrinsic(t *Template, fn string, arg any) (any, error) {
 			return nil, err
 		}
 		for _, other := range r.Templates {
-			for _, o := range other.Outputs {
+			for out, o := range other.Outputs {
 				if o.Export == nil {
 					continue
 				}
 				if n, err := r.String(other, o.Export.Name); err == nil && n == name {
-					return r.Resolve(other, o.Value)
+					return r.output(other, out, o.Value)
 				}
 			}
 		}
@@ -295,7 +324,7 @@ func (r *Resolver) intrinsic(t *Template, fn string, arg any) (any, error) {
 		output, _ := m["OutputName"].(string)
 		for _, other := range r.Templates {
 			if o, ok := other.Outputs[output]; ok && other.StackName == stack {
-				return r.Resolve(other, o.Value)
+				return r.output(other, output, o.Value)
 			}
 		}
 		return strings.ToLower(stack+"-"+output) + ".local.invalid", nil

@@ -74,3 +74,32 @@ func TestLoadRejectsNonTemplates(t *testing.T) {
 		t.Errorf("missing assembly: error = %v, want a hint to synth", err)
 	}
 }
+
+// A template that refers to itself, directly or through another stack, or
+// nests without end, is an error naming the path, never a stack overflow.
+func TestCyclesAndDepthAreErrors(t *testing.T) {
+	a := tmpl("a", `{"Resources": {"X": {"Type": "T"}}, "Outputs": {
+		"Self": {"Value": {"Fn::GetStackOutput": {"StackName": "a", "OutputName": "Self"}}},
+		"ToB":  {"Value": {"Fn::ImportValue": "b-export"}, "Export": {"Name": "a-export"}}}}`)
+	b := tmpl("b", `{"Resources": {"Y": {"Type": "T"}}, "Outputs": {
+		"ToA": {"Value": {"Fn::ImportValue": "a-export"}, "Export": {"Name": "b-export"}}}}`)
+	r := &Resolver{Templates: []*Template{a, b}}
+	for _, tc := range []struct{ name, in, want string }{
+		{"an output that names itself", `{"Fn::GetStackOutput": {"StackName": "a", "OutputName": "Self"}}`, "output a.Self refers back to itself: a.Self -> a.Self"},
+		{"two stacks importing each other", `{"Fn::ImportValue": "a-export"}`, "output a.ToB refers back to itself: a.ToB -> b.ToA -> a.ToB"},
+		{"nesting without end", strings.Repeat(`{"Fn::Join": ["", [`, 100) + `"x"` + strings.Repeat("]]}", 100), "nested more than 64 deep"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v any
+			if err := json.Unmarshal([]byte(tc.in), &v); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Resolve(a, v); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if got, err := r.String(a, map[string]any{"Fn::Join": []any{"-", []any{"x", map[string]any{"Ref": "AWS::Region"}}}}); err != nil || got != "x-us-east-1" {
+		t.Errorf("after the errors, a plain value: %q, %v", got, err)
+	}
+}

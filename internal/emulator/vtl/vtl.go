@@ -77,8 +77,21 @@ func Parse(src string) (*Template, error) {
 }
 
 type parser struct {
-	src string
-	pos int
+	src   string
+	pos   int
+	depth int // of nested directives and expressions
+}
+
+// maxDepth bounds nesting: CDK's templates nest two deep, and a template
+// nested thousands deep must be an error, not a stack overflow.
+const maxDepth = 64
+
+// nest counts one level down; the caller undoes it with p.depth--.
+func (p *parser) nest() error {
+	if p.depth++; p.depth > maxDepth {
+		return p.errorf("nested more than %d deep", maxDepth)
+	}
+	return nil
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -87,7 +100,7 @@ func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("line %d col %d: %s", line, col, fmt.Sprintf(format, args...))
 }
 
-func (p *parser) peek(s string) bool { return strings.HasPrefix(p.src[p.pos:], s) }
+func (p *parser) peek(s string) bool { return p.pos <= len(p.src) && strings.HasPrefix(p.src[p.pos:], s) }
 
 // block parses nodes until EOF or a directive that closes a block (#elseif,
 // #else, #end), which it returns without consuming its arguments.
@@ -152,6 +165,10 @@ func (p *parser) word(from int) string {
 }
 
 func (p *parser) directive() (node, error) {
+	if err := p.nest(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	if p.peek("#set") {
 		p.pos += len("#set")
 		if err := p.expect("("); err != nil {
@@ -271,6 +288,10 @@ func (p *parser) binaryLevel(level int) (expr, error) {
 }
 
 func (p *parser) unary() (expr, error) {
+	if err := p.nest(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	p.space()
 	if p.pos >= len(p.src) {
 		return nil, p.errorf("expression ends too early")
@@ -328,7 +349,10 @@ func (p *parser) unary() (expr, error) {
 var methods = map[string]bool{"params": true, "get": true, "matches": true}
 
 func (p *parser) reference() (*ref, error) {
-	p.pos++ // $
+	if !p.peek("$") {
+		return nil, p.errorf("expected a $reference")
+	}
+	p.pos++
 	if p.peek("!") || p.peek("{") {
 		return nil, p.errorf("quiet ($!) and formal (${}) references are not supported")
 	}

@@ -134,3 +134,35 @@ func TestBadRegexIsARuntimeError(t *testing.T) {
 		t.Error("invalid regex did not fail")
 	}
 }
+
+// However deep a template nests, the answer is an error naming the place,
+// never a stack overflow.
+func TestDeepNestingIsAnError(t *testing.T) {
+	for name, src := range map[string]string{
+		"directives":  strings.Repeat("#if(true)", 100000) + strings.Repeat("#end", 100000),
+		"parentheses": "#set($x = " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000) + ")",
+		"negations":   "#if(" + strings.Repeat("!", 100000) + "true)#end",
+	} {
+		if _, err := Parse(src); err == nil || !strings.Contains(err.Error(), "nested more than 64 deep") {
+			t.Errorf("%s: %v, want a nesting error", name, err)
+		}
+	}
+	if _, err := Parse(strings.Repeat("#if(true)", 60) + strings.Repeat("#end", 60)); err != nil {
+		t.Errorf("60 levels: %v, want them accepted", err)
+	}
+}
+
+// Any input gives a template or an error, and running a template gives a
+// result or an error: never a panic.
+func FuzzParseAndExecute(f *testing.F) {
+	for _, s := range []string{cdkCurrent, cdkOlder, "", "#if(", "$input.params(", "#set($a = $b)$a", `#if($x.matches("("))#end`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		tmpl, err := Parse(src)
+		if err != nil {
+			return
+		}
+		tmpl.Execute(Request{Header: map[string]string{"Origin": "http://localhost:8080"}, Context: map[string]any{"requestId": "x"}})
+	})
+}
