@@ -347,3 +347,30 @@ func TestChoosingOneOfSeveralRestApis(t *testing.T) {
 		t.Errorf("paths of the chosen API: %s", got)
 	}
 }
+
+// Any template gives an API or an error, and any API answers requests:
+// never a panic.
+func FuzzLoadAndServe(f *testing.F) {
+	raw, err := os.ReadFile(fixture)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add([]byte(`{"Resources":{"A":{"Type":"AWS::ApiGateway::RestApi"},"S":{"Type":"AWS::ApiGateway::Stage","Properties":{"StageName":"s","RestApiId":{"Ref":"A"}}}}}`))
+	f.Add([]byte(`{"Resources":{"A":{"Type":"AWS::ApiGateway::RestApi"},"R":{"Type":"AWS::ApiGateway::Resource","Properties":{"ParentId":{"Ref":"R"},"PathPart":"x","RestApiId":{"Ref":"A"}}}}}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		tmpl, err := cfn.Parse("fuzz.template.json", doc)
+		if err != nil {
+			return
+		}
+		api, err := Load(tmpl, &cfn.Resolver{Templates: []*cfn.Template{tmpl}}, Options{Throttle: true, Functions: map[string]Invoker{"Fn": &fakeFunction{answer: `{"statusCode":200}`}}})
+		if err != nil {
+			return
+		}
+		for _, method := range []string{"GET", "POST", "OPTIONS", "DELETE"} {
+			for _, path := range []string{"/" + api.Stage + "/", "/" + api.Stage + "/items", "/" + api.Stage + "/items/1", "/x"} {
+				do(api, method, path, map[string]string{"Origin": devOrigin, "Content-Type": "application/json", client: "t"}, `{"name":"a"}`)
+			}
+		}
+	})
+}

@@ -1,7 +1,8 @@
 // Package sitesrv serves the static demo site locally the way CloudFront does:
 // the default root object, the response headers of the distribution's
 // ResponseHeadersPolicy (read from the synthesized template) and a generated
-// config.json. It refuses directory listings and paths outside the site.
+// config.json. It serves only regular files inside the site's directory:
+// no listings, no dotfiles, nothing through a symlink that leaves it.
 package sitesrv
 
 import (
@@ -10,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
@@ -120,13 +120,28 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(s.Config)
 		return
 	}
-	// path.Clean removed every "..", so the file is inside Dir; still refuse
-	// anything that is not a regular file (directories: no listings).
-	file := filepath.Join(s.Dir, filepath.FromSlash(name))
-	info, err := os.Stat(file)
-	if err != nil || !info.Mode().IsRegular() || strings.HasSuffix(name, ".test.js") {
+	// Only regular files inside Dir, opened through os.Root so that no path
+	// and no symlink leads out of it, and no dotfile (.env, .git).
+	if strings.Contains(name, "/.") || strings.HasSuffix(name, ".test.js") {
 		http.NotFound(w, r)
 		return
 	}
-	http.ServeFile(w, r, file)
+	root, err := os.OpenRoot(s.Dir)
+	if err != nil {
+		http.Error(w, "the site directory cannot be opened", http.StatusInternalServerError)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(strings.TrimPrefix(name, "/"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		http.NotFound(w, r) // directories: no listings
+		return
+	}
+	http.ServeContent(w, r, info.Name(), info.ModTime(), f)
 }

@@ -54,6 +54,13 @@ func TestServing(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "lib.test.js"), []byte("test"), 0o644)
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 	os.WriteFile(filepath.Join(dir, "..", "secret.txt"), []byte("secret"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("TOKEN=x"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("[core]"), 0o644)
+	os.WriteFile(filepath.Join(dir, "inside.txt"), []byte("inside"), 0o644)
+	os.Symlink(filepath.Join(dir, "..", "secret.txt"), filepath.Join(dir, "leak.txt"))
+	os.Symlink("/etc", filepath.Join(dir, "etc"))
+	os.Symlink("inside.txt", filepath.Join(dir, "alias.txt"))
 	s := &Site{Dir: dir, RootObject: "index.html", Headers: http.Header{"X-Frame-Options": {"DENY"}}, Config: []byte(`{"apiUrl":"http://localhost:3000/dev/"}`)}
 	for _, tc := range []struct {
 		method, path string
@@ -67,6 +74,12 @@ func TestServing(t *testing.T) {
 		{"GET", "/sub/", 404, ""},
 		{"GET", "/sub", 404, ""},
 		{"GET", "/lib.test.js", 404, ""},
+		{"GET", "/.env", 404, ""},
+		{"GET", "/.git/config", 404, ""},
+		{"GET", "/sub/../.env", 404, ""},
+		{"GET", "/leak.txt", 404, ""},
+		{"GET", "/etc/passwd", 404, ""},
+		{"GET", "/alias.txt", 200, "inside"},
 		{"GET", "/missing.html", 404, ""},
 		{"POST", "/", 405, ""},
 	} {

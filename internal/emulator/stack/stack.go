@@ -263,8 +263,16 @@ func goBuild(ctx context.Context, dir, out, pkg string) error {
 	return nil
 }
 
+// serve answers on ln with bounds a local server still needs: a browser tab
+// left open, or a client that trickles its request, must not hold it.
 func (s *Stack) serve(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute, // API Gateway's payload limit is 10 MB; apigw enforces it
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10, // API Gateway's own header limit is 10 KB per header
+	}
 	s.servers = append(s.servers, srv)
 	go srv.Serve(ln)
 }
