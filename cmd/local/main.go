@@ -1,6 +1,8 @@
 // Command local runs a synthesized environment on this machine: the API on
 // :3000 (API Gateway emulated from the template, the function under
-// aws-lambda-rie) and the site on :8080 with CloudFront's headers.
+// aws-lambda-rie) and the site on :8080 with CloudFront's headers. While it
+// runs, saving a Go file rebuilds and swaps the function, and changing
+// cdk.json, the app or stacks/ synthesizes again and reloads the API.
 //
 //	go run ./cmd/local                       # cdk.out, environment dev (make local)
 //	go run ./cmd/local -template X.template.json [-stage NAME]   # any RestApi
@@ -8,9 +10,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -28,6 +32,7 @@ func main() {
 	assembly := flag.String("assembly", "cdk.out", "CDK cloud assembly to read (ignored with -template)")
 	env := flag.String("env", "dev", "environment (Stage) in the assembly")
 	flag.Func("template", "CloudFormation template to serve (repeatable: the API's and the site's)", appendTo(&templates))
+	restAPI := flag.String("rest-api", "", "logical ID of the RestApi to serve, when the template defines several")
 	stage := flag.String("stage", "", "API stage, when the template has several")
 	flag.Func("function", "LogicalIdOrPrefix=./go/package (built for this machine) or =/path/to/bootstrap (an executable, run as it is): this Lambda function (repeatable; default Predict=./functions/predict)", appendTo(&functions))
 	apiAddr := flag.String("api", "localhost:3000", "address of the API")
@@ -35,29 +40,49 @@ func main() {
 	siteDir := flag.String("site-dir", "site", "the site's files; empty to serve no site")
 	throttle := flag.Bool("throttle", true, "apply the stage's throttling limits (429 beyond them)")
 	concurrency := flag.Int("concurrency", 2, "execution environments per function")
+	watch := flag.Bool("watch", true, "rebuild and reload on save")
+	synth := flag.String("synth", "", "command that synthesizes the assembly again when cdk.json, the app or stacks/ change (make local: make local-synth)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *assembly, *env, templates, functions, stack.Options{
-		Stage: *stage, APIAddr: *apiAddr, SiteAddr: *siteAddr, SiteDir: *siteDir,
+	o := stack.Options{
+		RestApi: *restAPI, Stage: *stage, APIAddr: *apiAddr, SiteAddr: *siteAddr, SiteDir: *siteDir,
 		Throttle: *throttle, Concurrency: *concurrency, Log: os.Stderr,
-	}); err != nil {
+	}
+	if err := run(ctx, *assembly, *env, templates, functions, *watch, *synth, o); err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, assembly, env string, templates, functions []string, o stack.Options) error {
+func run(ctx context.Context, assembly, env string, templates, functions []string, watch bool, synth string, o stack.Options) error {
 	start := time.Now()
-	if len(templates) == 0 {
+	load := func() ([]*cfn.Template, error) {
 		a, err := cfn.LoadAssembly(assembly, env)
 		if err != nil {
+			return nil, err
+		}
+		o.Region = a.Region
+		return a.Templates, nil
+	}
+	var resynth func(context.Context) ([]*cfn.Template, error)
+	if len(templates) == 0 {
+		var err error
+		if o.Templates, err = load(); err != nil {
 			return err
 		}
-		o.Templates, o.Region = a.Templates, a.Region
 		if len(functions) == 0 {
 			functions = []string{"Predict=./functions/predict"}
+		}
+		if synth != "" {
+			resynth = func(ctx context.Context) ([]*cfn.Template, error) {
+				args := strings.Fields(synth)
+				if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+					return nil, fmt.Errorf("%s: %v\n%s", synth, err, out)
+				}
+				return load()
+			}
 		}
 	} else {
 		for _, p := range templates {
@@ -85,12 +110,26 @@ func run(ctx context.Context, assembly, env string, templates, functions []strin
 		return err
 	}
 	defer s.Close()
-	fmt.Printf("API  %s   (%s)\n", s.APIURL, strings.Join(s.API.Paths(), "; "))
+	fmt.Printf("API  %s   (%s)\n", s.APIURL, strings.Join(s.API().Paths(), "; "))
+	for _, r := range s.API().Refused {
+		fmt.Printf("     note: %s\n", r)
+	}
 	if s.SiteURL != "" {
 		fmt.Printf("Site %s\n", s.SiteURL)
 	}
-	fmt.Printf("Ready in %.1fs. Ctrl-C stops everything.\n", time.Since(start).Seconds())
-	<-ctx.Done()
+	loop := "Ctrl-C stops everything."
+	if watch {
+		loop = "Saving a Go file reloads the function; " + loop
+	}
+	fmt.Printf("Ready in %.1fs. %s\n", time.Since(start).Seconds(), loop)
+	if watch {
+		err = s.Watch(ctx, stack.WatchOptions{Root: o.ModuleRoot, Synth: resynth, Log: os.Stdout})
+	} else {
+		<-ctx.Done()
+	}
 	fmt.Println("\nStopping.")
-	return nil
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,10 @@ type Function struct {
 	timeout time.Duration
 	idle    chan *environment
 	all     []*environment
+	// Invocations hold running for reading; Close takes it for writing, so
+	// it waits for them, and no invocation starts on a stopped pool.
+	running sync.RWMutex
+	closed  bool
 }
 
 type environment struct {
@@ -160,6 +165,11 @@ var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 // Invoke sends one event and returns the function's answer.
 func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	f.running.RLock()
+	defer f.running.RUnlock()
+	if f.closed {
+		return nil, fmt.Errorf("function %s: stopped", f.Name)
+	}
 	var env *environment
 	select {
 	case env = <-f.idle:
@@ -203,8 +213,15 @@ func (f *Function) PIDs() []int {
 	return pids
 }
 
-// Close stops every environment.
+// Close stops every environment once the invocations in progress have
+// finished (each is bounded by the function's timeout).
 func (f *Function) Close() {
+	f.running.Lock()
+	defer f.running.Unlock()
+	if f.closed {
+		return
+	}
+	f.closed = true
 	for _, env := range f.all {
 		env.stop()
 	}

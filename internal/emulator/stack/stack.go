@@ -6,6 +6,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,7 +58,10 @@ type Options struct {
 	// no other process can take the port in between.
 	APIListener  net.Listener
 	SiteListener net.Listener
-	Throttle     bool
+	// RestApi picks the API of a template that defines several (its
+	// logical ID).
+	RestApi  string
+	Throttle bool
 	// Concurrency is the number of execution environments per function.
 	Concurrency int
 	Log         io.Writer
@@ -64,13 +71,39 @@ type Options struct {
 type Stack struct {
 	APIURL  string // base URL with the stage, ending in "/"
 	SiteURL string // empty without a site
-	API     *apigw.API
 	// WorkDir holds the built binaries while the stack runs.
 	WorkDir string
 
-	listeners []net.Listener // closed by Close even if never served
-	servers   []*http.Server
-	functions []*rie.Function
+	opts       Options
+	apiOrigin  string
+	listeners  []net.Listener // closed by Close even if never served
+	servers    []*http.Server
+	content    atomic.Pointer[content] // what the servers serve; a reload swaps it
+	mu         sync.Mutex              // one reload at a time
+	rieBin     string
+	generation int // numbers the builds, so a new binary never overwrites a running one
+}
+
+// content is everything a reload replaces: the API, the site's handler and
+// the functions behind the API.
+type content struct {
+	api       *apigw.API
+	site      *sitesrv.Site
+	functions map[string]*function // by logical ID
+}
+
+// function is one Lambda function: its pool of emulated environments behind
+// a slot the API invokes, so a rebuild swaps the pool without reloading the
+// API.
+type function struct {
+	id, pkg string // pkg "" for a prebuilt executable, which is not rebuilt
+	opts    rie.Options
+	binary  []byte // what runs, to tell whether a rebuild changed anything
+	slot    atomic.Pointer[rie.Function]
+}
+
+func (f *function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	return f.slot.Load().Invoke(ctx, event)
 }
 
 // Start builds, starts and serves everything; Close stops it.
@@ -78,7 +111,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	s := &Stack{}
+	s := &Stack{opts: o}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -104,42 +137,127 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if siteLn != nil {
 		s.listeners = append(s.listeners, siteLn)
 	}
-	apiOrigin := Origin(o.APIAddr, apiLn)
-	var siteOrigin string
-	if siteLn != nil {
-		siteOrigin = Origin(o.SiteAddr, siteLn)
-	}
-
-	apiT, siteT, err := classify(o.Templates)
+	s.apiOrigin = Origin(o.APIAddr, apiLn)
+	c, err := s.load(ctx, o.Templates)
 	if err != nil {
 		return nil, err
 	}
-	res := &cfn.Resolver{Templates: o.Templates, Region: o.Region}
-
-	invokers, err := s.startFunctions(ctx, o, apiT, res)
-	if err != nil {
-		return nil, err
-	}
-	if s.API, err = apigw.Load(apiT, res, apigw.Options{Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}); err != nil {
-		return nil, err
-	}
-	s.APIURL = apiOrigin + "/" + s.API.Stage + "/"
-	s.serve(apiLn, s.API)
-
+	s.content.Store(c)
+	s.APIURL = s.apiOrigin + "/" + c.api.Stage + "/"
+	s.serve(apiLn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.content.Load().api.ServeHTTP(w, r) }))
 	if siteLn != nil {
-		site := &sitesrv.Site{Dir: o.SiteDir, RootObject: "index.html", Config: sitesrv.ConfigJSON(s.APIURL, model.Default())}
-		if siteT != nil {
-			if site.Headers, site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
-				return nil, err
-			}
-			if csp := site.Headers.Get("Content-Security-Policy"); csp != "" {
-				site.Headers.Set("Content-Security-Policy", sitesrv.AddConnectSrc(csp, apiOrigin))
-			}
-		}
-		s.SiteURL = siteOrigin + "/"
-		s.serve(siteLn, site)
+		s.SiteURL = Origin(o.SiteAddr, siteLn) + "/"
+		s.serve(siteLn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.content.Load().site.ServeHTTP(w, r) }))
 	}
 	return s, nil
+}
+
+// API is the RestApi being served.
+func (s *Stack) API() *apigw.API { return s.content.Load().api }
+
+// load builds and starts what templates describe: the functions, the API
+// in front of them and the site's handler.
+func (s *Stack) load(ctx context.Context, templates []*cfn.Template) (_ *content, err error) {
+	o := s.opts
+	apiT, siteT, err := classify(templates)
+	if err != nil {
+		return nil, err
+	}
+	res := &cfn.Resolver{Templates: templates, Region: o.Region}
+	c := &content{functions: map[string]*function{}}
+	defer func() {
+		if err != nil {
+			c.stop()
+		}
+	}()
+	invokers, err := s.startFunctions(ctx, apiT, res, c)
+	if err != nil {
+		return nil, err
+	}
+	if c.api, err = apigw.Load(apiT, res, apigw.Options{RestApi: o.RestApi, Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}); err != nil {
+		return nil, err
+	}
+	apiURL := s.apiOrigin + "/" + c.api.Stage + "/"
+	c.site = &sitesrv.Site{Dir: o.SiteDir, RootObject: "index.html", Config: sitesrv.ConfigJSON(apiURL, model.Default())}
+	if siteT != nil {
+		if c.site.Headers, c.site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
+			return nil, err
+		}
+		if csp := c.site.Headers.Get("Content-Security-Policy"); csp != "" {
+			c.site.Headers.Set("Content-Security-Policy", sitesrv.AddConnectSrc(csp, s.apiOrigin))
+		}
+	}
+	return c, nil
+}
+
+// Reload serves templates instead: new functions and API, swapped in when
+// they are ready, the old ones stopped once their requests have finished.
+// On error the old content keeps serving.
+func (s *Stack) Reload(ctx context.Context, templates []*cfn.Template) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.load(ctx, templates)
+	if err != nil {
+		return err
+	}
+	s.content.Swap(c).stop()
+	return nil
+}
+
+// Rebuild builds every function from its package again and swaps in those
+// whose binary changed, returning their IDs. A compile error (with the
+// compiler's file:line messages) leaves the running versions serving.
+func (s *Stack) Rebuild(ctx context.Context) (changed []string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.content.Load()
+	ids := slices.Sorted(maps.Keys(c.functions))
+	for _, id := range ids {
+		f := c.functions[id]
+		if f.pkg == "" {
+			continue
+		}
+		bin, err := s.build(ctx, f.id, f.pkg)
+		if err != nil {
+			return changed, err
+		}
+		binary, err := os.ReadFile(bin)
+		if err != nil {
+			return changed, err
+		}
+		if bytes.Equal(binary, f.binary) {
+			os.Remove(bin)
+			continue
+		}
+		opts := f.opts
+		opts.Bootstrap = bin
+		pool, err := rie.Start(ctx, opts)
+		if err != nil {
+			return changed, err
+		}
+		f.binary = binary
+		old := f.slot.Swap(pool)
+		go old.Close() // after the requests it is serving
+		changed = append(changed, id)
+	}
+	return changed, nil
+}
+
+// build builds a function's package into a path of its own.
+func (s *Stack) build(ctx context.Context, id, pkg string) (string, error) {
+	s.generation++
+	bin := filepath.Join(s.WorkDir, id, strconv.Itoa(s.generation), "bootstrap")
+	// Built as the stack bundles it, for this machine instead of arm64 Linux.
+	return bin, project.Build{Root: s.opts.ModuleRoot, Package: pkg, Out: bin, Host: true}.Run(ctx)
+}
+
+// stop stops the functions (each after the requests it is serving).
+func (c *content) stop() {
+	for _, f := range c.functions {
+		if pool := f.slot.Load(); pool != nil {
+			pool.Close()
+		}
+	}
 }
 
 func listen(addr, what string) (net.Listener, error) {
@@ -186,28 +304,38 @@ func classify(ts []*cfn.Template) (api, site *cfn.Template, err error) {
 
 // startFunctions builds and starts every Lambda function that an AWS_PROXY
 // method integrates with and that Options.Functions names a package for.
-func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, res *cfn.Resolver) (map[string]apigw.Invoker, error) {
+func (s *Stack) startFunctions(ctx context.Context, t *cfn.Template, res *cfn.Resolver, c *content) (map[string]apigw.Invoker, error) {
+	o := s.opts
 	invokers := map[string]apigw.Invoker{}
-	var rieBin string
 	for _, id := range apigw.Functions(t) {
 		pkg := packageFor(o.Functions, id)
 		if pkg == "" {
 			fmt.Fprintf(o.Log, "local: no package given for Lambda function %s; its methods will answer 502\n", t.Describe(id))
 			continue
 		}
-		if rieBin == "" {
-			rieBin = filepath.Join(s.WorkDir, "aws-lambda-rie")
-			if err := goBuild(ctx, o.ModuleRoot, rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"); err != nil {
+		if s.rieBin == "" {
+			// A tool dependency of this project's module, whatever module the
+			// functions come from.
+			self, err := project.Root()
+			if err != nil {
+				return nil, err
+			}
+			s.rieBin = filepath.Join(s.WorkDir, "aws-lambda-rie")
+			if err := goBuild(ctx, self, s.rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"); err != nil {
 				return nil, err
 			}
 		}
+		f := &function{id: id}
 		bin := pkg
 		if info, err := os.Stat(pkg); err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
-			bin = filepath.Join(s.WorkDir, id, "bootstrap")
-			// Built as the stack bundles it, for this machine instead of arm64 Linux.
-			if err := (project.Build{Root: o.ModuleRoot, Package: pkg, Out: bin, Host: true}).Run(ctx); err != nil {
+			f.pkg = pkg
+			if bin, err = s.build(ctx, id, pkg); err != nil {
 				return nil, err
 			}
+		}
+		var err error
+		if f.binary, err = os.ReadFile(bin); err != nil {
+			return nil, err
 		}
 		p := t.Resources[id].Properties // absent for a function of another stack: defaults apply
 		env := map[string]string{}
@@ -221,16 +349,18 @@ func (s *Stack) startFunctions(ctx context.Context, o Options, t *cfn.Template, 
 		maps.Copy(env, o.FunctionEnv)
 		timeout, _ := p["Timeout"].(float64)
 		memory, _ := p["MemorySize"].(float64)
-		fn, err := rie.Start(ctx, rie.Options{
-			Name: id, RIE: rieBin, Bootstrap: bin, Env: env,
+		f.opts = rie.Options{
+			Name: id, RIE: s.rieBin, Bootstrap: bin, Env: env,
 			Timeout: time.Duration(max(timeout, 3)) * time.Second, MemoryMB: int(max(memory, 128)),
 			Concurrency: o.Concurrency, Output: o.Log,
-		})
+		}
+		pool, err := rie.Start(ctx, f.opts)
 		if err != nil {
 			return nil, err
 		}
-		s.functions = append(s.functions, fn)
-		invokers[id] = fn
+		f.slot.Store(pool)
+		c.functions[id] = f
+		invokers[id] = f
 	}
 	return invokers, nil
 }
@@ -277,8 +407,16 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 	go srv.Serve(ln)
 }
 
-// Functions are the function pools the stack runs.
-func (s *Stack) Functions() []*rie.Function { return s.functions }
+// Functions are the function pools the stack runs now.
+func (s *Stack) Functions() []*rie.Function {
+	var pools []*rie.Function
+	if c := s.content.Load(); c != nil {
+		for _, id := range slices.Sorted(maps.Keys(c.functions)) {
+			pools = append(pools, c.functions[id].slot.Load())
+		}
+	}
+	return pools
+}
 
 // Close stops the servers and the functions and removes the build directory.
 func (s *Stack) Close() {
@@ -290,8 +428,8 @@ func (s *Stack) Close() {
 	for _, ln := range s.listeners {
 		ln.Close() // a no-op for those the servers closed
 	}
-	for _, f := range s.functions {
-		f.Close()
+	if c := s.content.Load(); c != nil {
+		c.stop()
 	}
 	if s.WorkDir != "" {
 		os.RemoveAll(s.WorkDir)

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
@@ -192,4 +194,119 @@ func TestRunsAPrebuiltBootstrap(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"greeting":"from the caller"`) {
 		t.Errorf("GET /echo: %d %s, want the prebuilt function with the extra environment", resp.StatusCode, body)
 	}
+}
+
+// reloadModule is a module of its own in a temporary directory holding the
+// echo function, so a test can change its source: it returns the module's
+// root and the path of the function's main.go.
+func reloadModule(t *testing.T) (root, mainGo string) {
+	t.Helper()
+	project, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root = t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", "echo", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(project, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainGo = filepath.Join(root, "echo", "main.go")
+	os.MkdirAll(filepath.Dir(mainGo), 0o755)
+	for path, content := range map[string]string{
+		filepath.Join(root, "go.mod"): "module reloadtest\n\ngo 1.26\n\nrequire github.com/aws/aws-lambda-go v1.55.1\n",
+		filepath.Join(root, "go.sum"): string(sum),
+		mainGo:                        string(src),
+	} {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root, mainGo
+}
+
+func greeting(t *testing.T, s *stack.Stack) string {
+	t.Helper()
+	resp, body := get(t, s.APIURL+"echo", nil)
+	var got map[string]string
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &got) != nil {
+		t.Fatalf("GET /echo: %d %s", resp.StatusCode, body)
+	}
+	return got["greeting"]
+}
+
+// Saving a function's source swaps the new build in without restarting the
+// API; a build that fails keeps the old one serving and says where it failed.
+func TestWatchReloadsTheFunctionOnSave(t *testing.T) {
+	root, mainGo := reloadModule(t)
+	var templates []*cfn.Template
+	for _, name := range []string{"api", "site"} {
+		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, tmpl)
+	}
+	s, err := stack.Start(context.Background(), stack.Options{
+		Templates: templates, Region: "eu-west-1", ModuleRoot: root, APIAddr: "127.0.0.1:0",
+		Functions: map[string]string{"EchoFn": "./echo"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := greeting(t, s); got != "hello from eu-west-1" {
+		t.Fatalf("greeting %q before the change", got)
+	}
+	type reload struct {
+		kind string
+		err  error
+	}
+	reloads := make(chan reload, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		s.Watch(ctx, stack.WatchOptions{Root: root, Done: func(kind string, _ []string, _ time.Duration, err error) { reloads <- reload{kind, err} }})
+	}()
+	wait := func() reload {
+		t.Helper()
+		select {
+		case r := <-reloads:
+			return r
+		case <-time.After(2 * time.Minute): // bounds a watcher that never reacts
+			t.Fatal("no reload after the save")
+			return reload{}
+		}
+	}
+	src, _ := os.ReadFile(mainGo)
+	// The watcher may start after the first write: write until it reacts.
+	changed := strings.Replace(string(src), `os.Getenv("GREETING")`, `"saved " + os.Getenv("GREETING")`, 1)
+	for done := false; !done; {
+		os.WriteFile(mainGo, []byte(changed), 0o644)
+		select {
+		case r := <-reloads:
+			if r.err != nil || r.kind != "build" {
+				t.Fatalf("reload %+v", r)
+			}
+			done = true
+		case <-time.After(time.Second):
+		}
+	}
+	if got := greeting(t, s); got != "saved hello from eu-west-1" {
+		t.Errorf("greeting %q after the save, want the new code's", got)
+	}
+	os.WriteFile(mainGo, []byte(changed+"\nfunc broken() { undefined() }\n"), 0o644)
+	if r := wait(); r.err == nil || !strings.Contains(r.err.Error(), "main.go:") {
+		t.Errorf("a broken build: %v, want the compiler's file:line", r.err)
+	}
+	if got := greeting(t, s); got != "saved hello from eu-west-1" {
+		t.Errorf("greeting %q after a failed build, want the last good version", got)
+	}
+	cancel()
+	<-watching
 }

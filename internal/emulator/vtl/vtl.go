@@ -100,7 +100,9 @@ func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("line %d col %d: %s", line, col, fmt.Sprintf(format, args...))
 }
 
-func (p *parser) peek(s string) bool { return p.pos <= len(p.src) && strings.HasPrefix(p.src[p.pos:], s) }
+func (p *parser) peek(s string) bool {
+	return p.pos <= len(p.src) && strings.HasPrefix(p.src[p.pos:], s)
+}
 
 // block parses nodes until EOF or a directive that closes a block (#elseif,
 // #else, #end), which it returns without consuming its arguments.
