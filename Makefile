@@ -36,9 +36,15 @@ $(NODE_DEPS): package.json package-lock.json
 	touch $@
 
 # Synthesize dev, then serve exactly that: the API from its template through the
-# Lambda runtime emulator, the site with CloudFront's headers.
-local: local-synth
-	go run ./cmd/local -assembly cdk.out -env dev
+# Lambda runtime emulator, the site with CloudFront's headers. The synth runs
+# only when one of its inputs changed since the last one; while serving, saving
+# a Go file reloads the function and a change to the app synthesizes again.
+local: $(NODE_DEPS)
+	@$(MAKE) --no-print-directory -q $(LOCAL_STAMP) 2>/dev/null \
+	  && echo "make local: cdk.out is up to date with the app, cdk.json and site/: no synth" \
+	  || $(MAKE) --no-print-directory $(LOCAL_STAMP)
+	@go build -o bin/local ./cmd/local
+	bin/local -assembly cdk.out -env dev -synth '$(MAKE) --no-print-directory local-synth'
 
 # The synth make local runs: only its environment, from a binary of the app
 # that Make rebuilds when a Go source or the model changes (instead of
@@ -46,11 +52,19 @@ local: local-synth
 # make synth, the tests and PR review keep. About half of make synth's time
 # (make bench measures both). The guards and cdk-nag still fail it.
 APP_BIN := bin/app
-$(APP_BIN): $(shell find . -name '*.go' -not -path './node_modules/*') go.mod go.sum functions/predict/model/model.json
+LOCAL_STAMP := cdk.out/.local-dev
+$(APP_BIN): $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*') go.mod go.sum functions/predict/model/model.json
 	go build -o $@ .
 
 local-synth: $(NODE_DEPS) $(APP_BIN)
 	cdk synth 'dev/*' -c env=dev --quiet --app $(APP_BIN) --no-validation
+	@touch $(LOCAL_STAMP)
+
+# The inputs of the synthesis: the app (every Go source, through its binary),
+# cdk.json, and site/ (its files become assets).
+$(LOCAL_STAMP): $(APP_BIN) cdk.json $(shell find site -type f)
+	@echo "make local: synthesizing dev ($(words $?) input(s) changed since the last synth)"
+	@$(MAKE) --no-print-directory local-synth
 
 # Go tests run last, through gotestsum (a tool dependency): its summary ends
 # the output and lists what was skipped and why, e.g. the browser tests on a

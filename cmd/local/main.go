@@ -46,11 +46,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	restore := foreground()
 	o := stack.Options{
 		RestApi: *restAPI, Stage: *stage, APIAddr: *apiAddr, SiteAddr: *siteAddr, SiteDir: *siteDir,
 		Throttle: *throttle, Concurrency: *concurrency, Log: os.Stderr,
 	}
-	if err := run(ctx, *assembly, *env, templates, functions, *watch, *synth, o); err != nil {
+	err := run(ctx, *assembly, *env, templates, functions, *watch, *synth, o)
+	restore()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
