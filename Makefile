@@ -5,6 +5,7 @@
 #   make test           every test: Go (unit, snapshot, local stack, browser), JS
 #                       (GOTESTFLAGS=... adds go test flags, e.g. -count=3 or -run X)
 #   make synth          synthesize every environment into cdk.out
+#   make local-synth    the synth make local runs: dev only, prebuilt app, faster
 #   make diff ENV=prod  compare with what is deployed
 #   make deploy ENV=dev deploy one environment
 #   make bench          benchmarks and measurements
