@@ -310,3 +310,47 @@ func TestWatchReloadsTheFunctionOnSave(t *testing.T) {
 	cancel()
 	<-watching
 }
+
+// Reloading the templates (after a synth) swaps in the new API and functions;
+// a template that fails to load leaves the running one serving.
+func TestReloadSwapsTheTemplates(t *testing.T) {
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
+	var templates []*cfn.Template
+	for _, name := range []string{"api", "site"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", name+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := cfn.Parse(name+".template.json", []byte(strings.Replace(string(raw), "hello from", "reloaded in", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, tmpl)
+	}
+	if err := s.Reload(context.Background(), templates); err != nil {
+		t.Fatal(err)
+	}
+	if got := greeting(t, s); got != "reloaded in eu-west-1" {
+		t.Errorf("greeting %q after the reload, want the new template's", got)
+	}
+	broken, err := cfn.Parse("api.template.json", []byte(`{"Resources": {"X": {"Type": "AWS::S3::Bucket"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(context.Background(), []*cfn.Template{broken}); err == nil {
+		t.Error("a template without a RestApi was loaded")
+	}
+	if got := greeting(t, s); got != "reloaded in eu-west-1" {
+		t.Errorf("greeting %q after a failed reload, want the last good one", got)
+	}
+}
+
+// The servers bound what a client may send: a header block over 64 KiB is
+// refused before it reaches the API.
+func TestServersBoundHeaders(t *testing.T) {
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
+	resp, _ := get(t, s.APIURL+"echo", http.Header{"X-Big": {strings.Repeat("a", 128<<10)}})
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d for a 128 KiB header, want 431", resp.StatusCode)
+	}
+}
