@@ -28,22 +28,36 @@ func start(t *testing.T, o stack.Options) *stack.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"api", "site"} {
-		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Templates = append(o.Templates, tmpl)
+	if o.Templates == nil {
+		o.Templates = fixtures(t)
+	}
+	if o.ModuleRoot == "" {
+		o.ModuleRoot = root
+	}
+	if o.Functions == nil {
+		o.Functions = map[string]string{"EchoFn": "./internal/emulator/stack/testdata/echo"}
 	}
 	o.Region = "eu-west-1"
-	o.ModuleRoot = root
-	o.Functions = map[string]string{"EchoFn": "./internal/emulator/stack/testdata/echo"}
 	s, err := stack.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// fixtures are this package's templates: testdata/api and testdata/site.
+func fixtures(t *testing.T) []*cfn.Template {
+	t.Helper()
+	var templates []*cfn.Template
+	for _, name := range []string{"api", "site"} {
+		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, tmpl)
+	}
+	return templates
 }
 
 func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
@@ -174,22 +188,7 @@ func TestRunsAPrebuiltBootstrap(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./internal/emulator/stack/testdata/echo").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	var templates []*cfn.Template
-	for _, name := range []string{"api", "site"} {
-		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		templates = append(templates, tmpl)
-	}
-	s, err := stack.Start(context.Background(), stack.Options{
-		Templates: templates, ModuleRoot: root, APIAddr: "127.0.0.1:0",
-		Functions: map[string]string{"EchoFn": bin}, FunctionEnv: map[string]string{"GREETING": "from the caller"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", Functions: map[string]string{"EchoFn": bin}, FunctionEnv: map[string]string{"GREETING": "from the caller"}})
 	resp, body := get(t, s.APIURL+"echo", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"greeting":"from the caller"`) {
 		t.Errorf("GET /echo: %d %s, want the prebuilt function with the extra environment", resp.StatusCode, body)
@@ -242,22 +241,7 @@ func greeting(t *testing.T, s *stack.Stack) string {
 // API; a build that fails keeps the old one serving and says where it failed.
 func TestWatchReloadsTheFunctionOnSave(t *testing.T) {
 	root, mainGo := reloadModule(t)
-	var templates []*cfn.Template
-	for _, name := range []string{"api", "site"} {
-		tmpl, err := cfn.Load(filepath.Join("testdata", name+".template.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		templates = append(templates, tmpl)
-	}
-	s, err := stack.Start(context.Background(), stack.Options{
-		Templates: templates, Region: "eu-west-1", ModuleRoot: root, APIAddr: "127.0.0.1:0",
-		Functions: map[string]string{"EchoFn": "./echo"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := start(t, stack.Options{ModuleRoot: root, APIAddr: "127.0.0.1:0", Functions: map[string]string{"EchoFn": "./echo"}})
 	if got := greeting(t, s); got != "hello from eu-west-1" {
 		t.Fatalf("greeting %q before the change", got)
 	}
