@@ -16,7 +16,8 @@ import (
 )
 
 // productionOriginGuard fails synth when a production environment would let
-// browsers on http://, localhost or any origin (*) call its API. It inspects
+// browsers on http://, a local or private address (cors.IsLocal) or any
+// origin (*) call its API. It inspects
 // the synthesized preflights and gateway responses, not the config, so an
 // origin added by any code path (another RestApi, hand-written CORS options)
 // is caught too. The function's ALLOWED_ORIGINS comes from the same CorsPolicy
@@ -27,7 +28,7 @@ type productionOriginGuard struct {
 }
 
 var (
-	originInText = regexp.MustCompile(`https?://[^'",\s\\)\]|]*`)
+	originInText = regexp.MustCompile(`https?://(\[[0-9a-fA-F:.]*\])?[^'",\s\\)\]|]*`) // an IPv6 literal keeps its brackets
 	wildcard     = regexp.MustCompile(`(^|[",'\s])\*($|[",'\s])`)
 )
 
@@ -61,7 +62,7 @@ func (g *productionOriginGuard) Visit(node constructs.IConstruct) {
 	slices.Sort(bad)
 	for _, o := range slices.Compact(bad) {
 		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf(
-			"environment %s: origin %q is allowed by %s, but production allows only https:// origins that are not localhost and never *; remove it from environments.%s.allowedOrigins in cdk.json",
+			"environment %s: origin %q is allowed by %s, but production allows only https:// origins that are not localhost or a local or private address, and never *; remove it from environments.%s.allowedOrigins in cdk.json",
 			g.env, o, where, g.env)))
 	}
 }

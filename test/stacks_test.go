@@ -320,7 +320,8 @@ func validationReport(t *testing.T, dir string) string {
 // http:// pages call its API must not synthesize, and must say why and where.
 func TestProductionGuardRejectsLocalOrigins(t *testing.T) {
 	bad := envByName(t, "prod")
-	bad.AllowedOrigins = []string{"http://localhost:8080", "https://localhost:8443", "http://shop.example"}
+	bad.AllowedOrigins = []string{"http://localhost:8080", "https://localhost:8443", "http://shop.example",
+		"https://localhost.", "https://app.localhost", "https://0.0.0.0", "https://[::]", "https://127.0.0.2", "https://10.1.2.3", "https://192.168.0.10", "https://[fd00::1]"}
 	dir := t.TempDir()
 	if _, err := synth(dir, bad); err == nil {
 		t.Fatal("synth of prod with local origins succeeded")
@@ -328,7 +329,7 @@ func TestProductionGuardRejectsLocalOrigins(t *testing.T) {
 	report := validationReport(t, dir)
 	for _, origin := range bad.AllowedOrigins {
 		// The report is JSON: the message's quotes are escaped there.
-		want := fmt.Sprintf(`environment prod: origin \"%s\" is allowed by the OPTIONS preflight, but production allows only https:// origins that are not localhost and never *; remove it from environments.prod.allowedOrigins in cdk.json`, origin)
+		want := fmt.Sprintf(`environment prod: origin \"%s\" is allowed by the OPTIONS preflight, but production allows only https:// origins that are not localhost or a local or private address, and never *; remove it from environments.prod.allowedOrigins in cdk.json`, origin)
 		if !strings.Contains(report, want) {
 			t.Errorf("validation report lacks %q", want)
 		}

@@ -64,19 +64,22 @@ func serialize(scheme, host, port string) string {
 	return scheme + "://" + host
 }
 
-// IsLocal reports whether a canonical origin points at the developer's own
-// machine, which a production API must never trust.
+// IsLocal reports whether an origin points at a machine of its own network
+// rather than a public site: localhost (with or without its trailing dot),
+// *.localhost, and loopback, unspecified (0.0.0.0, [::]), private and
+// link-local IP literals. A production API must never trust a page there: a
+// developer's machine, or anything a victim's network can put on it.
 func IsLocal(origin string) bool {
 	u, err := url.Parse(origin)
 	if err != nil {
 		return false
 	}
-	h := u.Hostname()
+	h := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified() || ip.IsPrivate() || ip.IsLinkLocalUnicast())
 }
 
 // Matcher answers whether a request's Origin is allowed.

@@ -116,6 +116,19 @@ func TestIsLocal(t *testing.T) {
 		"http://[::1]:3000":         true,
 		"https://d1.cloudfront.net": false,
 		"https://localhost.example": false,
+		"https://localhost.":        true,
+		"https://app.localhost.":    true,
+		"https://0.0.0.0":           true,
+		"https://[::]":              true,
+		"https://127.1.2.3":         true,
+		"https://10.0.0.5":          true,
+		"https://172.16.0.1":        true,
+		"https://192.168.1.2":       true,
+		"https://169.254.169.254":   true,
+		"https://[fd00::1]":         true,
+		"https://[fe80::1]":         true,
+		"https://8.8.8.8":           false,
+		"https://[2001:db8::1]":     false,
 	} {
 		if got := IsLocal(o); got != want {
 			t.Errorf("IsLocal(%q) = %v, want %v", o, got, want)
