@@ -47,7 +47,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 
 	fn := newPredictFunction(stack, props)
 
-	accessLogs := newLogGroup(stack, "AccessLogs", env.LogRetentionDays)
+	accessLogs := newLogGroup(stack, "AccessLogs", env)
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
 		RestApiName:                 jsii.String("iris-predictor-" + env.Name),
 		Description:                 jsii.String(served.Title + " with CORS for the demo site"),
@@ -106,7 +106,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 // may write its own log group and nothing else, so no managed policy
 // (AWSLambdaBasicExecutionRole would allow every log group).
 func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Function {
-	fnLogs := newLogGroup(stack, "PredictLogs", props.Env.LogRetentionDays)
+	fnLogs := newLogGroup(stack, "PredictLogs", props.Env)
 	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("The predict function: writes its own logs, nothing else"),
@@ -126,6 +126,9 @@ func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Func
 		Role:          role,
 		LogGroup:      fnLogs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
+		// The stage traces too: a request is followed from API Gateway
+		// into the function.
+		Tracing: awslambda.Tracing_ACTIVE,
 		Environment: &map[string]*string{
 			"ALLOWED_ORIGINS": props.Cors.AllowedOriginsEnv(props.Site.Origin),
 			"LOG_LEVEL":       jsii.String(props.Env.LogLevel),
@@ -221,11 +224,17 @@ func siteConfig(apiURL *string, m *model.Model) map[string]any {
 	return doc
 }
 
-// newLogGroup sets the retention in days on the CloudFormation resource: the
-// L2 construct takes it only as an enum, and the config speaks in days.
-func newLogGroup(scope constructs.Construct, id string, days int) awslogs.LogGroup {
-	lg := awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
-	lg.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(days))
+// newLogGroup sets the retention in days on the CloudFormation resource (the
+// L2 construct takes it only as an enum, and the config speaks in days). A
+// production environment keeps its logs when the stack is deleted: they are
+// the record of what happened to it.
+func newLogGroup(scope constructs.Construct, id string, env config.Environment) awslogs.LogGroup {
+	removal := awscdk.RemovalPolicy_DESTROY
+	if env.Production {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+	lg := awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{RemovalPolicy: removal})
+	lg.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(env.LogRetentionDays))
 	return lg
 }
 

@@ -405,3 +405,31 @@ func TestBadRepositoryIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A request is traced from the stage into the function (X-Ray), and a
+// production environment keeps its logs when its stack is deleted.
+func TestTracingAndLogRetention(t *testing.T) {
+	for _, e := range envs {
+		t.Run(e.Name, func(t *testing.T) {
+			api := deployed[e.Name].api
+			policy := "Delete"
+			if e.Production {
+				policy = "Retain"
+			}
+			var ours int
+			check(t, func() {
+				api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "TracingConfig": obj{"Mode": "Active"}})
+				api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{"TracingEnabled": true})
+				// The function's and the access logs (CDK's BucketDeployment
+				// has a log group of its own).
+				ours = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), obj{
+					"DeletionPolicy": policy, "UpdateReplacePolicy": policy,
+					"Properties": obj{"RetentionInDays": e.LogRetentionDays},
+				}))
+			})
+			if ours != 2 {
+				t.Errorf("%d log groups with retention %d days and DeletionPolicy %s, want the function's and the access logs'", ours, e.LogRetentionDays, policy)
+			}
+		})
+	}
+}
