@@ -103,13 +103,13 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 }
 
 // newPredictFunction is the function with its role and log group. The role
-// may write its own log group and nothing else, so no managed policy
-// (AWSLambdaBasicExecutionRole would allow every log group).
+// may write its own log group and X-Ray traces and nothing else, so no
+// managed policy (AWSLambdaBasicExecutionRole would allow every log group).
 func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Function {
 	fnLogs := newLogGroup(stack, "PredictLogs", props.Env)
 	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("The predict function: writes its own logs, nothing else"),
+		Description: jsii.String("The predict function: writes its own logs and X-Ray traces, nothing else"),
 	})
 	fnLogs.GrantWrite(role)
 	return awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
