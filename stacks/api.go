@@ -68,6 +68,11 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 			TracingEnabled:       jsii.Bool(true),
 		},
 	})
+	// TLS 1.2 or newer: the legacy TLS_1_0 policy would still let a client
+	// negotiate TLS 1.0. (The enhanced SecurityPolicy_* policies also need an
+	// endpoint access mode; TLS_1_2 does not.)
+	api.Node().DefaultChild().(awsapigateway.CfnRestApi).SetSecurityPolicy(jsii.String("TLS_1_2"))
+
 	// CDK already hashes the methods (OPTIONS included) into the Deployment's
 	// logical ID; the fingerprint makes the dependency on CORS explicit and
 	// covers settings that only the function or gateway responses see.

@@ -406,9 +406,10 @@ func TestBadRepositoryIsRefused(t *testing.T) {
 	}
 }
 
-// A request is traced from the stage into the function (X-Ray), and a
-// production environment keeps its logs when its stack is deleted.
-func TestTracingAndLogRetention(t *testing.T) {
+// A request is traced from the stage into the function (X-Ray), the API
+// accepts TLS 1.2 or newer only, and a production environment keeps its logs
+// when its stack is deleted.
+func TestTracingTLSAndLogRetention(t *testing.T) {
 	for _, e := range envs {
 		t.Run(e.Name, func(t *testing.T) {
 			api := deployed[e.Name].api
@@ -420,6 +421,8 @@ func TestTracingAndLogRetention(t *testing.T) {
 			check(t, func() {
 				api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "TracingConfig": obj{"Mode": "Active"}})
 				api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{"TracingEnabled": true})
+				// Clients must speak TLS 1.2 or newer.
+				api.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), obj{"SecurityPolicy": "TLS_1_2"})
 				// The function's and the access logs (CDK's BucketDeployment
 				// has a log group of its own).
 				ours = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), obj{
