@@ -168,6 +168,9 @@ func TestCSPAdmitsTheAPI(t *testing.T) {
 				deployed[e.Name].site.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), obj{
 					"ResponseHeadersPolicyConfig": like(obj{"SecurityHeadersConfig": like(obj{
 						"ContentSecurityPolicy": obj{"ContentSecurityPolicy": csp, "Override": true},
+						// HTTPS only, for two years, subdomains included; no framing.
+						"StrictTransportSecurity": obj{"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": true, "Override": true},
+						"FrameOptions":            obj{"FrameOption": "DENY", "Override": true},
 					})}),
 				})
 				// The API's URL is https://<id>.execute-api.<region>.<suffix>/<stage>/.
