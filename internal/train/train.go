@@ -363,11 +363,11 @@ func examples(d *Dataset, m *model.Model) map[string][]float64 {
 	out := map[string][]float64{}
 	p := make([]float64, len(d.Classes))
 	for k, c := range d.Classes {
-		center := make([]float64, len(d.Features))
+		center, n := make([]float64, len(d.Features)), float64(count(d.Y, k))
 		for i, y := range d.Y {
 			if y == k {
 				for j, v := range d.X[i] {
-					center[j] += v / float64(count(d.Y, k))
+					center[j] += v / n
 				}
 			}
 		}
