@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,15 +31,18 @@ func bounded(s string) string {
 // init so the hot path does not rebuild it.
 type requestSchema struct {
 	model *model.Model
-	list  string // "sepal_length, sepal_width, ...", for messages
+	known map[string]bool // the features' names
+	list  string          // "sepal_length, sepal_width, ...", for messages
 }
 
 func newRequestSchema(m *model.Model) *requestSchema {
+	s := &requestSchema{model: m, known: map[string]bool{}}
 	names := make([]string, len(m.Features))
 	for i, f := range m.Features {
-		names[i] = f.Name
+		names[i], s.known[f.Name] = f.Name, true
 	}
-	return &requestSchema{model: m, list: strings.Join(names, ", ")}
+	s.list = strings.Join(names, ", ")
+	return s
 }
 
 // parse reads one row or {"instances":[...]} strictly. The JSON library
@@ -97,7 +99,7 @@ func (s *requestSchema) parseRow(prefix string, obj map[string]any) ([]float64, 
 	// message does not depend on map order.
 	unknown := ""
 	for k := range obj {
-		if !slices.ContainsFunc(s.model.Features, func(f model.Feature) bool { return f.Name == k }) && (unknown == "" || k < unknown) {
+		if !s.known[k] && (unknown == "" || k < unknown) {
 			unknown = k
 		}
 	}
