@@ -6,8 +6,8 @@
 package stack
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +98,7 @@ type content struct {
 type function struct {
 	id, pkg string // pkg "" for a prebuilt executable, which is not rebuilt
 	opts    rie.Options
-	binary  []byte // what runs, to tell whether a rebuild changed anything
+	sum     [sha256.Size]byte // of what runs, to tell whether a rebuild changed anything
 	slot    atomic.Pointer[rie.Function]
 }
 
@@ -221,11 +221,11 @@ func (s *Stack) Rebuild(ctx context.Context) (changed []string, err error) {
 		if err != nil {
 			return changed, err
 		}
-		binary, err := os.ReadFile(bin)
+		sum, err := fileSum(bin)
 		if err != nil {
 			return changed, err
 		}
-		if bytes.Equal(binary, f.binary) {
+		if sum == f.sum {
 			os.Remove(bin)
 			continue
 		}
@@ -235,7 +235,7 @@ func (s *Stack) Rebuild(ctx context.Context) (changed []string, err error) {
 		if err != nil {
 			return changed, err
 		}
-		f.binary = binary
+		f.sum = sum
 		old := f.slot.Swap(pool)
 		go old.Close() // after the requests it is serving
 		changed = append(changed, id)
@@ -249,6 +249,11 @@ func (s *Stack) build(ctx context.Context, id, pkg string) (string, error) {
 	bin := filepath.Join(s.WorkDir, id, strconv.Itoa(s.generation), "bootstrap")
 	// Built as the stack bundles it, for this machine instead of arm64 Linux.
 	return bin, project.Build{Root: s.opts.ModuleRoot, Package: pkg, Out: bin, Host: true}.Run(ctx)
+}
+
+func fileSum(path string) ([sha256.Size]byte, error) {
+	b, err := os.ReadFile(path)
+	return sha256.Sum256(b), err
 }
 
 // stop stops the functions (each after the requests it is serving).
@@ -334,7 +339,7 @@ func (s *Stack) startFunctions(ctx context.Context, t *cfn.Template, res *cfn.Re
 			}
 		}
 		var err error
-		if f.binary, err = os.ReadFile(bin); err != nil {
+		if f.sum, err = fileSum(bin); err != nil {
 			return nil, err
 		}
 		p := t.Resources[id].Properties // absent for a function of another stack: defaults apply
