@@ -63,7 +63,7 @@ const (
 	acah = "Access-Control-Allow-Headers"
 )
 
-var json_ = [][2]string{{"Content-Type", "application/json"}}
+var jsonBody = [][2]string{{"Content-Type", "application/json"}}
 
 func redirects(n int, a answer) []answer {
 	out := make([]answer, n)
@@ -101,26 +101,26 @@ var corsMatrix = []corsCase{
 	{name: "redirect-with-userinfo", method: "GET", hops: []answer{{status: 302, to: "userinfo"}}},
 	{name: "redirect-20-times", method: "GET", hops: redirects(20, answer{status: 302})},
 	{name: "redirect-21-times", method: "GET", hops: redirects(21, answer{status: 302})},
-	{name: "post-json-redirected-307", method: "POST", headers: json_, body: true, hops: []answer{{status: 307}}},
-	{name: "post-json-redirected-302-to-get", method: "POST", headers: json_, body: true, hops: []answer{{status: 302}}},
-	{name: "post-json-redirected-to-other-origin", method: "POST", headers: json_, body: true, hops: []answer{{status: 307, to: "other"}}},
+	{name: "post-json-redirected-307", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 307}}},
+	{name: "post-json-redirected-302-to-get", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 302}}},
+	{name: "post-json-redirected-to-other-origin", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 307, to: "other"}}},
 	// A preflighted POST of JSON, as this project's page makes.
-	{name: "post-json", method: "POST", headers: json_, body: true},
-	{name: "post-json-preflight-403", method: "POST", headers: json_, body: true, preflight: answer{status: 403}},
-	{name: "post-json-preflight-200", method: "POST", headers: json_, body: true, preflight: answer{status: 200}},
-	{name: "post-json-preflight-no-acao", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acao, "")}},
-	{name: "post-json-preflight-other-origin", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acao, "https://other.example")}},
-	{name: "post-json-preflight-no-acah", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "")}},
-	{name: "post-json-preflight-acah-other-case", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "Content-Type")}},
-	{name: "post-json-preflight-acah-wildcard", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "*")}},
-	{name: "post-json-preflight-acah-spaces", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acah, "content-type x-trace")}},
-	{name: "post-json-preflight-acam-spaces", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acam, "GET POST")}},
-	{name: "post-json-preflight-acam-two-lines", method: "POST", headers: json_, body: true, preflight: answer{set: hdr(acam, "GET", acam, "POST")}},
-	{name: "post-json-preflight-redirected", method: "POST", headers: json_, body: true, preflight: answer{status: 307}},
-	{name: "post-json-no-acao", method: "POST", headers: json_, body: true, hops: []answer{{set: hdr(acao, "")}}},
-	{name: "post-json-400-with-cors", method: "POST", headers: json_, body: true, hops: []answer{{status: 400}}},
-	{name: "post-json-400-without-cors", method: "POST", headers: json_, body: true, hops: []answer{{status: 400, set: hdr(acao, "")}}},
-	{name: "post-json-max-age-not-a-number", method: "POST", headers: json_, body: true, preflight: answer{set: hdr("Access-Control-Max-Age", "soon")}},
+	{name: "post-json", method: "POST", headers: jsonBody, body: true},
+	{name: "post-json-preflight-403", method: "POST", headers: jsonBody, body: true, preflight: answer{status: 403}},
+	{name: "post-json-preflight-200", method: "POST", headers: jsonBody, body: true, preflight: answer{status: 200}},
+	{name: "post-json-preflight-no-acao", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acao, "")}},
+	{name: "post-json-preflight-other-origin", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acao, "https://other.example")}},
+	{name: "post-json-preflight-no-acah", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acah, "")}},
+	{name: "post-json-preflight-acah-other-case", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acah, "Content-Type")}},
+	{name: "post-json-preflight-acah-wildcard", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acah, "*")}},
+	{name: "post-json-preflight-acah-spaces", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acah, "content-type x-trace")}},
+	{name: "post-json-preflight-acam-spaces", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acam, "GET POST")}},
+	{name: "post-json-preflight-acam-two-lines", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr(acam, "GET", acam, "POST")}},
+	{name: "post-json-preflight-redirected", method: "POST", headers: jsonBody, body: true, preflight: answer{status: 307}},
+	{name: "post-json-no-acao", method: "POST", headers: jsonBody, body: true, hops: []answer{{set: hdr(acao, "")}}},
+	{name: "post-json-400-with-cors", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 400}}},
+	{name: "post-json-400-without-cors", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 400, set: hdr(acao, "")}}},
+	{name: "post-json-max-age-not-a-number", method: "POST", headers: jsonBody, body: true, preflight: answer{set: hdr("Access-Control-Max-Age", "soon")}},
 	// Other methods.
 	{name: "put", method: "PUT"},
 	{name: "put-not-allowed", method: "PUT", preflight: answer{set: hdr(acam, "GET, POST")}},
