@@ -26,7 +26,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := true
 
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all local local-synth test synth diff deploy destroy bench ci-roles
+.PHONY: all deps local local-synth test synth diff deploy destroy bench ci-roles
 all: test
 
 # node_modules holds a few .go files (CDK's init templates); a go.mod there makes
@@ -35,6 +35,12 @@ $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
+
+# Everything installed and compiled, so that a CI job runs npm's install
+# scripts and builds before it holds AWS credentials.
+deps: $(NODE_DEPS)
+	go mod download
+	go build ./...
 
 # Synthesize dev, then serve exactly that: the API from its template through the
 # Lambda runtime emulator, the site with CloudFront's headers. The synth runs
@@ -86,16 +92,21 @@ bench: $(NODE_DEPS)
 synth: $(NODE_DEPS)
 	cdk synth '**' --quiet
 
+# DIFF_METHOD=template compares templates only, with read access to the
+# deployed stacks (CI's diff role); auto also creates a change set.
+DIFF_METHOD ?= auto
 diff: $(NODE_DEPS)
-	cdk diff '$(ENV)/*' -c env=$(ENV)
+	cdk diff '$(ENV)/*' -c env=$(ENV) --method=$(DIFF_METHOD)
 
 deploy: $(NODE_DEPS)
 	cdk deploy '$(ENV)/*' -c env=$(ENV) --require-approval $(APPROVAL) --outputs-file $(OUTPUTS)
 
-# Once per account: the roles the GitHub workflows assume (no long-lived keys).
+# Once per account: the roles the GitHub workflows assume (no long-lived keys),
+# one deploy role per environment, trusted from BRANCH only.
+BRANCH ?= main
 ci-roles: $(NODE_DEPS)
-	@[ -n "$(REPO)" ] || { echo "usage: make ci-roles REPO=owner/name"; exit 2; }
-	cdk deploy 'ci/*' -c ciRepository=$(REPO) --require-approval $(APPROVAL)
+	@[ -n "$(REPO)" ] || { echo "usage: make ci-roles REPO=owner/name [BRANCH=main]"; exit 2; }
+	cdk deploy 'ci/*' -c ciRepository=$(REPO) -c ciBranch=$(BRANCH) --require-approval $(APPROVAL)
 
 destroy: $(NODE_DEPS)
 	cdk destroy '$(ENV)/*' -c env=$(ENV)

@@ -2,10 +2,13 @@
 // context and builds one Stage per environment (`cdk synth '**'` shows them
 // all). Select some with `-c env=dev` (comma-separated). With
 // `-c ciRepository=owner/name` it also builds the "ci" Stage: the roles GitHub
-// Actions of that repository assume through OIDC.
+// Actions of that repository assume through OIDC, one deploy role for each
+// environment, trusted from the default branch (`-c ciBranch=...`, main by
+// default) only.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -22,17 +25,22 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	envs, err := config.Parse(app.Node().TryGetContext(jsii.String("environments")))
+	all, err := config.Parse(app.Node().TryGetContext(jsii.String("environments")))
+	var envs []config.Environment
 	if err == nil {
-		envs, err = config.Select(envs, contextList(app, "env"))
+		envs, err = config.Select(all, contextList(app, "env"))
 	}
 	root, rootErr := project.Root()
 	if err == nil {
 		err = rootErr
 	}
 	repo, _ := app.Node().TryGetContext(jsii.String("ciRepository")).(string)
+	branch, _ := app.Node().TryGetContext(jsii.String("ciBranch")).(string)
+	if branch == "" {
+		branch = "main"
+	}
 	if err == nil && repo != "" {
-		err = stacks.ValidRepository(repo)
+		err = errors.Join(stacks.ValidRepository(repo), stacks.ValidBranch(branch))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cdk.json:", err)
@@ -42,7 +50,7 @@ func main() {
 		stacks.NewEnvironment(app, env, root, model.Default())
 	}
 	if repo != "" {
-		stacks.NewCI(app, repo, envs[0].Region)
+		stacks.NewCI(app, repo, branch, all)
 	}
 	app.Synth(nil)
 }

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
 // GitHubOIDCProps configures the roles GitHub Actions assume.
@@ -17,20 +20,37 @@ type GitHubOIDCProps struct {
 	awscdk.StackProps
 	// Repository is "owner/name": only its workflows may assume the roles.
 	Repository string
+	// Branch is the default branch: only its deploy workflow deploys.
+	Branch string
+	// Environments get a deploy role each; the diff role reads their stacks.
+	Environments []config.Environment
 }
 
 // GitHubOIDCStack lets the workflows of one repository deploy without
-// long-lived keys: an OIDC identity provider for GitHub, a deploy role for
-// jobs running in a GitHub environment (dev, prod) and a read-only diff role
-// for pull requests. Both may only assume the CDK bootstrap roles, which do the
-// actual work with the permissions `cdk bootstrap` gave them.
+// long-lived keys: an OIDC identity provider for GitHub, one deploy role per
+// environment and a diff role for pull requests.
+//
+// A deploy role is trusted only by the deploy workflow (DeployWorkflow) of the
+// default branch running in the GitHub environment of the same name, so no
+// branch, other workflow or other environment can deploy it, whoever pushes
+// it; it may only assume that environment's CDK bootstrap roles, which do the
+// work with the permissions `cdk bootstrap` gave them. The diff role runs code
+// from pull requests, so it gets no bootstrap role (the lookup role reads the
+// whole account): it may read the environments' stack templates, nothing else.
 type GitHubOIDCStack struct {
 	awscdk.Stack
-	DeployRole awsiam.Role
-	DiffRole   awsiam.Role
+	DeployRoles map[string]awsiam.Role // by environment name
+	DiffRole    awsiam.Role
 }
 
-var repositoryName = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
+// DeployWorkflow is the reusable workflow whose job deploys an environment;
+// the deploy roles trust its runs on the default branch only.
+const DeployWorkflow = ".github/workflows/deploy-env.yml"
+
+var (
+	repositoryName = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
+	branchName     = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+)
 
 // ValidRepository checks an owner/name repository for the trust policies.
 func ValidRepository(repo string) error {
@@ -39,6 +59,17 @@ func ValidRepository(repo string) error {
 	}
 	return nil
 }
+
+// ValidBranch checks the default branch the deploy roles trust.
+func ValidBranch(branch string) error {
+	if !branchName.MatchString(branch) || strings.Contains(branch, "..") {
+		return fmt.Errorf("ciBranch %q: want a branch name such as main", branch)
+	}
+	return nil
+}
+
+// cdk-nag writes ${AWS::X} as <AWS::X> in the resources of its findings.
+var nagPseudoParams = strings.NewReplacer("${AWS::Partition}", "<AWS::Partition>", "${AWS::AccountId}", "<AWS::AccountId>")
 
 const githubIssuer = "token.actions.githubusercontent.com"
 
@@ -50,49 +81,92 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 		Url:          jsii.String("https://" + githubIssuer),
 		ClientIdList: jsii.Strings("sts.amazonaws.com"),
 	})
-	bootstrapRoles := func(kinds ...string) *[]*string {
-		var arns []*string
-		for _, k := range kinds {
-			arns = append(arns, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-"+k+"-role-${AWS::AccountId}-*"), nil))
+	// Every claim is compared with StringEquals: a missing claim fails the
+	// condition, and no wildcard lets a new environment or branch in. AWS STS
+	// checks GitHub's job_workflow_ref and ref claims since January 2026.
+	role := func(id, description string, claims map[string]string) awsiam.Role {
+		equals := map[string]any{githubIssuer + ":aud": "sts.amazonaws.com"}
+		for k, v := range claims {
+			equals[githubIssuer+":"+k] = v
 		}
-		return &arns
-	}
-	role := func(id, subject, description string, kinds ...string) awsiam.Role {
-		r := awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{
-			Description: jsii.String(description),
-			AssumedBy: awsiam.NewWebIdentityPrincipal(provider.AttrArn(), &map[string]any{
-				"StringEquals": map[string]any{githubIssuer + ":aud": "sts.amazonaws.com"},
-				"StringLike":   map[string]any{githubIssuer + ":sub": "repo:" + props.Repository + ":" + subject},
-			}),
+		return awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{
+			Description:        jsii.String(description),
+			AssumedBy:          awsiam.NewWebIdentityPrincipal(provider.AttrArn(), &map[string]any{"StringEquals": equals}),
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 		})
-		r.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: bootstrapRoles(kinds...),
-		}))
-		cdknag.NagSuppressions_AddResourceSuppressions(r, &[]*cdknag.NagPackSuppression{{
-			Id:     jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The CDK bootstrap roles are named cdk-hnb659fds-<kind>-role-<account>-<region>; the wildcard covers the regions of this account only."),
-		}}, jsii.Bool(true))
-		return r
 	}
-	deploy := role("DeployRole", "environment:*", "GitHub Actions deploy jobs (in a GitHub environment) of "+props.Repository,
-		"deploy", "file-publishing", "image-publishing", "lookup")
-	diff := role("DiffRole", "pull_request", "GitHub Actions pull request jobs of "+props.Repository+": cdk diff only", "lookup")
-	awscdk.NewCfnOutput(stack, jsii.String("DeployRoleArn"), &awscdk.CfnOutputProps{Value: deploy.RoleArn(), Description: jsii.String("Set as AWS_DEPLOY_ROLE_ARN in the dev and prod GitHub environments")})
-	awscdk.NewCfnOutput(stack, jsii.String("DiffRoleArn"), &awscdk.CfnOutputProps{Value: diff.RoleArn(), Description: jsii.String("Set as the repository variable AWS_DIFF_ROLE_ARN")})
+	repo, ref := props.Repository, "refs/heads/"+props.Branch
+	out := &GitHubOIDCStack{Stack: stack, DeployRoles: map[string]awsiam.Role{}}
+	var stackARNs []*string
+	var stackFindings []any // how cdk-nag names each ARN in a finding
+	for _, env := range props.Environments {
+		account := "${AWS::AccountId}"
+		if env.Account != "" {
+			account = env.Account
+		}
+		deploy := role("Deploy"+exportName(env.Name), fmt.Sprintf("GitHub Actions: %s deploys %s from %s", DeployWorkflow, env.Name, ref), map[string]string{
+			"sub":              "repo:" + repo + ":environment:" + env.Name,
+			"job_workflow_ref": repo + "/" + DeployWorkflow + "@" + ref,
+			"ref":              ref,
+		})
+		var bootstrap []*string
+		for _, kind := range []string{"deploy", "file-publishing", "lookup"} {
+			bootstrap = append(bootstrap, awscdk.Fn_Sub(jsii.String(fmt.Sprintf("arn:${AWS::Partition}:iam::%s:role/cdk-hnb659fds-%s-role-%s-%s", account, kind, account, env.Region)), nil))
+		}
+		deploy.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("sts:AssumeRole"), Resources: &bootstrap}))
+		out.DeployRoles[env.Name] = deploy
+		awscdk.NewCfnOutput(stack, jsii.String("DeployRoleArn"+exportName(env.Name)), &awscdk.CfnOutputProps{
+			Value:       deploy.RoleArn(),
+			Description: jsii.String("Set as AWS_DEPLOY_ROLE_ARN in the GitHub environment " + env.Name),
+		})
+		for _, name := range StackNames(env) {
+			arn := fmt.Sprintf("arn:${AWS::Partition}:cloudformation:%s:%s:stack/%s/*", env.Region, account, name)
+			stackARNs = append(stackARNs, awscdk.Fn_Sub(&arn, nil))
+			stackFindings = append(stackFindings, "Resource::"+nagPseudoParams.Replace(arn))
+		}
+	}
+
+	// `cdk diff --method=template` reads a deployed template with these two
+	// calls, using the job's own credentials when it cannot assume a role.
+	out.DiffRole = role("DiffRole", "GitHub Actions pull request jobs of "+repo+": read the environments' templates for cdk diff", map[string]string{
+		"sub": "repo:" + repo + ":pull_request",
+	})
+	out.DiffRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("cloudformation:DescribeStacks", "cloudformation:GetTemplate"),
+		Resources: &stackARNs,
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(out.DiffRole, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		AppliesTo: &stackFindings,
+		Reason:    jsii.String("A stack's ARN ends in the ID CloudFormation gave it at creation: each * stands for that ID of one named stack, nothing else."),
+	}}, jsii.Bool(true))
+	awscdk.NewCfnOutput(stack, jsii.String("DiffRoleArn"), &awscdk.CfnOutputProps{Value: out.DiffRole.RoleArn(), Description: jsii.String("Set as the repository variable AWS_DIFF_ROLE_ARN")})
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return &GitHubOIDCStack{Stack: stack, DeployRole: deploy, DiffRole: diff}
+	return out
 }
 
 // NewCI builds the "ci" Stage with the GitHub OIDC roles, deployed once per
 // account with `make ci-roles REPO=owner/name`.
-func NewCI(scope constructs.Construct, repository, region string) *GitHubOIDCStack {
+func NewCI(scope constructs.Construct, repository, branch string, envs []config.Environment) *GitHubOIDCStack {
 	stage := awscdk.NewStage(scope, jsii.String("ci"), &awscdk.StageProps{
-		Env: &awscdk.Environment{Account: optional(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(region)},
+		Env: &awscdk.Environment{Account: optional(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(envs[0].Region)},
 	})
 	return NewGitHubOIDCStack(stage, "GitHubOidc", &GitHubOIDCProps{
-		StackProps: awscdk.StackProps{Description: jsii.String("OIDC roles for the GitHub Actions of " + repository)},
-		Repository: repository,
+		StackProps:   awscdk.StackProps{Description: jsii.String("OIDC roles for the GitHub Actions of " + repository)},
+		Repository:   repository,
+		Branch:       branch,
+		Environments: envs,
 	})
+}
+
+// exportName turns an environment name (lower case, digits, dashes) into a
+// part of a logical ID: "eu-prod" -> "EuProd".
+func exportName(env string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(env, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }

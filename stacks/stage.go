@@ -34,12 +34,12 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 		Env: &awscdk.Environment{Account: optional(account), Region: jsii.String(env.Region)},
 	})
 	policy := NewCorsPolicy(env)
-	site := NewSiteStack(stage, "Site", &SiteStackProps{
+	site := NewSiteStack(stage, siteStackID, &SiteStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")")},
 		Env:        env,
 		Cors:       policy,
 	})
-	api := NewApiStack(stage, "Api", &ApiStackProps{
+	api := NewApiStack(stage, apiStackID, &ApiStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": API (" + env.Name + ")")},
 		Env:        env,
 		Cors:       policy,
@@ -56,6 +56,13 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 	aspects.Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	suppressNagFindings(site, api)
 	return &Environment{Stage: stage, Site: site, Api: api}
+}
+
+const siteStackID, apiStackID = "Site", "Api"
+
+// StackNames are the CloudFormation stacks of env's Stage, as CDK names them.
+func StackNames(env config.Environment) []string {
+	return []string{env.Name + "-" + siteStackID, env.Name + "-" + apiStackID}
 }
 
 func optional(s string) *string {

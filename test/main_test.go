@@ -86,7 +86,7 @@ func setup(dir string) error {
 	}
 	// The ci Stage is built on its own: the app adds it only on request.
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(filepath.Join(dir, "ci"))})
-	ci = stacks.NewCI(app, testRepository, envs[0].Region)
+	ci = stacks.NewCI(app, testRepository, "main", envs)
 	app.Synth(nil)
 	ciTemplate = assertions.Template_FromStack(ci.Stack, nil)
 	return nil

@@ -362,39 +362,61 @@ func TestProductionGuardCatchesAHandWrittenWildcard(t *testing.T) {
 	}
 }
 
-// The CI roles trust only this repository's workflows, hold no managed
-// policy, and may do nothing but assume the CDK bootstrap roles.
+// Each environment has its own deploy role, trusted only by the deploy
+// workflow of the default branch running in that GitHub environment: every
+// claim compared exactly, so no other branch, workflow or environment (a new,
+// unprotected one included) can assume it. Pull requests get a role that
+// reads the environments' templates and nothing else.
 func TestGitHubOIDCRoles(t *testing.T) {
-	trust := func(sub string) obj {
+	const issuer = "token.actions.githubusercontent.com:"
+	trust := func(claims obj) obj {
+		claims[issuer+"aud"] = "sts.amazonaws.com"
 		return obj{
-			"AssumeRolePolicyDocument": like(obj{"Statement": []any{like(obj{
-				"Action": "sts:AssumeRoleWithWebIdentity",
-				"Condition": obj{
-					"StringEquals": obj{"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-					"StringLike":   obj{"token.actions.githubusercontent.com:sub": sub},
-				},
-			})}}),
+			"AssumeRolePolicyDocument": obj{"Version": "2012-10-17", "Statement": []any{obj{
+				"Effect":    "Allow",
+				"Action":    "sts:AssumeRoleWithWebIdentity",
+				"Principal": obj{"Federated": obj{"Fn::GetAtt": []any{present, "Arn"}}},
+				"Condition": obj{"StringEquals": claims},
+			}}},
 			"ManagedPolicyArns": absent,
 		}
 	}
-	bootstrapRole := func(kind string) obj {
-		return obj{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-" + kind + "-role-${AWS::AccountId}-*"}
-	}
+	sub := func(e config.Environment) string { return "repo:" + testRepository + ":environment:" + e.Name }
 	check(t, func() {
-		ciTemplate.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(2))
-		ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Role"), trust("repo:"+testRepository+":environment:*"))
-		ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Role"), trust("repo:"+testRepository+":pull_request"))
-		// Deploy jobs may assume the bootstrap roles a deploy needs...
+		ciTemplate.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(len(envs)+1))
+		ciTemplate.ResourceCountIs(jsii.String("AWS::IAM::Policy"), jsii.Number(len(envs)+1))
+		var stackARNs []any
+		for _, e := range envs {
+			ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Role"), trust(obj{
+				issuer + "sub":              sub(e),
+				issuer + "job_workflow_ref": testRepository + "/.github/workflows/deploy-env.yml@refs/heads/main",
+				issuer + "ref":              "refs/heads/main",
+			}))
+			// ...and may assume this environment's bootstrap roles, in its
+			// region: no wildcard, no image publishing (there are no images).
+			role := func(kind string) obj {
+				return obj{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-" + kind + "-role-${AWS::AccountId}-" + e.Region}
+			}
+			ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": []any{obj{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Resource": []any{role("deploy"), role("file-publishing"), role("lookup")},
+			}}})})
+			for _, name := range []string{e.Name + "-Api", e.Name + "-Site"} { // in CDK's (sorted) order
+				stackARNs = append(stackARNs, obj{"Fn::Sub": "arn:${AWS::Partition}:cloudformation:" + e.Region + ":${AWS::AccountId}:stack/" + name + "/*"})
+			}
+		}
+		ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Role"), trust(obj{issuer + "sub": "repo:" + testRepository + ":pull_request"}))
 		ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": []any{obj{
-			"Effect": "Allow", "Action": "sts:AssumeRole",
-			"Resource": []any{bootstrapRole("deploy"), bootstrapRole("file-publishing"), bootstrapRole("image-publishing"), bootstrapRole("lookup")},
+			"Effect": "Allow", "Action": []any{"cloudformation:DescribeStacks", "cloudformation:GetTemplate"}, "Resource": stackARNs,
 		}}})})
-		// ...pull requests only the read-only lookup role.
-		ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": []any{obj{
-			"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": bootstrapRole("lookup"),
-		}}})})
-		ciTemplate.ResourceCountIs(jsii.String("AWS::IAM::Policy"), jsii.Number(2))
 	})
+	// The stack names the diff role reads are the environments' stacks.
+	for _, e := range envs {
+		d := deployed[e.Name].env
+		if got, want := []string{*d.Site.StackName(), *d.Api.StackName()}, stacks.StackNames(e); !slices.Equal(got, want) {
+			t.Errorf("%s: stacks %v, the diff role reads %v", e.Name, got, want)
+		}
+	}
 	errs := assertions.Annotations_FromStack(ci.Stack).FindError(jsii.String("*"), matches(".*"))
 	for _, m := range *errs {
 		t.Errorf("error at %s: %v", *m.Id, m.Entry.Data)
@@ -405,6 +427,11 @@ func TestBadRepositoryIsRefused(t *testing.T) {
 	for _, repo := range []string{"iris", "owner/", "owner/name/extra", "owner/na me"} {
 		if err := stacks.ValidRepository(repo); err == nil {
 			t.Errorf("ValidRepository(%q) accepted it", repo)
+		}
+	}
+	for _, branch := range []string{"", "main*", "a..b", "feature branch"} {
+		if err := stacks.ValidBranch(branch); err == nil {
+			t.Errorf("ValidBranch(%q) accepted it", branch)
 		}
 	}
 }

@@ -1,4 +1,5 @@
-// Package workflows lints the GitHub Actions workflows with actionlint, so a
+// Package workflows lints the GitHub Actions workflows with actionlint and checks
+// the rules that keep them safe to copy (tokens, branches, credentials), so a
 // broken workflow fails here rather than on GitHub after the merge.
 package workflows
 
@@ -7,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,7 +40,7 @@ func TestActionlint(t *testing.T) {
 }
 
 // Every action is pinned by commit, so a moved tag cannot change what runs.
-var uses = regexp.MustCompile(`uses:\s*([^\s#]+)`)
+var usesLine = regexp.MustCompile(`uses:\s*([^\s#]+)`)
 var pinned = regexp.MustCompile(`^[\w.-]+/[\w./-]+@[0-9a-f]{40}$`)
 
 func TestActionsArePinnedBySHA(t *testing.T) {
@@ -47,7 +49,7 @@ func TestActionsArePinnedBySHA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range uses.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range usesLine.FindAllStringSubmatch(string(b), -1) {
 			ref := m[1]
 			if strings.HasPrefix(ref, "./") {
 				continue // a workflow of this repository
@@ -55,6 +57,163 @@ func TestActionsArePinnedBySHA(t *testing.T) {
 			if !pinned.MatchString(ref) {
 				t.Errorf("%s: %s is not pinned to a commit SHA", filepath.Base(f), ref)
 			}
+		}
+	}
+}
+
+// parsed is every workflow's syntax tree, by file name.
+func parsed(t *testing.T) map[string]*actionlint.Workflow {
+	t.Helper()
+	out := map[string]*actionlint.Workflow{}
+	for _, f := range workflows(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, errs := actionlint.Parse(b)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", f, errs[0])
+		}
+		out[filepath.Base(f)] = w
+	}
+	return out
+}
+
+func uses(s *actionlint.Step) string {
+	if a, ok := s.Exec.(*actionlint.ExecAction); ok {
+		ref, _, _ := strings.Cut(a.Uses.Value, "@")
+		return ref
+	}
+	return ""
+}
+
+func run(s *actionlint.Step) string {
+	if r, ok := s.Exec.(*actionlint.ExecRun); ok && r.Run != nil {
+		return r.Run.Value
+	}
+	return ""
+}
+
+func triggeredBy(w *actionlint.Workflow, events ...string) bool {
+	for _, e := range w.On {
+		if slices.Contains(events, e.EventName()) {
+			return true
+		}
+	}
+	return false
+}
+
+// actions/checkout stores the job's token in .git/config by default, where
+// every later step (the code being tested included) can read it.
+func TestCheckoutKeepsNoCredentials(t *testing.T) {
+	for file, w := range parsed(t) {
+		for id, j := range w.Jobs {
+			for _, s := range j.Steps {
+				if uses(s) != "actions/checkout" {
+					continue
+				}
+				in := s.Exec.(*actionlint.ExecAction).Inputs["persist-credentials"]
+				if in == nil || in.Value.Value != "false" {
+					t.Errorf("%s: job %s checks out with persist-credentials not false", file, id)
+				}
+			}
+		}
+	}
+}
+
+// A pull request's code (make, npm ci, go run) runs with a token that can
+// write nothing: a job that may write (other than request an OIDC token for
+// the read-only diff role) checks out no code and calls no workflow.
+func TestPullRequestCodeHoldsNoWriteToken(t *testing.T) {
+	for file, w := range parsed(t) {
+		if !triggeredBy(w, "pull_request", "pull_request_target") {
+			continue
+		}
+		if triggeredBy(w, "pull_request_target") {
+			t.Errorf("%s: pull_request_target runs with a write token and the base's secrets", file)
+		}
+		for id, j := range w.Jobs {
+			perms := j.Permissions
+			if perms == nil {
+				perms = w.Permissions
+			}
+			if perms == nil || perms.All != nil {
+				t.Errorf("%s: job %s does not list its token's permissions scope by scope", file, id)
+				continue
+			}
+			var writes []string
+			for name, scope := range perms.Scopes {
+				if scope.Value.Value == "write" && name != "id-token" {
+					writes = append(writes, name)
+				}
+			}
+			if len(writes) == 0 {
+				continue
+			}
+			if j.WorkflowCall != nil {
+				t.Errorf("%s: job %s may write %v and calls a workflow", file, id, writes)
+			}
+			for _, s := range j.Steps {
+				if uses(s) == "actions/checkout" || strings.Contains(run(s), "make") || strings.Contains(run(s), "npm") || strings.Contains(run(s), "go ") {
+					t.Errorf("%s: job %s may write %v and runs the pull request's code (%s)", file, id, writes, s.Pos)
+				}
+			}
+		}
+	}
+}
+
+// A manual run on another branch must deploy nothing: every job of a
+// workflow_dispatch workflow checks that it runs on the default branch.
+func TestManualDeploysOnlyFromTheDefaultBranch(t *testing.T) {
+	const want = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+	for file, w := range parsed(t) {
+		if !triggeredBy(w, "workflow_dispatch") {
+			continue
+		}
+		for id, j := range w.Jobs {
+			if j.If == nil || !strings.Contains(j.If.Value, want) {
+				t.Errorf("%s: job %s can run on any branch a manual run names; want if: %s", file, id, want)
+			}
+		}
+	}
+}
+
+// npm's install scripts and anything fetched run before the job holds AWS
+// credentials: a compromised dependency finds none to steal.
+func TestNothingIsInstalledWithAWSCredentials(t *testing.T) {
+	installs := regexp.MustCompile(`\bnpm\b|\bnpx\b|\bgo (get|install|mod download)\b|\bmake deps\b|\bapt-get\b|\bpip\b`)
+	for file, w := range parsed(t) {
+		for id, j := range w.Jobs {
+			creds := slices.IndexFunc(j.Steps, func(s *actionlint.Step) bool { return uses(s) == "aws-actions/configure-aws-credentials" })
+			if creds < 0 {
+				continue
+			}
+			if !slices.ContainsFunc(j.Steps[:creds], func(s *actionlint.Step) bool { return strings.Contains(run(s), "make deps") }) {
+				t.Errorf("%s: job %s gets AWS credentials before `make deps` installed and built everything", file, id)
+			}
+			for _, s := range j.Steps[creds+1:] {
+				if m := installs.FindString(run(s)); m != "" {
+					t.Errorf("%s: job %s runs %q after getting AWS credentials (%s)", file, id, m, s.Pos)
+				}
+			}
+		}
+	}
+}
+
+// The deploy roles trust exactly this workflow file (stacks.DeployWorkflow,
+// asserted in test/stacks_test.go): it must exist, take the AWS role from its
+// GitHub environment, and run in the environment named by its input.
+func TestDeployWorkflowIsTheOneTheRolesTrust(t *testing.T) {
+	w, ok := parsed(t)["deploy-env.yml"]
+	if !ok {
+		t.Fatal("deploy-env.yml is missing: the deploy roles trust .github/workflows/deploy-env.yml")
+	}
+	for id, j := range w.Jobs {
+		if !slices.ContainsFunc(j.Steps, func(s *actionlint.Step) bool { return uses(s) == "aws-actions/configure-aws-credentials" }) {
+			continue
+		}
+		if j.Environment == nil || j.Environment.Name == nil || j.Environment.Name.Value != "${{ inputs.environment }}" {
+			t.Errorf("job %s gets AWS credentials outside the GitHub environment it deploys", id)
 		}
 	}
 }
