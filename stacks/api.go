@@ -169,7 +169,7 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 // the page at this API (and carries the model its form is built from) into
 // the site's bucket, and invalidates CloudFront.
 func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) {
-	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
+	content := awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
 		Sources: &[]awss3deployment.ISource{
 			awss3deployment.Source_Asset(jsii.String(filepath.Join(props.Root, "site")), &awss3assets.AssetOptions{
 				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test"),
@@ -181,6 +181,13 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string)
 		DistributionPaths: jsii.Strings("/*"),
 		MemoryLimit:       jsii.Number(256),
 	})
+	// The construct allows its handler cloudfront:*Invalidation on every
+	// distribution; this deny leaves it this site's distribution only.
+	content.HandlerRole().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Effect:       awsiam.Effect_DENY,
+		Actions:      jsii.Strings("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"),
+		NotResources: &[]*string{props.Site.Distribution.DistributionArn()},
+	}))
 }
 
 var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{

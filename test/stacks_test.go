@@ -466,3 +466,22 @@ func TestTracingTLSAndLogRetention(t *testing.T) {
 		})
 	}
 }
+
+// The site deployment's handler may invalidate this site's distribution and
+// no other: CDK allows it every distribution, our Deny takes the rest back.
+func TestSiteDeploymentInvalidatesOnlyItsDistribution(t *testing.T) {
+	invalidation := []any{"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"}
+	for _, e := range envs {
+		t.Run(e.Name, func(t *testing.T) {
+			check(t, func() {
+				deployed[e.Name].api.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": arrayWith(
+					obj{"Effect": "Allow", "Action": invalidation, "Resource": "*"},
+					obj{"Effect": "Deny", "Action": invalidation, "NotResource": obj{"Fn::Join": []any{"", []any{
+						"arn:aws:cloudfront::", obj{"Ref": "AWS::AccountId"}, ":distribution/",
+						like(obj{"Fn::GetStackOutput": like(obj{"StackName": e.Name + "-Site", "OutputName": matches(`^PublishOutputRefDistribution`)})}),
+					}}}},
+				)})})
+			})
+		})
+	}
+}
