@@ -98,8 +98,13 @@ DIFF_METHOD ?= auto
 diff: $(NODE_DEPS)
 	cdk diff '$(ENV)/*' -c env=$(ENV) --method=$(DIFF_METHOD)
 
+# API Gateway's logging role is one per account and region (the account-*
+# Stage, stacks/account.go): it goes first, since the environment's stage logs
+# through it, and is unchanged after the first time. One synth serves both.
 deploy: $(NODE_DEPS)
-	cdk deploy '$(ENV)/*' -c env=$(ENV) --require-approval $(APPROVAL) --outputs-file $(OUTPUTS)
+	cdk synth 'account-*/*' '$(ENV)/*' -c env=$(ENV) --quiet
+	cdk deploy --app cdk.out 'account-*/*' --require-approval $(APPROVAL)
+	cdk deploy --app cdk.out '$(ENV)/*' --require-approval $(APPROVAL) --outputs-file $(OUTPUTS)
 
 # Once per account: the roles the GitHub workflows assume (no long-lived keys),
 # one deploy role per environment, trusted from BRANCH only.

@@ -46,9 +46,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cdk.json:", err)
 		os.Exit(1)
 	}
-	for _, env := range envs {
-		stacks.NewEnvironment(app, env, root, model.Default())
-	}
+	stacks.NewDeployment(app, envs, root, model.Default())
 	if repo != "" {
 		stacks.NewCI(app, repo, branch, all)
 	}

@@ -53,8 +53,9 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		Description:                 jsii.String(served.Title + " with CORS for the demo site"),
 		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		DefaultCorsPreflightOptions: policy.Preflight(siteOrigin),
-		// Stage logging needs the account-level CloudWatch role.
-		CloudWatchRole: jsii.Bool(true),
+		// Stage logging needs API Gateway's CloudWatch role, which is one
+		// per account and region: AccountStack sets it, not each environment.
+		CloudWatchRole: jsii.Bool(false),
 		Deploy:         jsii.Bool(true),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(env.Name),

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -148,9 +147,7 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 // NewCI builds the "ci" Stage with the GitHub OIDC roles, deployed once per
 // account with `make ci-roles REPO=owner/name`.
 func NewCI(scope constructs.Construct, repository, branch string, envs []config.Environment) *GitHubOIDCStack {
-	stage := awscdk.NewStage(scope, jsii.String("ci"), &awscdk.StageProps{
-		Env: &awscdk.Environment{Account: optional(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(envs[0].Region)},
-	})
+	stage := awscdk.NewStage(scope, jsii.String("ci"), &awscdk.StageProps{Env: deployTo("", envs[0].Region)})
 	return NewGitHubOIDCStack(stage, "GitHubOidc", &GitHubOIDCProps{
 		StackProps:   awscdk.StackProps{Description: jsii.String("OIDC roles for the GitHub Actions of " + repository)},
 		Repository:   repository,

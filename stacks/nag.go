@@ -46,7 +46,6 @@ var (
 func suppressNagFindings(site *SiteStack, api *ApiStack) {
 	suppress(api.Api.Root(), true, publicDemoAPI...)
 	suppress(api.Api.DeploymentStage(), false, noWAF)
-	suppress(api.Api.Node().FindChild(jsii.String("CloudWatchRole")), true, apiLogsRole)
 	suppress(api.Function.Role(), true, xrayWrites)
 	suppress(site.Distribution, true, distribution...)
 	// BucketDeployment's handler is a singleton child of the stack whose id

@@ -26,13 +26,7 @@ type Environment struct {
 // root is the module root (project.Root); m is the model the function embeds
 // (model.Default()), from which the gateway's schema and the site's form come.
 func NewEnvironment(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Environment {
-	account := env.Account
-	if account == "" {
-		account = os.Getenv("CDK_DEFAULT_ACCOUNT")
-	}
-	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{
-		Env: &awscdk.Environment{Account: optional(account), Region: jsii.String(env.Region)},
-	})
+	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{Env: deployTo(env.Account, env.Region)})
 	policy := NewCorsPolicy(env)
 	site := NewSiteStack(stage, siteStackID, &SiteStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")")},
@@ -63,6 +57,34 @@ const siteStackID, apiStackID = "Site", "Api"
 // StackNames are the CloudFormation stacks of env's Stage, as CDK names them.
 func StackNames(env config.Environment) []string {
 	return []string{env.Name + "-" + siteStackID, env.Name + "-" + apiStackID}
+}
+
+// Deployment is what the app builds for some environments: their Stages, and
+// a Stage per account and region they deploy to, for API Gateway's settings.
+type Deployment struct {
+	Environments []*Environment
+	Accounts     []*AccountStack
+}
+
+// NewDeployment builds envs and their accounts' Stages (see NewEnvironment).
+func NewDeployment(scope constructs.Construct, envs []config.Environment, root string, m *model.Model) *Deployment {
+	d := &Deployment{}
+	for _, a := range Accounts(envs) {
+		d.Accounts = append(d.Accounts, NewAccountStage(scope, a))
+	}
+	for _, e := range envs {
+		d.Environments = append(d.Environments, NewEnvironment(scope, e, root, m))
+	}
+	return d
+}
+
+// deployTo is where a Stage deploys. The account defaults to that of the
+// caller's credentials; synth needs none.
+func deployTo(account, region string) *awscdk.Environment {
+	if account == "" {
+		account = os.Getenv("CDK_DEFAULT_ACCOUNT")
+	}
+	return &awscdk.Environment{Account: optional(account), Region: jsii.String(region)}
 }
 
 func optional(s string) *string {

@@ -41,6 +41,10 @@ const testRepository = "example-org/iris-cors-cdk"
 type synthesized struct {
 	env       *stacks.Environment
 	site, api assertions.Template
+	// The Stage of the account and region the environment deploys to,
+	// shared with the other environments there.
+	account         *stacks.AccountStack
+	accountTemplate assertions.Template
 }
 
 func TestMain(m *testing.M) {
@@ -111,14 +115,22 @@ func synthModel(dir string, m *model.Model, envs ...config.Environment) (out map
 		}
 	}()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
-	out = map[string]*synthesized{}
-	for _, e := range envs {
-		out[e.Name] = &synthesized{env: stacks.NewEnvironment(app, e, root, m)}
-	}
+	d := stacks.NewDeployment(app, envs, root, m)
 	app.Synth(nil) // runs the aspects and fails on their errors, as `cdk synth` does
-	for _, s := range out {
-		s.site = assertions.Template_FromStack(s.env.Site.Stack, nil)
-		s.api = assertions.Template_FromStack(s.env.Api.Stack, nil)
+	accounts := map[stacks.Account]*stacks.AccountStack{}
+	for _, a := range d.Accounts {
+		accounts[a.Account] = a
+	}
+	out = map[string]*synthesized{}
+	for i, env := range d.Environments {
+		a := accounts[stacks.Account{ID: envs[i].Account, Region: envs[i].Region}]
+		out[envs[i].Name] = &synthesized{
+			env:             env,
+			site:            assertions.Template_FromStack(env.Site.Stack, nil),
+			api:             assertions.Template_FromStack(env.Api.Stack, nil),
+			account:         a,
+			accountTemplate: assertions.Template_FromStack(a.Stack, nil),
+		}
 	}
 	return out, nil
 }

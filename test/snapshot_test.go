@@ -15,7 +15,9 @@ import (
 func TestSnapshots(t *testing.T) {
 	snapshots := map[string]assertions.Template{"ci-GitHubOidc": ciTemplate}
 	for _, e := range envs {
-		snapshots[e.Name+"-Site"], snapshots[e.Name+"-Api"] = deployed[e.Name].site, deployed[e.Name].api
+		d := deployed[e.Name]
+		snapshots[e.Name+"-Site"], snapshots[e.Name+"-Api"] = d.site, d.api
+		snapshots[*d.account.StackName()] = d.accountTemplate
 	}
 	for name, tmpl := range snapshots {
 		t.Run(name, func(t *testing.T) {

@@ -485,3 +485,59 @@ func TestSiteDeploymentInvalidatesOnlyItsDistribution(t *testing.T) {
 		})
 	}
 }
+
+// API Gateway's CloudWatch role is a setting of the account and region: the
+// account Stage declares it once, kept when its stack goes; no environment
+// declares it, and every environment's stage still logs through it.
+func TestApiGatewayAccountOncePerAccountAndRegion(t *testing.T) {
+	for _, e := range envs {
+		t.Run(e.Name, func(t *testing.T) {
+			d := deployed[e.Name]
+			check(t, func() {
+				d.api.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
+				d.site.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
+				d.api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{
+					"MethodSettings":   arrayWith(like(obj{"LoggingLevel": "ERROR", "DataTraceEnabled": false})),
+					"AccessLogSetting": like(obj{"DestinationArn": present}),
+				})
+				a := d.accountTemplate
+				a.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(1))
+				roles := a.FindResources(jsii.String("AWS::IAM::Role"), obj{
+					"DeletionPolicy": "Retain",
+					"Properties": like(obj{
+						"AssumeRolePolicyDocument": like(obj{"Statement": []any{like(obj{"Principal": obj{"Service": "apigateway.amazonaws.com"}})}}),
+						"ManagedPolicyArns":        []any{like(obj{"Fn::Join": arrayWith(arrayWith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"))})},
+					}),
+				})
+				if len(*roles) != 1 {
+					t.Fatalf("%d retained API Gateway logging roles, want 1", len(*roles))
+				}
+				for id := range *roles {
+					a.HasResourceProperties(jsii.String("AWS::ApiGateway::Account"), obj{"CloudWatchRoleArn": obj{"Fn::GetAtt": []any{id, "Arn"}}})
+				}
+			})
+			if e.Region != envs[0].Region || e.Account != envs[0].Account {
+				return
+			}
+			if first := deployed[envs[0].Name].account; d.account != first {
+				t.Errorf("%s and %s deploy to one account and region but got two account stacks", e.Name, envs[0].Name)
+			}
+		})
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	got := stacks.Accounts([]config.Environment{
+		{Name: "dev", Region: "eu-west-1"},
+		{Name: "prod", Region: "eu-west-1"},
+		{Name: "us", Region: "us-east-1"},
+		{Name: "other", Account: "111122223333", Region: "eu-west-1"},
+	})
+	var names []string
+	for _, a := range got {
+		names = append(names, a.StageName())
+	}
+	if want := []string{"account-eu-west-1", "account-us-east-1", "account-111122223333-eu-west-1"}; !slices.Equal(names, want) {
+		t.Errorf("account stages %v, want %v", names, want)
+	}
+}
