@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/apierror"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // ApiStackProps configures the predictor API of one environment.
@@ -166,15 +168,26 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 	}
 }
 
-// deploySiteContent puts the site's files and the config.json that points
-// the page at this API (and carries the model its form is built from) into
-// the site's bucket, and invalidates CloudFront.
+// deploySiteContent puts the site's files, its page with a CSP naming this
+// API (sitepage), and the config.json that points the page at this API (and
+// carries the model its form is built from) into the site's bucket, and
+// invalidates CloudFront.
 func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) {
+	site := filepath.Join(props.Root, "site")
+	raw, err := os.ReadFile(filepath.Join(site, sitepage.Name))
+	if err != nil {
+		panic(fmt.Sprintf("the site's page: %v", err))
+	}
+	page, err := sitepage.WithAPI(string(raw), *apiURL)
+	if err != nil {
+		panic(err)
+	}
 	content := awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
 		Sources: &[]awss3deployment.ISource{
-			awss3deployment.Source_Asset(jsii.String(filepath.Join(props.Root, "site")), &awss3assets.AssetOptions{
-				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test"),
+			awss3deployment.Source_Asset(jsii.String(site), &awss3assets.AssetOptions{
+				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test", sitepage.Name),
 			}),
+			awss3deployment.Source_Data(jsii.String(sitepage.Name), jsii.String(page), nil),
 			awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model), nil),
 		},
 		DestinationBucket: props.Site.Bucket,

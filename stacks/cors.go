@@ -86,9 +86,11 @@ func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {
 	return awscdk.Fn_Join(jsii.String(","), &origins)
 }
 
-// ConnectSrc is the CSP connect-src of the site: itself (for config.json) and
-// the regional API Gateway hosts. The site stack cannot name the exact API
-// host, because the API stack depends on the site and not the other way round.
+// ConnectSrc is the connect-src of CloudFront's CSP header: the site itself
+// (for config.json) and the regional API Gateway hosts. The site stack cannot
+// name the exact API host, because the API stack depends on the site and not
+// the other way round; the page the API stack deploys narrows it to this API
+// (internal/sitepage).
 func (p *CorsPolicy) ConnectSrc() string {
 	return fmt.Sprintf("'self' https://*.execute-api.%s.amazonaws.com", p.Region)
 }

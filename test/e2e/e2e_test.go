@@ -29,6 +29,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack/stacktest"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 var screenshot = flag.String("screenshot", "", "save a screenshot of the allowed-origin scenario here (the README's docs/screenshot.png)")
@@ -62,6 +63,7 @@ func TestBrowser(t *testing.T) {
 			{"an allowed origin gets a prediction", allowedOriginGetsAPrediction},
 			{"a disallowed origin is reported as CORS", disallowedOriginIsReportedAsCORS},
 			{"a CSP block is reported as CSP", cspBlockIsReportedAsCSP},
+			{"another API of the region is blocked as CSP", anotherAPIIsBlockedAsCSP},
 			{"an HTTP error shows the API's message", httpErrorShowsTheAPIMessage},
 			{"the form works with the keyboard only", keyboardOnly},
 		} {
@@ -248,9 +250,10 @@ func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
 	}
 }
 
-// serveCopy serves the site from another origin, with the local site's
-// headers changed by edit; it stops when the test ends.
-func serveCopy(t *testing.T, e *browserEnv, edit func(http.Header)) string {
+// serveCopy serves the site from another origin as the local stack serves
+// it (its headers, its page's policy naming the local API, config.json),
+// changed by edit; it stops when the test ends.
+func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
 	t.Helper()
 	resp, err := http.Get(e.stack.SiteURL)
 	if err != nil {
@@ -261,18 +264,19 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(http.Header)) string {
 	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"} {
 		headers.Set(h, resp.Header.Get(h))
 	}
-	edit(headers)
 	root, err := project.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(&sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: "index.html", Headers: headers, Config: sitesrv.ConfigJSON(e.stack.APIURL, model.Default())})
+	site := &sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: sitepage.Name, Headers: headers, Config: sitesrv.ConfigJSON(e.stack.APIURL, model.Default()), APIURL: e.stack.APIURL}
+	edit(site)
+	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }
 
 func disallowedOriginIsReportedAsCORS(t *testing.T, e *browserEnv) {
-	url := serveCopy(t, e, func(http.Header) {}) // http://127.0.0.1:<port>: not in the allow-list
+	url := serveCopy(t, e, func(*sitesrv.Site) {}) // http://127.0.0.1:<port>: not in the allow-list
 	p := open(t, e, url)
 	p.predictExample()
 	kind, text := p.diagnosis()
@@ -283,14 +287,34 @@ func disallowedOriginIsReportedAsCORS(t *testing.T, e *browserEnv) {
 }
 
 func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
-	url := serveCopy(t, e, func(h http.Header) {
-		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
+	url := serveCopy(t, e, func(s *sitesrv.Site) {
+		s.Headers.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
 	})
 	p := open(t, e, url)
 	p.predictExample()
 	kind, text := p.diagnosis()
 	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, strings.TrimSuffix(e.stack.APIURL, "/dev/")) {
 		t.Errorf("diagnosis %s: %q; want csp naming connect-src and the API", kind, text)
+	}
+}
+
+// CloudFront's header lets the page connect to every execute-api host of the
+// region; the page's own policy narrows that to the API deployed with it, so
+// an injected script (here: a config.json naming another API) cannot send
+// data to another API of the region.
+func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
+	const other = "https://0123456789.execute-api.eu-west-1.amazonaws.com/dev/"
+	url := serveCopy(t, e, func(s *sitesrv.Site) {
+		if csp := s.Headers.Get("Content-Security-Policy"); !strings.Contains(csp, "https://*.execute-api.eu-west-1.amazonaws.com") {
+			t.Fatalf("the header policy %q does not admit the region's APIs: the test would prove nothing", csp)
+		}
+		s.Config = sitesrv.ConfigJSON(other, model.Default())
+	})
+	p := open(t, e, url)
+	p.predictExample()
+	kind, text := p.diagnosis()
+	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, "0123456789.execute-api") {
+		t.Errorf("diagnosis %s: %q; want csp naming connect-src and the other API", kind, text)
 	}
 }
 

@@ -1,13 +1,15 @@
 // Package sitesrv serves the static demo site locally the way CloudFront does:
 // the default root object, the response headers of the distribution's
 // ResponseHeadersPolicy (read from the synthesized template) and a generated
-// config.json. It serves only regular files inside the site's directory:
-// no listings, no dotfiles, nothing through a symlink that leaves it.
+// config.json, and the page with the CSP <meta> the API stack deploys it with
+// (sitepage). It serves only regular files inside the site's directory: no
+// listings, no dotfiles, nothing through a symlink that leaves it.
 package sitesrv
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // Site is what is served.
@@ -23,6 +26,9 @@ type Site struct {
 	RootObject string      // served for "/", e.g. index.html
 	Headers    http.Header // added to every response
 	Config     []byte      // served as /config.json
+	// APIURL is the API the page's own policy lets it connect to, as the
+	// deployed page's is; empty serves the page as it is on disk.
+	APIURL string
 }
 
 // FromTemplate reads the headers and default root object of the template's
@@ -143,5 +149,19 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // directories: no listings
 		return
 	}
-	http.ServeContent(w, r, info.Name(), info.ModTime(), f)
+	if name != "/"+sitepage.Name || s.APIURL == "" {
+		http.ServeContent(w, r, info.Name(), info.ModTime(), f)
+		return
+	}
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		http.Error(w, "the page cannot be read", http.StatusInternalServerError)
+		return
+	}
+	page, err := sitepage.WithAPI(string(raw), s.APIURL)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	http.ServeContent(w, r, info.Name(), info.ModTime(), strings.NewReader(page))
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
@@ -103,5 +104,21 @@ func TestConfigJSONNamesTheAPIAndTheModel(t *testing.T) {
 	}
 	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != m.Version || len(got.Model.Features) != len(m.Features) || got.Model.Target != m.Target {
 		t.Errorf("config.json = %+v, want the API URL and the embedded model", got)
+	}
+}
+
+// Locally as deployed, the page carries a policy naming the API it calls.
+func TestThePageNamesItsAPI(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<head><meta charset=utf-8><script src=app.js></script>"), 0o644)
+	s := &Site{Dir: dir, RootObject: "index.html", APIURL: "http://127.0.0.1:3000/dev/"}
+	want := `<meta charset=utf-8>
+  <meta http-equiv="Content-Security-Policy" content="connect-src 'self' http://127.0.0.1:3000/dev/"><script`
+	for _, path := range []string{"/", "/index.html"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "http://site"+path, nil))
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("GET %s: %q, want the policy %q", path, rec.Body.String(), want)
+		}
 	}
 }

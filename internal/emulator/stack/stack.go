@@ -31,6 +31,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // Options say what to run and where.
@@ -178,7 +179,7 @@ func (s *Stack) load(ctx context.Context, templates []*cfn.Template) (_ *content
 		return nil, err
 	}
 	apiURL := s.apiOrigin + "/" + c.api.Stage + "/"
-	c.site = &sitesrv.Site{Dir: o.SiteDir, RootObject: "index.html", Config: sitesrv.ConfigJSON(apiURL, model.Default())}
+	c.site = &sitesrv.Site{Dir: o.SiteDir, RootObject: sitepage.Name, Config: sitesrv.ConfigJSON(apiURL, model.Default()), APIURL: apiURL}
 	if siteT != nil {
 		if c.site.Headers, c.site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
 			return nil, err

@@ -1,0 +1,34 @@
+package sitepage
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWithAPI(t *testing.T) {
+	const meta = `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' https://abc.execute-api.eu-west-1.amazonaws.com/dev/">`
+	for _, tc := range []struct{ name, page, after, before string }{
+		{"after charset", "<!doctype html><html><head>\n<meta charset=\"utf-8\">\n<script src=app.js></script>", "<meta charset", "<script"},
+		{"after head", "<html><HEAD lang=en><link rel=stylesheet href=s.css>", "<HEAD", "<link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := WithAPI(tc.page, "https://abc.execute-api.eu-west-1.amazonaws.com/dev/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A <meta> policy covers only what the page loads after it;
+			// the charset comes first of all.
+			if h, i, j := strings.Index(got, tc.after), strings.Index(got, meta), strings.Index(got, tc.before); i < 0 || i < h || j < i {
+				t.Errorf("the policy is not between %s and %s:\n%s", tc.after, tc.before, got)
+			}
+		})
+	}
+	if _, err := WithAPI("<p>no head</p>", "https://x/"); err == nil || !strings.Contains(err.Error(), "<head>") {
+		t.Errorf("a page without <head>: error %v", err)
+	}
+	// The URL is an attribute value: it cannot end the attribute or the tag.
+	got, _ := WithAPI("<head>", `https://x/"><script>`)
+	if strings.Contains(got, `"><script>`) {
+		t.Errorf("the URL escaped its attribute: %s", got)
+	}
+}
