@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -81,6 +82,21 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	// covers settings that only the function or gateway responses see.
 	api.LatestDeployment().AddToLogicalId(jsii.String(policy.Fingerprint()))
 
+	// The URL the site calls: the API's custom domain when it has one (TLS
+	// 1.2 or newer there too), else the stage's execute-api URL.
+	url := api.Url()
+	if d := env.APIDomain; d != nil {
+		domain := awsapigateway.NewDomainName(stack, jsii.String("Domain"), &awsapigateway.DomainNameProps{
+			DomainName:     jsii.String(d.Name),
+			Certificate:    certificate(stack, "Api", d),
+			EndpointType:   awsapigateway.EndpointType_REGIONAL,
+			SecurityPolicy: awsapigateway.SecurityPolicy_TLS_1_2,
+			Mapping:        api,
+		})
+		pointDNS(stack, "Api", d, awsroute53targets.NewApiGatewayDomain(domain), domain.DomainNameAliasDomainName())
+		url = jsii.String("https://" + d.Name + "/")
+	}
+
 	addGatewayResponses(api, policy, siteOrigin, served)
 
 	integration := awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
@@ -101,13 +117,13 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	})
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
 
-	deploySiteContent(stack, props, api.Url())
+	deploySiteContent(stack, props, url)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Value:       api.Url(),
+		Value:       url,
 		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
 	})
-	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: api.Url()}
+	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: url}
 }
 
 // newPredictFunction is the function with its role and log group. The role
@@ -134,6 +150,8 @@ func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Func
 		Role:          role,
 		LogGroup:      fnLogs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
+		// Unset reserves none: see config.Environment.ReservedConcurrency.
+		ReservedConcurrentExecutions: reserved(props.Env.ReservedConcurrency),
 		// The stage traces too: a request is followed from API Gateway
 		// into the function.
 		Tracing: awslambda.Tracing_ACTIVE,
@@ -273,6 +291,13 @@ func BadRequestBodyMessage(m *model.Model) string {
 	}
 	return fmt.Sprintf("The request body must be a JSON object with the numbers %s, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
 		strings.Join(names, ", "), model.MaxBatch)
+}
+
+func reserved(n *int) *float64 {
+	if n == nil {
+		return nil
+	}
+	return jsii.Number(*n)
 }
 
 func ptrMap(m map[string]*string) *map[string]*string { return &m }

@@ -25,17 +25,23 @@ type CorsPolicy struct {
 	Headers []string
 	MaxAge  int // seconds
 	Region  string
+	// APIHost is the API's custom domain, if it has one.
+	APIHost string
 }
 
 // NewCorsPolicy derives the policy of one environment from its config.
 func NewCorsPolicy(env config.Environment) *CorsPolicy {
-	return &CorsPolicy{
+	p := &CorsPolicy{
 		Extra:   env.AllowedOrigins,
 		Methods: []string{"GET", "POST", "OPTIONS"},
 		Headers: []string{"Content-Type"},
 		MaxAge:  env.CorsMaxAgeSeconds,
 		Region:  env.Region,
 	}
+	if env.APIDomain != nil {
+		p.APIHost = env.APIDomain.Name
+	}
+	return p
 }
 
 // Origins lists every allowed origin, the site's first. siteOrigin is usually a
@@ -87,11 +93,15 @@ func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {
 }
 
 // ConnectSrc is the connect-src of CloudFront's CSP header: the site itself
-// (for config.json) and the regional API Gateway hosts. The site stack cannot
+// (for config.json) and the API's custom domain or, without one, the regional
+// API Gateway hosts. The site stack cannot
 // name the exact API host, because the API stack depends on the site and not
 // the other way round; the page the API stack deploys narrows it to this API
 // (internal/sitepage).
 func (p *CorsPolicy) ConnectSrc() string {
+	if p.APIHost != "" {
+		return "'self' https://" + p.APIHost
+	}
 	return fmt.Sprintf("'self' https://*.execute-api.%s.amazonaws.com", p.Region)
 }
 

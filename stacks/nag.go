@@ -6,6 +6,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
 // Every cdk-nag AwsSolutions finding we accept, with the reason. Anything not
@@ -21,9 +23,11 @@ var (
 	distribution = []*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-CFR1"), Reason: jsii.String("A public demo with no legal reason to restrict countries.")},
 		{Id: jsii.String("AwsSolutions-CFR2"), Reason: jsii.String("Static files behind CloudFront caching; WAF costs more than the demo (see APIG3).")},
-		{Id: jsii.String("AwsSolutions-CFR4"), Reason: jsii.String("No custom domain is configured, so the default *.cloudfront.net certificate is used and CloudFront fixes its TLS policy; a custom domain with an ACM certificate would allow TLSv1.2_2021.")},
 	}
-	bucketDeployment = []*cdknag.NagPackSuppression{
+	// Only without a custom domain: with one, the distribution has its own
+	// certificate and TLSv1.2_2021, and CFR4 passes.
+	defaultCertificate = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-CFR4"), Reason: jsii.String("No custom domain is configured (siteDomain in cdk.json), so CloudFront serves its *.cloudfront.net certificate, whose TLS policy CloudFront fixes; set siteDomain for TLSv1.2_2021.")}
+	bucketDeployment   = []*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String("CDK's BucketDeployment handler role uses AWSLambdaBasicExecutionRole; the construct does not let us replace it.")},
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
@@ -43,11 +47,14 @@ var (
 	}
 )
 
-func suppressNagFindings(site *SiteStack, api *ApiStack) {
+func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack) {
 	suppress(api.Api.Root(), true, publicDemoAPI...)
 	suppress(api.Api.DeploymentStage(), false, noWAF)
 	suppress(api.Function.Role(), true, xrayWrites)
 	suppress(site.Distribution, true, distribution...)
+	if env.SiteDomain == nil {
+		suppress(site.Distribution, true, defaultCertificate)
+	}
 	// BucketDeployment's handler is a singleton child of the stack whose id
 	// carries a hash; find it by prefix rather than by a brittle path.
 	for _, child := range *api.Node().Children() {

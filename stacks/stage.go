@@ -48,7 +48,7 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 		aspects.Add(&productionOriginGuard{env: env.Name}, nil)
 	}
 	aspects.Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	suppressNagFindings(site, api)
+	suppressNagFindings(env, site, api)
 	return &Environment{Stage: stage, Site: site, Api: api}
 }
 

@@ -242,17 +242,21 @@ func TestSiteBucketIsPrivateBehindOAC(t *testing.T) {
 func TestNoUnsuppressedNagFindings(t *testing.T) {
 	for _, e := range envs {
 		for name, stack := range map[string]awscdk.Stack{"Site": deployed[e.Name].env.Site.Stack, "Api": deployed[e.Name].env.Api.Stack} {
-			t.Run(e.Name+"/"+name, func(t *testing.T) {
-				a := assertions.Annotations_FromStack(stack)
-				for kind, found := range map[string]*[]*cxapi.SynthesisMessage{
-					"error":   a.FindError(jsii.String("*"), matches(".*")),
-					"warning": a.FindWarning(jsii.String("*"), matches("AwsSolutions-.*")),
-				} {
-					for _, m := range *found {
-						t.Errorf("%s at %s: %v", kind, *m.Id, m.Entry.Data)
-					}
-				}
-			})
+			t.Run(e.Name+"/"+name, func(t *testing.T) { nagClean(t, stack) })
+		}
+	}
+}
+
+// nagClean fails t for each error and each cdk-nag warning on stack.
+func nagClean(t *testing.T, stack awscdk.Stack) {
+	t.Helper()
+	a := assertions.Annotations_FromStack(stack)
+	for kind, found := range map[string]*[]*cxapi.SynthesisMessage{
+		"error":   a.FindError(jsii.String("*"), matches(".*")),
+		"warning": a.FindWarning(jsii.String("*"), matches("AwsSolutions-.*")),
+	} {
+		for _, m := range *found {
+			t.Errorf("%s at %s: %v", kind, *m.Id, m.Entry.Data)
 		}
 	}
 }
@@ -539,5 +543,20 @@ func TestAccounts(t *testing.T) {
 	}
 	if want := []string{"account-eu-west-1", "account-us-east-1", "account-111122223333-eu-west-1"}; !slices.Equal(names, want) {
 		t.Errorf("account stages %v, want %v", names, want)
+	}
+}
+
+// Each environment's stage throttles at the rate and burst cdk.json gives it.
+func TestStageThrottling(t *testing.T) {
+	for _, e := range envs {
+		check(t, func() {
+			deployed[e.Name].api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{
+				"StageName": e.Name,
+				"MethodSettings": arrayWith(like(obj{
+					"HttpMethod": "*", "ResourcePath": "/*",
+					"ThrottlingRateLimit": e.ThrottleRate, "ThrottlingBurstLimit": e.ThrottleBurst,
+				})),
+			})
+		})
 	}
 }

@@ -35,6 +35,47 @@ type Environment struct {
 	LogLevel         string `json:"logLevel,omitempty"`
 	// CorsMaxAgeSeconds is how long browsers may cache a preflight answer.
 	CorsMaxAgeSeconds int `json:"corsMaxAgeSeconds"`
+	// ReservedConcurrency reserves, and caps, the function's concurrent
+	// executions; nil reserves none (see README: new accounts cannot).
+	ReservedConcurrency *int `json:"reservedConcurrency,omitempty"`
+	// SiteDomain and APIDomain serve the site and the API on custom domains.
+	SiteDomain *Domain `json:"siteDomain,omitempty"`
+	APIDomain  *Domain `json:"apiDomain,omitempty"`
+}
+
+// Domain is a custom domain name with its ACM certificate and, optionally,
+// the Route 53 hosted zone to write its alias records into.
+type Domain struct {
+	Name           string `json:"name"`
+	CertificateArn string `json:"certificateArn"`
+	HostedZoneID   string `json:"hostedZoneId,omitempty"`
+	HostedZoneName string `json:"hostedZoneName,omitempty"`
+}
+
+var (
+	hostname       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$`)
+	hostedZoneID   = regexp.MustCompile(`^Z[A-Z0-9]{1,32}$`)
+)
+
+// check validates d, found at key, whose certificate must be in region
+// (why says why).
+func (d *Domain) check(key, region, why string) error {
+	switch m := certificateArn.FindStringSubmatch(d.CertificateArn); {
+	case !hostname.MatchString(d.Name):
+		return fmt.Errorf("%s.name: %q is not a lower-case DNS name like demo.example.com", key, d.Name)
+	case m == nil:
+		return fmt.Errorf("%s.certificateArn: %q is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)", key, d.CertificateArn)
+	case m[1] != region:
+		return fmt.Errorf("%s.certificateArn: the certificate is in %s; %s %s", key, m[1], why, region)
+	case (d.HostedZoneID == "") != (d.HostedZoneName == ""):
+		return fmt.Errorf("%s: hostedZoneId and hostedZoneName go together (the Route 53 zone for the alias records); set both or neither", key)
+	case d.HostedZoneID != "" && !hostedZoneID.MatchString(d.HostedZoneID):
+		return fmt.Errorf("%s.hostedZoneId: %q is not a Route 53 hosted zone ID like Z0123456789ABC", key, d.HostedZoneID)
+	case d.HostedZoneName != "" && d.Name != d.HostedZoneName && !strings.HasSuffix(d.Name, "."+d.HostedZoneName):
+		return fmt.Errorf("%s.hostedZoneName: %q is not %q or a parent of it", key, d.HostedZoneName, d.Name)
+	}
+	return nil
 }
 
 var (
@@ -99,6 +140,20 @@ func (e *Environment) check() error {
 		return fmt.Errorf("%s.logLevel: %q is not one of %v", key, e.LogLevel, logLevels)
 	case e.CorsMaxAgeSeconds < 0 || e.CorsMaxAgeSeconds > 7200:
 		return fmt.Errorf("%s.corsMaxAgeSeconds: %d is outside 0..7200 (browsers cap it at 7200 anyway)", key, e.CorsMaxAgeSeconds)
+	case e.ReservedConcurrency != nil && *e.ReservedConcurrency < 1:
+		return fmt.Errorf("%s.reservedConcurrency: %d: reserve at least 1 (0 would stop the function); leave the key out to reserve none", key, *e.ReservedConcurrency)
+	case e.SiteDomain != nil && e.APIDomain != nil && e.SiteDomain.Name == e.APIDomain.Name:
+		return fmt.Errorf("%s: siteDomain and apiDomain are both %q; give the API a name of its own, e.g. api.%s", key, e.SiteDomain.Name, e.SiteDomain.Name)
+	}
+	if e.SiteDomain != nil {
+		if err := e.SiteDomain.check(key+".siteDomain", "us-east-1", "CloudFront takes certificates from"); err != nil {
+			return err
+		}
+	}
+	if e.APIDomain != nil {
+		if err := e.APIDomain.check(key+".apiDomain", e.Region, "a regional API domain takes its certificate from its own region,"); err != nil {
+			return err
+		}
 	}
 	seen := map[string]bool{}
 	for i, o := range e.AllowedOrigins {

@@ -84,3 +84,41 @@ func TestSelect(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestDomainsAndConcurrency(t *testing.T) {
+	envs, err := parse(t, `{"prod": {"region": "eu-west-1", "reservedConcurrency": 20,
+		"siteDomain": {"name": "iris.example.com", "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789abc", "hostedZoneId": "Z0123456789ABC", "hostedZoneName": "example.com"},
+		"apiDomain": {"name": "api.iris.example.com", "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/1f1e2d3c-aaaa-bbbb-cccc-123456789abc"}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := envs[0]
+	if *e.ReservedConcurrency != 20 || e.SiteDomain.HostedZoneName != "example.com" || e.APIDomain.Name != "api.iris.example.com" || e.APIDomain.HostedZoneID != "" {
+		t.Errorf("parsed %+v", e)
+	}
+	if envs, _ := parse(t, `{"dev": {"region": "eu-west-1"}}`); envs[0].ReservedConcurrency != nil || envs[0].SiteDomain != nil {
+		t.Errorf("defaults: %+v, want no reservation and no domains", envs[0])
+	}
+
+	const site = `"name": "iris.example.com", "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/abc"`
+	for _, tc := range []struct{ name, env, want string }{
+		{"zero concurrency", `"reservedConcurrency": 0`, `environments.prod.reservedConcurrency: 0: reserve at least 1`},
+		{"negative concurrency", `"reservedConcurrency": -5`, `environments.prod.reservedConcurrency: -5`},
+		{"site certificate elsewhere", `"siteDomain": {"name": "iris.example.com", "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/abc"}`, `environments.prod.siteDomain.certificateArn: the certificate is in eu-west-1; CloudFront takes certificates from us-east-1`},
+		{"api certificate elsewhere", `"apiDomain": {"name": "api.example.com", "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/abc"}`, `environments.prod.apiDomain.certificateArn: the certificate is in us-east-1; a regional API domain takes its certificate from its own region, eu-west-1`},
+		{"not a certificate", `"siteDomain": {"name": "iris.example.com", "certificateArn": "arn:aws:iam::111122223333:role/x"}`, `environments.prod.siteDomain.certificateArn: "arn:aws:iam::111122223333:role/x" is not an ACM certificate ARN`},
+		{"bad name", `"siteDomain": {"name": "https://iris.example.com", "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/abc"}`, `environments.prod.siteDomain.name: "https://iris.example.com" is not a lower-case DNS name`},
+		{"zone id without name", `"siteDomain": {` + site + `, "hostedZoneId": "Z0123"}`, `environments.prod.siteDomain: hostedZoneId and hostedZoneName go together`},
+		{"bad zone id", `"siteDomain": {` + site + `, "hostedZoneId": "zone", "hostedZoneName": "example.com"}`, `environments.prod.siteDomain.hostedZoneId: "zone"`},
+		{"zone not a parent", `"siteDomain": {` + site + `, "hostedZoneId": "Z0123", "hostedZoneName": "other.com"}`, `environments.prod.siteDomain.hostedZoneName: "other.com" is not "iris.example.com" or a parent of it`},
+		{"unknown domain key", `"siteDomain": {` + site + `, "zone": "x"}`, `environments.prod: unknown field "zone"`},
+		{"one name for both", `"siteDomain": {` + site + `}, "apiDomain": {"name": "iris.example.com", "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/abc"}`, `environments.prod: siteDomain and apiDomain are both "iris.example.com"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, `{"prod": {"region": "eu-west-1", `+tc.env+`}}`)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

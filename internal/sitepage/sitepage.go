@@ -16,24 +16,34 @@ import (
 // Name is the page the policy goes into: the distribution's root object.
 const Name = "index.html"
 
-// head finds where the policy goes: after <meta charset>, which browsers want
-// first, or else right after <head>; either way before any script or style.
+// The policy goes after the first of these the page has: <meta charset>,
+// which browsers want first, <head>, <html>, the doctype (HTML lets a page
+// leave out <head> and <html>). A <meta> policy covers only what the page
+// loads after it, so nothing loaded may come before.
 var (
-	charset = regexp.MustCompile(`(?i)<meta\s+charset=[^>]*>`)
-	head    = regexp.MustCompile(`(?i)<head(\s[^>]*)?>`)
+	anchors = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)<meta\s+charset=[^>]*>`),
+		regexp.MustCompile(`(?i)<head(\s[^>]*)?>`),
+		regexp.MustCompile(`(?i)<html(\s[^>]*)?>`),
+		regexp.MustCompile(`(?i)<!doctype[^>]*>`),
+	}
+	loads = regexp.MustCompile(`(?i)<(script|link|style|img|iframe|object|embed)\b`)
 )
 
 // WithAPI returns page with a policy that lets it connect only to its own
 // origin and to apiURL (paths under it included). apiURL may be a CDK token,
 // which the deployment replaces with the API's URL.
 func WithAPI(page, apiURL string) (string, error) {
-	loc := charset.FindStringIndex(page)
-	if loc == nil {
-		loc = head.FindStringIndex(page)
+	at := 0
+	for _, a := range anchors {
+		if loc := a.FindStringIndex(page); loc != nil {
+			at = loc[1]
+			break
+		}
 	}
-	if loc == nil {
-		return "", fmt.Errorf("%s has no <head>: the page's Content-Security-Policy <meta> goes there", Name)
+	if loc := loads.FindStringIndex(page[:at]); loc != nil {
+		return "", fmt.Errorf("%s loads %s before its <meta charset>/<head>, where the Content-Security-Policy <meta> goes: the policy would not cover it", Name, page[loc[0]:loc[1]]+">")
 	}
 	meta := fmt.Sprintf("\n  <meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' %s\">", html.EscapeString(apiURL))
-	return page[:loc[1]] + meta + page[loc[1]:], nil
+	return page[:at] + meta + page[at:], nil
 }

@@ -10,6 +10,8 @@ func TestWithAPI(t *testing.T) {
 	for _, tc := range []struct{ name, page, after, before string }{
 		{"after charset", "<!doctype html><html><head>\n<meta charset=\"utf-8\">\n<script src=app.js></script>", "<meta charset", "<script"},
 		{"after head", "<html><HEAD lang=en><link rel=stylesheet href=s.css>", "<HEAD", "<link"},
+		{"no head", "<!doctype html><title>t</title><script src=a.js></script>", "<!doctype html>", "<title"},
+		{"nothing", "<p>hi<img src=x.png>", "", "<p>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := WithAPI(tc.page, "https://abc.execute-api.eu-west-1.amazonaws.com/dev/")
@@ -23,8 +25,8 @@ func TestWithAPI(t *testing.T) {
 			}
 		})
 	}
-	if _, err := WithAPI("<p>no head</p>", "https://x/"); err == nil || !strings.Contains(err.Error(), "<head>") {
-		t.Errorf("a page without <head>: error %v", err)
+	if _, err := WithAPI("<script src=a.js></script><head><meta charset=utf-8>", "https://x/"); err == nil || !strings.Contains(err.Error(), "<script> before") {
+		t.Errorf("a script before the policy's place: error %v", err)
 	}
 	// The URL is an attribute value: it cannot end the attribute or the tag.
 	got, _ := WithAPI("<head>", `https://x/"><script>`)

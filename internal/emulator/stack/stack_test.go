@@ -113,6 +113,10 @@ func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
 	if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
 		t.Errorf("X-Frame-Options = %q, want the template's DENY", got)
 	}
+	// As deployed, the page's own policy narrows connect-src to its API.
+	if want := `content="connect-src 'self' ` + s.APIURL + `"`; !strings.Contains(body, want) {
+		t.Errorf("the page %q lacks its policy %s", body, want)
+	}
 	_, body = get(t, s.SiteURL+"config.json", nil)
 	var cfg struct{ APIURL string }
 	if json.Unmarshal([]byte(body), &cfg) != nil || cfg.APIURL != s.APIURL {
