@@ -103,7 +103,7 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 		if env.Account != "" {
 			account = env.Account
 		}
-		deploy := role("Deploy"+exportName(env.Name), fmt.Sprintf("GitHub Actions: %s deploys %s from %s", DeployWorkflow, env.Name, ref), map[string]string{
+		deploy := role("Deploy"+idPart(env.Name), fmt.Sprintf("GitHub Actions: %s deploys %s from %s", DeployWorkflow, env.Name, ref), map[string]string{
 			"sub":              "repo:" + repo + ":environment:" + env.Name,
 			"job_workflow_ref": repo + "/" + DeployWorkflow + "@" + ref,
 			"ref":              ref,
@@ -114,7 +114,7 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 		}
 		deploy.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("sts:AssumeRole"), Resources: &bootstrap}))
 		out.DeployRoles[env.Name] = deploy
-		awscdk.NewCfnOutput(stack, jsii.String("DeployRoleArn"+exportName(env.Name)), &awscdk.CfnOutputProps{
+		awscdk.NewCfnOutput(stack, jsii.String("DeployRoleArn"+idPart(env.Name)), &awscdk.CfnOutputProps{
 			Value:       deploy.RoleArn(),
 			Description: jsii.String("Set as AWS_DEPLOY_ROLE_ARN in the GitHub environment " + env.Name),
 		})
@@ -134,11 +134,11 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 		Actions:   jsii.Strings("cloudformation:DescribeStacks", "cloudformation:GetTemplate"),
 		Resources: &stackARNs,
 	}))
-	cdknag.NagSuppressions_AddResourceSuppressions(out.DiffRole, &[]*cdknag.NagPackSuppression{{
+	suppress(out.DiffRole, true, &cdknag.NagPackSuppression{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		AppliesTo: &stackFindings,
 		Reason:    jsii.String("A stack's ARN ends in the ID CloudFormation gave it at creation: each * stands for that ID of one named stack, nothing else."),
-	}}, jsii.Bool(true))
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("DiffRoleArn"), &awscdk.CfnOutputProps{Value: out.DiffRole.RoleArn(), Description: jsii.String("Set as the repository variable AWS_DIFF_ROLE_ARN")})
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return out
@@ -156,9 +156,9 @@ func NewCI(scope constructs.Construct, repository, branch string, envs []config.
 	})
 }
 
-// exportName turns an environment name (lower case, digits, dashes) into a
+// idPart turns an environment name (lower case, digits, dashes) into a
 // part of a logical ID: "eu-prod" -> "EuProd".
-func exportName(env string) string {
+func idPart(env string) string {
 	var b strings.Builder
 	for _, part := range strings.Split(env, "-") {
 		if part != "" {
