@@ -41,6 +41,8 @@ type ApiStack struct {
 	Api      awsapigateway.RestApi
 	Function awslambda.Function
 	URL      *string
+	// SiteContentRole copies the site into its bucket.
+	SiteContentRole awsiam.Role
 }
 
 func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
@@ -117,13 +119,13 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	})
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
 
-	deploySiteContent(stack, props, url)
+	siteContent := deploySiteContent(stack, props, url)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Value:       url,
 		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
 	})
-	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: url}
+	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: url, SiteContentRole: siteContent}
 }
 
 // newPredictFunction is the function with its role and log group. The role
@@ -189,8 +191,8 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 // deploySiteContent puts the site's files, its page with a CSP naming this
 // API (sitepage), and the config.json that points the page at this API (and
 // carries the model its form is built from) into the site's bucket, and
-// invalidates CloudFront.
-func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) {
+// invalidates CloudFront. It returns the role that does it.
+func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) awsiam.Role {
 	site := filepath.Join(props.Root, "site")
 	raw, err := os.ReadFile(filepath.Join(site, sitepage.Name))
 	if err != nil {
@@ -200,7 +202,16 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string)
 	if err != nil {
 		panic(err)
 	}
-	content := awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
+	// The handler's role and log group are ours, not the construct's: its
+	// own role carries AWSLambdaBasicExecutionRole (every log group of the
+	// account), its own log group outlives even a dev environment.
+	logs := newLogGroup(stack, "SiteContentLogs", props.Env)
+	role := awsiam.NewRole(stack, jsii.String("SiteContentRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Copies the site into its bucket: its own logs, the site's and the CDK asset bucket's objects, this distribution's invalidations"),
+	})
+	logs.GrantWrite(role)
+	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
 		Sources: &[]awss3deployment.ISource{
 			awss3deployment.Source_Asset(jsii.String(site), &awss3assets.AssetOptions{
 				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test", sitepage.Name),
@@ -212,14 +223,17 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string)
 		Distribution:      props.Site.Distribution,
 		DistributionPaths: jsii.Strings("/*"),
 		MemoryLimit:       jsii.Number(256),
+		Role:              role,
+		LogGroup:          logs,
 	})
 	// The construct allows its handler cloudfront:*Invalidation on every
 	// distribution; this deny leaves it this site's distribution only.
-	content.HandlerRole().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Effect:       awsiam.Effect_DENY,
 		Actions:      jsii.Strings("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"),
 		NotResources: &[]*string{props.Site.Distribution.DistributionArn()},
 	}))
+	return role
 }
 
 var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{

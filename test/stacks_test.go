@@ -451,29 +451,33 @@ func TestTracingTLSAndLogRetention(t *testing.T) {
 			if e.Production {
 				policy = "Retain"
 			}
-			var ours int
+			var ours, all int
 			check(t, func() {
 				api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "TracingConfig": obj{"Mode": "Active"}})
 				api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{"TracingEnabled": true})
 				// Clients must speak TLS 1.2 or newer.
 				api.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), obj{"SecurityPolicy": "TLS_1_2"})
-				// The function's and the access logs (CDK's BucketDeployment
-				// has a log group of its own).
+				// The function's, the access logs' and the site
+				// deployment's: every log group of the stack.
+				all = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), nil))
 				ours = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), obj{
 					"DeletionPolicy": policy, "UpdateReplacePolicy": policy,
 					"Properties": obj{"RetentionInDays": e.LogRetentionDays},
 				}))
 			})
-			if ours != 2 {
-				t.Errorf("%d log groups with retention %d days and DeletionPolicy %s, want the function's and the access logs'", ours, e.LogRetentionDays, policy)
+			if ours != 3 || all != 3 {
+				t.Errorf("%d of %d log groups with retention %d days and DeletionPolicy %s, want the function's, the access logs' and the site deployment's", ours, all, e.LogRetentionDays, policy)
 			}
 		})
 	}
 }
 
 // The site deployment's handler may invalidate this site's distribution and
-// no other: CDK allows it every distribution, our Deny takes the rest back.
-func TestSiteDeploymentInvalidatesOnlyItsDistribution(t *testing.T) {
+// no other (CDK allows it every distribution, our Deny takes the rest back),
+// and writes its own log group only: no role of the API stack carries a
+// managed policy (CDK's own handler role would carry
+// AWSLambdaBasicExecutionRole, which writes every log group).
+func TestSiteDeploymentIsScoped(t *testing.T) {
 	invalidation := []any{"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"}
 	for _, e := range envs {
 		t.Run(e.Name, func(t *testing.T) {
@@ -485,6 +489,7 @@ func TestSiteDeploymentInvalidatesOnlyItsDistribution(t *testing.T) {
 						like(obj{"Fn::GetStackOutput": like(obj{"StackName": e.Name + "-Site", "OutputName": matches(`^PublishOutputRefDistribution`)})}),
 					}}}},
 				)})})
+				deployed[e.Name].api.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Role"), obj{"ManagedPolicyArns": present}, jsii.Number(0))
 			})
 		})
 	}
