@@ -94,10 +94,9 @@ func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {
 
 // ConnectSrc is the connect-src of CloudFront's CSP header: the site itself
 // (for config.json) and the API's custom domain or, without one, the regional
-// API Gateway hosts. The site stack cannot
-// name the exact API host, because the API stack depends on the site and not
-// the other way round; the page the API stack deploys narrows it to this API
-// (internal/sitepage).
+// API Gateway hosts. The site stack cannot name the exact API host, because
+// the API stack depends on the site and not the other way round; the page the
+// API stack deploys narrows it to this API (internal/sitepage).
 func (p *CorsPolicy) ConnectSrc() string {
 	if p.APIHost != "" {
 		return "'self' https://" + p.APIHost

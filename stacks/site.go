@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // SiteStackProps configures the demo site of one environment.
@@ -102,7 +103,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 
 	distProps := &awscloudfront.DistributionProps{
 		Comment:           jsii.String(fmt.Sprintf("Iris predictor demo site (%s)", props.Env.Name)),
-		DefaultRootObject: jsii.String("index.html"),
+		DefaultRootObject: jsii.String(sitepage.Name), // the page the API stack deploys with its CSP
 		HttpVersion:       awscloudfront.HttpVersion_HTTP2_AND_3,
 		PriceClass:        awscloudfront.PriceClass_PRICE_CLASS_100,
 		EnableLogging:     jsii.Bool(true),

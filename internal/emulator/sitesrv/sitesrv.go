@@ -35,7 +35,7 @@ type Site struct {
 // CloudFront distribution.
 func FromTemplate(t *cfn.Template, res *cfn.Resolver) (http.Header, string, error) {
 	h := http.Header{}
-	root := "index.html"
+	root := sitepage.Name
 	for _, id := range t.OfType("AWS::CloudFront::Distribution") {
 		if r, _ := res.String(t, cfn.Dig(t.Resources[id].Properties, "DistributionConfig", "DefaultRootObject")); r != "" {
 			root = r
