@@ -40,22 +40,25 @@ func TestActionlint(t *testing.T) {
 }
 
 // Every action is pinned by commit, so a moved tag cannot change what runs.
-var usesLine = regexp.MustCompile(`uses:\s*([^\s#]+)`)
 var pinned = regexp.MustCompile(`^[\w.-]+/[\w./-]+@[0-9a-f]{40}$`)
 
 func TestActionsArePinnedBySHA(t *testing.T) {
-	for _, f := range workflows(t) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range usesLine.FindAllStringSubmatch(string(b), -1) {
-			ref := m[1]
-			if strings.HasPrefix(ref, "./") {
-				continue // a workflow of this repository
+	for file, w := range parsed(t) {
+		for id, j := range w.Jobs {
+			refs := []string{}
+			if j.WorkflowCall != nil {
+				refs = append(refs, j.WorkflowCall.Uses.Value)
 			}
-			if !pinned.MatchString(ref) {
-				t.Errorf("%s: %s is not pinned to a commit SHA", filepath.Base(f), ref)
+			for _, s := range j.Steps {
+				refs = append(refs, uses(s))
+			}
+			for _, ref := range refs {
+				if ref == "" || strings.HasPrefix(ref, "./") {
+					continue // a run step, or a workflow of this repository
+				}
+				if !pinned.MatchString(ref) {
+					t.Errorf("%s: job %s: %s is not pinned to a commit SHA", file, id, ref)
+				}
 			}
 		}
 	}
@@ -79,13 +82,16 @@ func parsed(t *testing.T) map[string]*actionlint.Workflow {
 	return out
 }
 
+// uses is the action a step runs (owner/name@ref), "" for a run step.
 func uses(s *actionlint.Step) string {
 	if a, ok := s.Exec.(*actionlint.ExecAction); ok {
-		ref, _, _ := strings.Cut(a.Uses.Value, "@")
-		return ref
+		return a.Uses.Value
 	}
 	return ""
 }
+
+// runs tells whether step s runs the action name (owner/name), whatever its ref.
+func runs(s *actionlint.Step, name string) bool { return strings.HasPrefix(uses(s), name+"@") }
 
 func run(s *actionlint.Step) string {
 	if r, ok := s.Exec.(*actionlint.ExecRun); ok && r.Run != nil {
@@ -109,7 +115,7 @@ func TestCheckoutKeepsNoCredentials(t *testing.T) {
 	for file, w := range parsed(t) {
 		for id, j := range w.Jobs {
 			for _, s := range j.Steps {
-				if uses(s) != "actions/checkout" {
+				if !runs(s, "actions/checkout") {
 					continue
 				}
 				in := s.Exec.(*actionlint.ExecAction).Inputs["persist-credentials"]
@@ -154,7 +160,7 @@ func TestPullRequestCodeHoldsNoWriteToken(t *testing.T) {
 				t.Errorf("%s: job %s may write %v and calls a workflow", file, id, writes)
 			}
 			for _, s := range j.Steps {
-				if uses(s) == "actions/checkout" || strings.Contains(run(s), "make") || strings.Contains(run(s), "npm") || strings.Contains(run(s), "go ") {
+				if runs(s, "actions/checkout") || strings.Contains(run(s), "make") || strings.Contains(run(s), "npm") || strings.Contains(run(s), "go ") {
 					t.Errorf("%s: job %s may write %v and runs the pull request's code (%s)", file, id, writes, s.Pos)
 				}
 			}
@@ -184,7 +190,7 @@ func TestNothingIsInstalledWithAWSCredentials(t *testing.T) {
 	installs := regexp.MustCompile(`\bnpm\b|\bnpx\b|\bgo (get|install|mod download)\b|\bmake deps\b|\bapt-get\b|\bpip\b`)
 	for file, w := range parsed(t) {
 		for id, j := range w.Jobs {
-			creds := slices.IndexFunc(j.Steps, func(s *actionlint.Step) bool { return uses(s) == "aws-actions/configure-aws-credentials" })
+			creds := slices.IndexFunc(j.Steps, func(s *actionlint.Step) bool { return runs(s, "aws-actions/configure-aws-credentials") })
 			if creds < 0 {
 				continue
 			}
@@ -209,7 +215,7 @@ func TestDeployWorkflowIsTheOneTheRolesTrust(t *testing.T) {
 		t.Fatal("deploy-env.yml is missing: the deploy roles trust .github/workflows/deploy-env.yml")
 	}
 	for id, j := range w.Jobs {
-		if !slices.ContainsFunc(j.Steps, func(s *actionlint.Step) bool { return uses(s) == "aws-actions/configure-aws-credentials" }) {
+		if !slices.ContainsFunc(j.Steps, func(s *actionlint.Step) bool { return runs(s, "aws-actions/configure-aws-credentials") }) {
 			continue
 		}
 		if j.Environment == nil || j.Environment.Name == nil || j.Environment.Name.Value != "${{ inputs.environment }}" {
