@@ -1,7 +1,10 @@
 package stacks
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -26,24 +29,7 @@ var (
 	}
 	// Only without a custom domain: with one, the distribution has its own
 	// certificate and TLSv1.2_2021, and CFR4 passes.
-	defaultCertificate = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-CFR4"), Reason: jsii.String("No custom domain is configured (siteDomain in cdk.json), so CloudFront serves its *.cloudfront.net certificate, whose TLS policy CloudFront fixes; set siteDomain for TLSv1.2_2021.")}
-	// The role we give CDK's BucketDeployment handler (api.go).
-	siteContentRole = []*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			AppliesTo: &[]any{
-				"Action::s3:Abort*", "Action::s3:DeleteObject*", "Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*",
-				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Content[0-9A-F]+\.Arn>\/\*$/`)},
-				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:aws:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-[a-z0-9-]+\/\*$/`)},
-			},
-			Reason: jsii.String("CDK's BucketDeployment copies the site into its bucket from the CDK asset bucket: object-level s3 actions on the objects of those two buckets, whose keys are unknown at synth."),
-		},
-		{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			AppliesTo: &[]any{"Resource::*"},
-			Reason:    jsii.String("CDK's BucketDeployment allows cloudfront:CreateInvalidation and GetInvalidation on *; an explicit Deny on every other distribution (NotResource) in the same policy leaves it this site's distribution only."),
-		},
-	}
+	defaultCertificate      = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-CFR4"), Reason: jsii.String("No custom domain is configured (siteDomain in cdk.json), so CloudFront serves its *.cloudfront.net certificate, whose TLS policy CloudFront fixes; set siteDomain for TLSv1.2_2021.")}
 	bucketDeploymentRuntime = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-L1"), Reason: jsii.String("CDK pins the BucketDeployment handler's runtime; it moves with CDK upgrades.")}
 )
 
@@ -55,7 +41,7 @@ func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack)
 	if env.SiteDomain == nil {
 		suppress(site.Distribution, true, defaultCertificate)
 	}
-	suppress(api.SiteContentRole, true, siteContentRole...)
+	suppress(api.SiteContentRole, true, siteContentRole(api.Stack)...)
 	// BucketDeployment's handler is a singleton child of the stack whose id
 	// carries a hash; find it by prefix rather than by a brittle path.
 	for _, child := range *api.Node().Children() {
@@ -67,4 +53,41 @@ func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack)
 
 func suppress(c constructs.IConstruct, children bool, s ...*cdknag.NagPackSuppression) {
 	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(children))
+}
+
+// siteContentRole are the findings on the role we give CDK's BucketDeployment
+// handler (api.go). They name the stack's own asset bucket exactly: with the
+// caller's account known (the CLI sets CDK_DEFAULT_ACCOUNT when it has
+// credentials) its ARN holds the twelve digits, without it the token.
+func siteContentRole(stack awscdk.Stack) []*cdknag.NagPackSuppression {
+	return []*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			AppliesTo: &[]any{
+				"Action::s3:Abort*", "Action::s3:DeleteObject*", "Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*",
+				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Content[0-9A-F]+\.Arn>\/\*$/`)},
+				"Resource::" + assetBucketARN(stack) + "/*",
+			},
+			Reason: jsii.String("CDK's BucketDeployment copies the site into its bucket from the CDK asset bucket: object-level s3 actions on the objects of those two buckets, whose keys are unknown at synth."),
+		},
+		{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			AppliesTo: &[]any{"Resource::*"},
+			Reason:    jsii.String("CDK's BucketDeployment allows cloudfront:CreateInvalidation and GetInvalidation on *; an explicit Deny on every other distribution (NotResource) in the same policy leaves it this site's distribution only."),
+		},
+	}
+}
+
+// assetBucketARN is the ARN of the CDK asset bucket stack publishes to, as
+// cdk-nag writes it in a finding: a value known at synth as it is, a
+// pseudo-parameter as <AWS::Name>.
+func assetBucketARN(stack awscdk.Stack) string {
+	known := func(v *string, pseudo string) string {
+		if *awscdk.Token_IsUnresolved(v) {
+			return "<AWS::" + pseudo + ">"
+		}
+		return *v
+	}
+	return fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s", known(stack.Partition(), "Partition"),
+		*awscdk.DefaultStackSynthesizer_DEFAULT_QUALIFIER(), known(stack.Account(), "AccountId"), known(stack.Region(), "Region"))
 }

@@ -34,7 +34,7 @@ func customizedProd(t *testing.T) (config.Environment, *synthesized) {
 		e.ReservedConcurrency = &reserved
 		e.SiteDomain = &config.Domain{Name: "iris.example.com", CertificateArn: siteCert, HostedZoneID: "Z0123456789ABC", HostedZoneName: "example.com"}
 		e.APIDomain = &config.Domain{Name: "api.iris.example.com", CertificateArn: apiCert}
-		out, err := synth(filepath.Join(filepath.Dir(assembly), "customized"), e)
+		out, err := synth(filepath.Join(filepath.Dir(withoutCredentials.assembly), "customized"), e)
 		customized.env, customized.out, customized.err = e, out[e.Name], err
 	})
 	if customized.err != nil {
@@ -83,7 +83,7 @@ func TestSiteOnACustomDomain(t *testing.T) {
 	if ids := suppressed(d); slices.Contains(ids, "AwsSolutions-CFR4") {
 		t.Errorf("CFR4 suppressed on a distribution with its own certificate: %v", ids)
 	}
-	if ids := suppressed(deployed[e.Name]); !slices.Contains(ids, "AwsSolutions-CFR4") {
+	if ids := suppressed(withoutCredentials.deployed[e.Name]); !slices.Contains(ids, "AwsSolutions-CFR4") {
 		t.Errorf("without a custom domain CFR4 must be suppressed with its reason: %v", ids)
 	}
 	nagClean(t, d.env.Site.Stack)
@@ -121,12 +121,14 @@ func TestReservedConcurrency(t *testing.T) {
 	_, d := customizedProd(t)
 	check(t, func() {
 		d.api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "ReservedConcurrentExecutions": 7})
-		for _, e := range envs {
-			want := any(absent)
-			if e.ReservedConcurrency != nil {
-				want = *e.ReservedConcurrency
-			}
-			deployed[e.Name].api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "ReservedConcurrentExecutions": want})
+	})
+	eachEnv(t, func(t *testing.T, _ *caller, e config.Environment, d *synthesized) {
+		want := any(absent)
+		if e.ReservedConcurrency != nil {
+			want = *e.ReservedConcurrency
 		}
+		check(t, func() {
+			d.api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "ReservedConcurrentExecutions": want})
+		})
 	})
 }

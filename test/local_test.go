@@ -18,12 +18,20 @@ import (
 // assembly, synthesized by this run, served with the real function under
 // aws-lambda-rie and called the way a browser on the dev origin would.
 func TestLocalStackServesTheSynthesizedDevEnvironment(t *testing.T) {
+	for _, c := range callers {
+		t.Run(c.name, func(t *testing.T) { serveDev(t, c) })
+	}
+}
+
+// serveDev serves the dev environment as c synthesized it: with the
+// caller's account, its ARNs and bucket names hold digits, not tokens.
+func serveDev(t *testing.T, c *caller) {
 	dev := envByName(t, "dev")
 	if len(dev.AllowedOrigins) == 0 {
 		t.Fatal("the dev environment allows no extra origin; this test calls from its first")
 	}
 	origin := dev.AllowedOrigins[0]
-	a, err := cfn.LoadAssembly(assembly, "dev")
+	a, err := cfn.LoadAssembly(c.assembly, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -25,18 +26,45 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.template.json")
 
-// Synthesized once for all tests.
+// A caller is one way the app gets synthesized. Without AWS credentials (a
+// newcomer, a pull request) the account is a token; the CDK CLI with
+// credentials sets CDK_DEFAULT_ACCOUNT, and every ARN, bucket name and
+// condition that names the account holds its twelve digits instead. Every
+// test of the synthesized app runs for both (eachEnv), each synthesized once.
+type caller struct {
+	name    string
+	account string // CDK_DEFAULT_ACCOUNT; "" without credentials
+	// envs are cdk.json's environments; with credentials also one that names
+	// its own account in cdk.json (ownAccountEnv).
+	envs       []config.Environment
+	deployed   map[string]*synthesized // by environment name
+	assembly   string                  // the cloud assembly, as `cdk synth` writes it
+	ci         *stacks.GitHubOIDCStack // built with a test repository
+	ciTemplate assertions.Template
+}
+
+var (
+	withoutCredentials = &caller{name: "no-credentials"}
+	withCredentials    = &caller{name: "credentials", account: "111122223333"}
+	callers            = []*caller{withoutCredentials, withCredentials}
+)
+
+// Shared by all tests, read from cdk.json.
 var (
 	cdkContext map[string]any
 	envs       []config.Environment
-	deployed   map[string]*synthesized // by environment name
-	ci         *stacks.GitHubOIDCStack // built with a test repository
-	ciTemplate assertions.Template
-	assembly   string // the cloud assembly of every environment, as `cdk synth` writes it
 )
 
 // testRepository is the repository the CI roles trust in the tests.
 const testRepository = "example-org/iris-cors-cdk"
+
+// ownAccountEnv is an environment that names its own account and region in
+// cdk.json, as a team with a separate production account writes it.
+func ownAccountEnv() config.Environment {
+	e, _ := findEnv(envs, "dev")
+	e.Name, e.Account, e.Region = "partner", "444455556666", "us-east-1"
+	return e
+}
 
 type synthesized struct {
 	env       *stacks.Environment
@@ -84,16 +112,95 @@ func setup(dir string) error {
 	if envs, err = config.Parse(cdkContext["environments"]); err != nil {
 		return err
 	}
-	assembly = filepath.Join(dir, "app")
-	if deployed, err = synth(assembly, envs...); err != nil {
+	withoutCredentials.envs = envs
+	withCredentials.envs = append(slices.Clone(envs), ownAccountEnv())
+	for _, c := range callers {
+		if err := c.synth(filepath.Join(dir, c.name)); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+// synth synthesizes the caller's environments and the ci Stage (which the
+// app adds only on request) into dir.
+func (c *caller) synth(dir string) (err error) {
+	restore := c.become()
+	defer restore()
+	c.assembly = filepath.Join(dir, "app")
+	if c.deployed, err = synth(c.assembly, c.envs...); err != nil {
 		return err
 	}
-	// The ci Stage is built on its own: the app adds it only on request.
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(filepath.Join(dir, "ci"))})
-	ci = stacks.NewCI(app, testRepository, "main", envs)
+	c.ci = stacks.NewCI(app, testRepository, "main", c.envs)
 	app.Synth(nil)
-	ciTemplate = assertions.Template_FromStack(ci.Stack, nil)
+	c.ciTemplate = assertions.Template_FromStack(c.ci.Stack, nil)
 	return nil
+}
+
+// become sets CDK_DEFAULT_ACCOUNT as the CLI would for c, and returns how
+// to put it back.
+func (c *caller) become() (restore func()) {
+	old, had := os.LookupEnv("CDK_DEFAULT_ACCOUNT")
+	if c.account == "" {
+		os.Unsetenv("CDK_DEFAULT_ACCOUNT")
+	} else {
+		os.Setenv("CDK_DEFAULT_ACCOUNT", c.account)
+	}
+	return func() {
+		if had {
+			os.Setenv("CDK_DEFAULT_ACCOUNT", old)
+		} else {
+			os.Unsetenv("CDK_DEFAULT_ACCOUNT")
+		}
+	}
+}
+
+// accountOf is the account e deploys to, as the caller's templates name it:
+// cdk.json's, else the caller's, else "" (a token).
+func (c *caller) accountOf(e config.Environment) string {
+	if e.Account != "" {
+		return e.Account
+	}
+	return c.account
+}
+
+// arn is the value CDK writes for an ARN made of parts around the account
+// (accountID): a literal account joins its neighbours, the token stays a
+// {"Ref": "AWS::AccountId"} between them.
+func (c *caller) arn(e config.Environment, parts ...any) []any {
+	var out []any
+	for _, p := range parts {
+		if p == accountID {
+			if a := c.accountOf(e); a != "" {
+				p = a
+			} else {
+				p = obj{"Ref": "AWS::AccountId"}
+			}
+		}
+		if s, ok := p.(string); ok && len(out) > 0 {
+			if last, ok := out[len(out)-1].(string); ok {
+				out[len(out)-1] = last + s
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// accountID marks where the account goes in caller.arn.
+const accountID = "<account>"
+
+// eachEnv runs f for every environment of every caller, each a subtest
+// named caller/environment.
+func eachEnv(t *testing.T, f func(t *testing.T, c *caller, e config.Environment, d *synthesized)) {
+	t.Helper()
+	for _, c := range callers {
+		for _, e := range c.envs {
+			t.Run(c.name+"/"+e.Name, func(t *testing.T) { f(t, c, e, c.deployed[e.Name]) })
+		}
+	}
 }
 
 // synth builds an app with the given environments, the way app.go does, and

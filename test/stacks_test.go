@@ -51,200 +51,192 @@ func siteOriginHeader(e config.Environment) obj {
 var vtlOrigin = regexp.MustCompile(`\$origin == "([^"]+)"`)
 
 func TestPreflights(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			// With one allowed origin CDK answers it statically; each further
-			// origin is echoed by a VTL template, which the capture reads.
-			vtl := assertions.NewCapture(nil)
-			templates := any(absent)
-			if len(e.AllowedOrigins) > 0 {
-				templates = obj{"application/json": vtl}
-			}
-			preflight := obj{
-				"HttpMethod": "OPTIONS",
-				// Browsers send preflights without credentials.
-				"AuthorizationType": "NONE",
-				"Integration": like(obj{
-					"Type": "MOCK",
-					"IntegrationResponses": []any{like(obj{
-						"StatusCode": "204",
-						"ResponseParameters": obj{
-							"method.response.header.Access-Control-Allow-Origin":  siteOriginHeader(e),
-							"method.response.header.Access-Control-Allow-Methods": "'GET,POST,OPTIONS'",
-							"method.response.header.Access-Control-Allow-Headers": "'Content-Type'",
-							"method.response.header.Access-Control-Max-Age":       fmt.Sprintf("'%d'", e.CorsMaxAgeSeconds),
-							"method.response.header.Vary":                         "'Origin'",
-						},
-						"ResponseTemplates": templates,
-					})},
-				}),
-			}
-			api := deployed[e.Name].api
-			// The root, /predict and /model each answer preflights, all alike.
-			// HasResourceProperties first: it explains a mismatch in detail.
-			check(t, func() {
-				api.HasResourceProperties(jsii.String("AWS::ApiGateway::Method"), preflight)
-				api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), preflight, jsii.Number(3))
-				api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), obj{"HttpMethod": "OPTIONS"}, jsii.Number(3))
-			})
-			if len(e.AllowedOrigins) == 0 || t.Failed() {
-				return
-			}
-			check(t, func() {
-				for more := true; more; more = *vtl.Next() {
-					var extra []string
-					for _, m := range vtlOrigin.FindAllStringSubmatch(*vtl.AsString(), -1) {
-						extra = append(extra, m[1])
-					}
-					if !slices.Equal(extra, e.AllowedOrigins) {
-						t.Errorf("a preflight's VTL allows %v, want the configured extras %v", extra, e.AllowedOrigins)
-					}
-				}
-			})
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		// With one allowed origin CDK answers it statically; each further
+		// origin is echoed by a VTL template, which the capture reads.
+		vtl := assertions.NewCapture(nil)
+		templates := any(absent)
+		if len(e.AllowedOrigins) > 0 {
+			templates = obj{"application/json": vtl}
+		}
+		preflight := obj{
+			"HttpMethod": "OPTIONS",
+			// Browsers send preflights without credentials.
+			"AuthorizationType": "NONE",
+			"Integration": like(obj{
+				"Type": "MOCK",
+				"IntegrationResponses": []any{like(obj{
+					"StatusCode": "204",
+					"ResponseParameters": obj{
+						"method.response.header.Access-Control-Allow-Origin":  siteOriginHeader(e),
+						"method.response.header.Access-Control-Allow-Methods": "'GET,POST,OPTIONS'",
+						"method.response.header.Access-Control-Allow-Headers": "'Content-Type'",
+						"method.response.header.Access-Control-Max-Age":       fmt.Sprintf("'%d'", e.CorsMaxAgeSeconds),
+						"method.response.header.Vary":                         "'Origin'",
+					},
+					"ResponseTemplates": templates,
+				})},
+			}),
+		}
+		api := d.api
+		// The root, /predict and /model each answer preflights, all alike.
+		// HasResourceProperties first: it explains a mismatch in detail.
+		check(t, func() {
+			api.HasResourceProperties(jsii.String("AWS::ApiGateway::Method"), preflight)
+			api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), preflight, jsii.Number(3))
+			api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), obj{"HttpMethod": "OPTIONS"}, jsii.Number(3))
 		})
-	}
+		if len(e.AllowedOrigins) == 0 || t.Failed() {
+			return
+		}
+		check(t, func() {
+			for more := true; more; more = *vtl.Next() {
+				var extra []string
+				for _, m := range vtlOrigin.FindAllStringSubmatch(*vtl.AsString(), -1) {
+					extra = append(extra, m[1])
+				}
+				if !slices.Equal(extra, e.AllowedOrigins) {
+					t.Errorf("a preflight's VTL allows %v, want the configured extras %v", extra, e.AllowedOrigins)
+				}
+			}
+		})
+	})
 }
 
 // API Gateway's own errors (validation 400s, unknown paths, throttling, 5xx)
 // carry CORS headers, or the browser reports CORS instead of the error.
 func TestGatewayResponsesCarryCORS(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			// Several allowed origins: echo the request's (static headers only
-			// could name one); one: that one, statically.
-			acao := any(siteOriginHeader(e))
-			if len(e.AllowedOrigins) > 0 {
-				acao = "method.request.header.Origin"
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		// Several allowed origins: echo the request's (static headers only
+		// could name one); one: that one, statically.
+		acao := any(siteOriginHeader(e))
+		if len(e.AllowedOrigins) > 0 {
+			acao = "method.request.header.Origin"
+		}
+		api := d.api
+		check(t, func() {
+			api.ResourceCountIs(jsii.String("AWS::ApiGateway::GatewayResponse"), jsii.Number(3))
+			for _, typ := range []string{"BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"} {
+				api.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), obj{
+					"ResponseType": typ,
+					"ResponseParameters": obj{
+						"gatewayresponse.header.Access-Control-Allow-Origin": acao,
+						"gatewayresponse.header.Vary":                        "'Origin'",
+					},
+					// The API's error envelope, so the page shows one kind of error.
+					"ResponseTemplates": obj{"application/json": matches(`\{"error":\{"code":.*`)},
+				})
 			}
-			api := deployed[e.Name].api
-			check(t, func() {
-				api.ResourceCountIs(jsii.String("AWS::ApiGateway::GatewayResponse"), jsii.Number(3))
-				for _, typ := range []string{"BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"} {
-					api.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), obj{
-						"ResponseType": typ,
-						"ResponseParameters": obj{
-							"gatewayresponse.header.Access-Control-Allow-Origin": acao,
-							"gatewayresponse.header.Vary":                        "'Origin'",
-						},
-						// The API's error envelope, so the page shows one kind of error.
-						"ResponseTemplates": obj{"application/json": matches(`\{"error":\{"code":.*`)},
-					})
-				}
-			})
 		})
-	}
+	})
 }
 
 // The function echoes exactly the origins the preflight allows: the site's,
 // then the configured extras, in one comma-separated variable.
 func TestFunctionAllowsExactlyThePreflightOrigins(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			origins := any(obj{"Fn::Join": []any{"", []any{"https://", siteDomain(e)}}})
-			if len(e.AllowedOrigins) > 0 {
-				list := []any{origins}
-				for _, o := range e.AllowedOrigins {
-					list = append(list, o)
-				}
-				origins = obj{"Fn::Join": []any{",", list}}
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		origins := any(obj{"Fn::Join": []any{"", []any{"https://", siteDomain(e)}}})
+		if len(e.AllowedOrigins) > 0 {
+			list := []any{origins}
+			for _, o := range e.AllowedOrigins {
+				list = append(list, o)
 			}
-			check(t, func() {
-				deployed[e.Name].api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
-					"Handler":       "bootstrap",
-					"Runtime":       "provided.al2023",
-					"Architectures": []any{"arm64"},
-					"Environment":   obj{"Variables": like(obj{"ALLOWED_ORIGINS": origins})},
-				})
+			origins = obj{"Fn::Join": []any{",", list}}
+		}
+		check(t, func() {
+			d.api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+				"Handler":       "bootstrap",
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Environment":   obj{"Variables": like(obj{"ALLOWED_ORIGINS": origins})},
 			})
 		})
-	}
+	})
 }
 
 func TestCSPAdmitsTheAPI(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			csp := assertions.NewCapture(nil)
-			check(t, func() {
-				deployed[e.Name].site.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), obj{
-					"ResponseHeadersPolicyConfig": like(obj{"SecurityHeadersConfig": like(obj{
-						"ContentSecurityPolicy": obj{"ContentSecurityPolicy": csp, "Override": true},
-						// HTTPS only, for two years, subdomains included; no framing.
-						"StrictTransportSecurity": obj{"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": true, "Override": true},
-						"FrameOptions":            obj{"FrameOption": "DENY", "Override": true},
-					})}),
-				})
-				// The API's URL is https://<id>.execute-api.<region>.<suffix>/<stage>/.
-				deployed[e.Name].api.HasOutput(jsii.String("ApiUrl"), obj{
-					"Value": obj{"Fn::Join": []any{"", arrayWith("https://", ".execute-api."+e.Region+".")}},
-				})
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		csp := assertions.NewCapture(nil)
+		check(t, func() {
+			d.site.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), obj{
+				"ResponseHeadersPolicyConfig": like(obj{"SecurityHeadersConfig": like(obj{
+					"ContentSecurityPolicy": obj{"ContentSecurityPolicy": csp, "Override": true},
+					// HTTPS only, for two years, subdomains included; no framing.
+					"StrictTransportSecurity": obj{"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": true, "Override": true},
+					"FrameOptions":            obj{"FrameOption": "DENY", "Override": true},
+				})}),
 			})
-			if t.Failed() {
-				return
-			}
-			policy := *csp.AsString()
-			directives := map[string][]string{}
-			for _, d := range strings.Split(policy, ";") {
-				if f := strings.Fields(d); len(f) > 0 {
-					directives[f[0]] = f[1:]
-				}
-			}
-			if want := "https://*.execute-api." + e.Region + ".amazonaws.com"; !slices.Contains(directives["connect-src"], want) {
-				t.Errorf("connect-src %v does not admit the API (%s)", directives["connect-src"], want)
-			}
-			for name, want := range map[string]string{"default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "frame-ancestors": "'none'"} {
-				if got := strings.Join(directives[name], " "); got != want {
-					t.Errorf("%s %q, want %q", name, got, want)
-				}
-			}
-			if strings.Contains(policy, "unsafe-inline") || strings.Contains(policy, "unsafe-eval") {
-				t.Errorf("CSP allows inline code or eval: %q", policy)
-			}
+			// The API's URL is https://<id>.execute-api.<region>.<suffix>/<stage>/.
+			d.api.HasOutput(jsii.String("ApiUrl"), obj{
+				"Value": obj{"Fn::Join": []any{"", arrayWith("https://", ".execute-api."+e.Region+".")}},
+			})
 		})
-	}
+		if t.Failed() {
+			return
+		}
+		policy := *csp.AsString()
+		directives := map[string][]string{}
+		for _, d := range strings.Split(policy, ";") {
+			if f := strings.Fields(d); len(f) > 0 {
+				directives[f[0]] = f[1:]
+			}
+		}
+		if want := "https://*.execute-api." + e.Region + ".amazonaws.com"; !slices.Contains(directives["connect-src"], want) {
+			t.Errorf("connect-src %v does not admit the API (%s)", directives["connect-src"], want)
+		}
+		for name, want := range map[string]string{"default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "frame-ancestors": "'none'"} {
+			if got := strings.Join(directives[name], " "); got != want {
+				t.Errorf("%s %q, want %q", name, got, want)
+			}
+		}
+		if strings.Contains(policy, "unsafe-inline") || strings.Contains(policy, "unsafe-eval") {
+			t.Errorf("CSP allows inline code or eval: %q", policy)
+		}
+	})
 }
 
 func TestSiteBucketIsPrivateBehindOAC(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			site := deployed[e.Name].site
-			check(t, func() {
-				site.AllResourcesProperties(jsii.String("AWS::S3::Bucket"), obj{
-					"PublicAccessBlockConfiguration": obj{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
-					// CloudFront must be the only way in.
-					"WebsiteConfiguration": absent,
-				})
-				site.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
-				site.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), obj{"DistributionConfig": like(obj{
-					"Origins":              []any{like(obj{"OriginAccessControlId": present})},
-					"DefaultCacheBehavior": like(obj{"ViewerProtocolPolicy": "redirect-to-https"}),
-				})})
-				// Only this distribution reads the content...
-				site.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), obj{"PolicyDocument": like(obj{
-					"Statement": arrayWith(like(obj{
-						"Effect":    "Allow",
-						"Action":    "s3:GetObject",
-						"Principal": obj{"Service": "cloudfront.amazonaws.com"},
-						"Condition": obj{"StringEquals": obj{"AWS:SourceArn": present}},
-					})),
-				})})
-				// ...and every bucket refuses plain HTTP.
-				site.AllResourcesProperties(jsii.String("AWS::S3::BucketPolicy"), obj{"PolicyDocument": like(obj{
-					"Statement": arrayWith(like(obj{
-						"Effect":    "Deny",
-						"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
-					})),
-				})})
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		site := d.site
+		check(t, func() {
+			site.AllResourcesProperties(jsii.String("AWS::S3::Bucket"), obj{
+				"PublicAccessBlockConfiguration": obj{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+				// CloudFront must be the only way in.
+				"WebsiteConfiguration": absent,
 			})
+			site.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+			site.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), obj{"DistributionConfig": like(obj{
+				"Origins":              []any{like(obj{"OriginAccessControlId": present})},
+				"DefaultCacheBehavior": like(obj{"ViewerProtocolPolicy": "redirect-to-https"}),
+			})})
+			// Only this distribution reads the content...
+			site.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), obj{"PolicyDocument": like(obj{
+				"Statement": arrayWith(like(obj{
+					"Effect":    "Allow",
+					"Action":    "s3:GetObject",
+					"Principal": obj{"Service": "cloudfront.amazonaws.com"},
+					"Condition": obj{"StringEquals": obj{"AWS:SourceArn": present}},
+				})),
+			})})
+			// ...and every bucket refuses plain HTTP.
+			site.AllResourcesProperties(jsii.String("AWS::S3::BucketPolicy"), obj{"PolicyDocument": like(obj{
+				"Statement": arrayWith(like(obj{
+					"Effect":    "Deny",
+					"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
+				})),
+			})})
 		})
-	}
+	})
 }
 
+// cdk-nag is clean with and without the caller's account: a suppression
+// that names a resource must match it in both forms.
 func TestNoUnsuppressedNagFindings(t *testing.T) {
-	for _, e := range envs {
-		for name, stack := range map[string]awscdk.Stack{"Site": deployed[e.Name].env.Site.Stack, "Api": deployed[e.Name].env.Api.Stack} {
-			t.Run(e.Name+"/"+name, func(t *testing.T) { nagClean(t, stack) })
+	eachEnv(t, func(t *testing.T, _ *caller, _ config.Environment, d *synthesized) {
+		for name, stack := range map[string]awscdk.Stack{"Site": d.env.Site.Stack, "Api": d.env.Api.Stack, "Account": d.account.Stack} {
+			t.Run(name, func(t *testing.T) { nagClean(t, stack) })
 		}
-	}
+	})
 }
 
 // nagClean fails t for each error and each cdk-nag warning on stack.
@@ -276,7 +268,7 @@ func TestCORSChangeRedeploysTheStage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, a2, b := deploymentID(t, deployed["dev"].api), deploymentID(t, again["dev"].api), deploymentID(t, other["dev"].api)
+	a, a2, b := deploymentID(t, withoutCredentials.deployed["dev"].api), deploymentID(t, again["dev"].api), deploymentID(t, other["dev"].api)
 	if a != a2 {
 		t.Errorf("same config, different Deployment IDs %s and %s: every deploy would redeploy", a, a2)
 	}
@@ -304,13 +296,23 @@ func deploymentID(t *testing.T, api assertions.Template) string {
 
 func envByName(t *testing.T, name string) config.Environment {
 	t.Helper()
-	i := slices.IndexFunc(envs, func(e config.Environment) bool { return e.Name == name })
-	if i < 0 {
+	e, ok := findEnv(envs, name)
+	if !ok {
 		t.Fatalf("cdk.json has no %q environment", name)
 	}
-	e := envs[i]
-	e.AllowedOrigins = slices.Clone(e.AllowedOrigins)
 	return e
+}
+
+// findEnv is the environment of list with the name, with its own copy of
+// the origins.
+func findEnv(list []config.Environment, name string) (config.Environment, bool) {
+	i := slices.IndexFunc(list, func(e config.Environment) bool { return e.Name == name })
+	if i < 0 {
+		return config.Environment{}, false
+	}
+	e := list[i]
+	e.AllowedOrigins = slices.Clone(e.AllowedOrigins)
+	return e, true
 }
 
 // validationReport is what a failed synth explains, as `cdk synth` prints it.
@@ -386,6 +388,14 @@ func TestGitHubOIDCRoles(t *testing.T) {
 		}
 	}
 	sub := func(e config.Environment) string { return "repo:" + testRepository + ":environment:" + e.Name }
+	for _, c := range callers {
+		t.Run(c.name, func(t *testing.T) { checkOIDCRoles(t, c, trust, sub) })
+	}
+}
+
+func checkOIDCRoles(t *testing.T, c *caller, trust func(obj) obj, sub func(config.Environment) string) {
+	const issuer = "token.actions.githubusercontent.com:"
+	ciTemplate, envs := c.ciTemplate, c.envs
 	check(t, func() {
 		ciTemplate.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(len(envs)+1))
 		ciTemplate.ResourceCountIs(jsii.String("AWS::IAM::Policy"), jsii.Number(len(envs)+1))
@@ -398,15 +408,19 @@ func TestGitHubOIDCRoles(t *testing.T) {
 			}))
 			// ...and may assume this environment's bootstrap roles, in its
 			// region: no wildcard, no image publishing (there are no images).
+			account := "${AWS::AccountId}"
+			if e.Account != "" {
+				account = e.Account
+			}
 			role := func(kind string) obj {
-				return obj{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-" + kind + "-role-${AWS::AccountId}-" + e.Region}
+				return obj{"Fn::Sub": "arn:${AWS::Partition}:iam::" + account + ":role/cdk-hnb659fds-" + kind + "-role-" + account + "-" + e.Region}
 			}
 			ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": []any{obj{
 				"Effect": "Allow", "Action": "sts:AssumeRole",
 				"Resource": []any{role("deploy"), role("file-publishing"), role("lookup")},
 			}}})})
 			for _, name := range []string{e.Name + "-Api", e.Name + "-Site"} { // in CDK's (sorted) order
-				stackARNs = append(stackARNs, obj{"Fn::Sub": "arn:${AWS::Partition}:cloudformation:" + e.Region + ":${AWS::AccountId}:stack/" + name + "/*"})
+				stackARNs = append(stackARNs, obj{"Fn::Sub": "arn:${AWS::Partition}:cloudformation:" + e.Region + ":" + account + ":stack/" + name + "/*"})
 			}
 		}
 		ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Role"), trust(obj{issuer + "sub": "repo:" + testRepository + ":pull_request"}))
@@ -416,15 +430,12 @@ func TestGitHubOIDCRoles(t *testing.T) {
 	})
 	// The stack names the diff role reads are the environments' stacks.
 	for _, e := range envs {
-		d := deployed[e.Name].env
+		d := c.deployed[e.Name].env
 		if got, want := []string{*d.Site.StackName(), *d.Api.StackName()}, stacks.StackNames(e); !slices.Equal(got, want) {
 			t.Errorf("%s: stacks %v, the diff role reads %v", e.Name, got, want)
 		}
 	}
-	errs := assertions.Annotations_FromStack(ci.Stack).FindError(jsii.String("*"), matches(".*"))
-	for _, m := range *errs {
-		t.Errorf("error at %s: %v", *m.Id, m.Entry.Data)
-	}
+	nagClean(t, c.ci.Stack)
 }
 
 func TestBadRepositoryIsRefused(t *testing.T) {
@@ -444,32 +455,30 @@ func TestBadRepositoryIsRefused(t *testing.T) {
 // accepts TLS 1.2 or newer only, and a production environment keeps its logs
 // when its stack is deleted.
 func TestTracingTLSAndLogRetention(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			api := deployed[e.Name].api
-			policy := "Delete"
-			if e.Production {
-				policy = "Retain"
-			}
-			var ours, all int
-			check(t, func() {
-				api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "TracingConfig": obj{"Mode": "Active"}})
-				api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{"TracingEnabled": true})
-				// Clients must speak TLS 1.2 or newer.
-				api.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), obj{"SecurityPolicy": "TLS_1_2"})
-				// The function's, the access logs' and the site
-				// deployment's: every log group of the stack.
-				all = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), nil))
-				ours = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), obj{
-					"DeletionPolicy": policy, "UpdateReplacePolicy": policy,
-					"Properties": obj{"RetentionInDays": e.LogRetentionDays},
-				}))
-			})
-			if ours != 3 || all != 3 {
-				t.Errorf("%d of %d log groups with retention %d days and DeletionPolicy %s, want the function's, the access logs' and the site deployment's", ours, all, e.LogRetentionDays, policy)
-			}
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		api := d.api
+		policy := "Delete"
+		if e.Production {
+			policy = "Retain"
+		}
+		var ours, all int
+		check(t, func() {
+			api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Handler": "bootstrap", "TracingConfig": obj{"Mode": "Active"}})
+			api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{"TracingEnabled": true})
+			// Clients must speak TLS 1.2 or newer.
+			api.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), obj{"SecurityPolicy": "TLS_1_2"})
+			// The function's, the access logs' and the site
+			// deployment's: every log group of the stack.
+			all = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), nil))
+			ours = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), obj{
+				"DeletionPolicy": policy, "UpdateReplacePolicy": policy,
+				"Properties": obj{"RetentionInDays": e.LogRetentionDays},
+			}))
 		})
-	}
+		if ours != 3 || all != 3 {
+			t.Errorf("%d of %d log groups with retention %d days and DeletionPolicy %s, want the function's, the access logs' and the site deployment's", ours, all, e.LogRetentionDays, policy)
+		}
+	})
 }
 
 // The site deployment's handler may invalidate this site's distribution and
@@ -479,60 +488,59 @@ func TestTracingTLSAndLogRetention(t *testing.T) {
 // AWSLambdaBasicExecutionRole, which writes every log group).
 func TestSiteDeploymentIsScoped(t *testing.T) {
 	invalidation := []any{"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"}
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			check(t, func() {
-				deployed[e.Name].api.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": arrayWith(
-					obj{"Effect": "Allow", "Action": invalidation, "Resource": "*"},
-					obj{"Effect": "Deny", "Action": invalidation, "NotResource": obj{"Fn::Join": []any{"", []any{
-						"arn:aws:cloudfront::", obj{"Ref": "AWS::AccountId"}, ":distribution/",
-						like(obj{"Fn::GetStackOutput": like(obj{"StackName": e.Name + "-Site", "OutputName": matches(`^PublishOutputRefDistribution`)})}),
-					}}}},
-				)})})
-				deployed[e.Name].api.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Role"), obj{"ManagedPolicyArns": present}, jsii.Number(0))
-			})
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		check(t, func() {
+			d.api.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": arrayWith(
+				obj{"Effect": "Allow", "Action": invalidation, "Resource": "*"},
+				obj{"Effect": "Deny", "Action": invalidation, "NotResource": obj{"Fn::Join": []any{"", c.arn(e,
+					"arn:aws:cloudfront::", accountID, ":distribution/",
+					like(obj{"Fn::GetStackOutput": like(obj{"StackName": e.Name + "-Site", "OutputName": matches(`^PublishOutputRefDistribution`)})}),
+				)}}},
+			)})})
+			d.api.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Role"), obj{"ManagedPolicyArns": present}, jsii.Number(0))
 		})
-	}
+	})
 }
 
 // API Gateway's CloudWatch role is a setting of the account and region: the
 // account Stage declares it once, kept when its stack goes; no environment
 // declares it, and every environment's stage still logs through it.
 func TestApiGatewayAccountOncePerAccountAndRegion(t *testing.T) {
-	for _, e := range envs {
-		t.Run(e.Name, func(t *testing.T) {
-			d := deployed[e.Name]
-			check(t, func() {
-				d.api.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
-				d.site.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
-				d.api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{
-					"MethodSettings":   arrayWith(like(obj{"LoggingLevel": "ERROR", "DataTraceEnabled": false})),
-					"AccessLogSetting": like(obj{"DestinationArn": present}),
-				})
-				a := d.accountTemplate
-				a.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(1))
-				roles := a.FindResources(jsii.String("AWS::IAM::Role"), obj{
-					"DeletionPolicy": "Retain",
-					"Properties": like(obj{
-						"AssumeRolePolicyDocument": like(obj{"Statement": []any{like(obj{"Principal": obj{"Service": "apigateway.amazonaws.com"}})}}),
-						"ManagedPolicyArns":        []any{like(obj{"Fn::Join": arrayWith(arrayWith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"))})},
-					}),
-				})
-				if len(*roles) != 1 {
-					t.Fatalf("%d retained API Gateway logging roles, want 1", len(*roles))
-				}
-				for id := range *roles {
-					a.HasResourceProperties(jsii.String("AWS::ApiGateway::Account"), obj{"CloudWatchRoleArn": obj{"Fn::GetAtt": []any{id, "Arn"}}})
-				}
+	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
+		check(t, func() {
+			d.api.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
+			d.site.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
+			d.api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{
+				"MethodSettings":   arrayWith(like(obj{"LoggingLevel": "ERROR", "DataTraceEnabled": false})),
+				"AccessLogSetting": like(obj{"DestinationArn": present}),
 			})
-			if e.Region != envs[0].Region || e.Account != envs[0].Account {
-				return
+			a := d.accountTemplate
+			a.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(1))
+			roles := a.FindResources(jsii.String("AWS::IAM::Role"), obj{
+				"DeletionPolicy": "Retain",
+				"Properties": like(obj{
+					"AssumeRolePolicyDocument": like(obj{"Statement": []any{like(obj{"Principal": obj{"Service": "apigateway.amazonaws.com"}})}}),
+					"ManagedPolicyArns":        []any{like(obj{"Fn::Join": arrayWith(arrayWith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"))})},
+				}),
+			})
+			if len(*roles) != 1 {
+				t.Fatalf("%d retained API Gateway logging roles, want 1", len(*roles))
 			}
-			if first := deployed[envs[0].Name].account; d.account != first {
-				t.Errorf("%s and %s deploy to one account and region but got two account stacks", e.Name, envs[0].Name)
+			for id := range *roles {
+				a.HasResourceProperties(jsii.String("AWS::ApiGateway::Account"), obj{"CloudWatchRoleArn": obj{"Fn::GetAtt": []any{id, "Arn"}}})
 			}
 		})
-	}
+		first := c.envs[0]
+		if e.Region != first.Region || e.Account != first.Account {
+			if d.account == c.deployed[first.Name].account {
+				t.Errorf("%s and %s deploy to different accounts or regions but share an account stack", e.Name, first.Name)
+			}
+			return
+		}
+		if d.account != c.deployed[first.Name].account {
+			t.Errorf("%s and %s deploy to one account and region but got two account stacks", e.Name, first.Name)
+		}
+	})
 }
 
 func TestAccounts(t *testing.T) {
@@ -553,9 +561,9 @@ func TestAccounts(t *testing.T) {
 
 // Each environment's stage throttles at the rate and burst cdk.json gives it.
 func TestStageThrottling(t *testing.T) {
-	for _, e := range envs {
+	eachEnv(t, func(t *testing.T, _ *caller, e config.Environment, d *synthesized) {
 		check(t, func() {
-			deployed[e.Name].api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{
+			d.api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{
 				"StageName": e.Name,
 				"MethodSettings": arrayWith(like(obj{
 					"HttpMethod": "*", "ResourcePath": "/*",
@@ -563,5 +571,5 @@ func TestStageThrottling(t *testing.T) {
 				})),
 			})
 		})
-	}
+	})
 }
