@@ -6,6 +6,7 @@
 #                       (GOTESTFLAGS=... adds go test flags, e.g. -count=3 or -run X)
 #   make synth          synthesize every environment into cdk.out
 #   make local-synth    the synth make local runs: dev only, prebuilt app, faster
+#   make bootstrap ENV=dev  once per account and region: what deploys need
 #   make diff ENV=prod  compare with what is deployed
 #   make deploy ENV=dev deploy one environment
 #   make bench          benchmarks and measurements
@@ -17,6 +18,12 @@ ENV ?= dev
 # environment reviewers, sets APPROVAL=never.
 APPROVAL ?= broadening
 OUTPUTS ?= cdk-outputs.json
+# Where deploy, diff and bootstrap synthesize to. The deploy-path test
+# (test/deploy) gives its own, so it never touches the cdk.out make local serves.
+CDK_OUT ?= cdk.out
+# change-set creates and executes a change set; prepare-change-set only
+# creates it (the deploy-path test, which must not execute against moto).
+DEPLOY_METHOD ?= change-set
 
 # A supported Node (>= 22) and the CDK CLI come from package.json. jsii (spawned
 # by every Go program that uses CDK, tests included) and cdk find them first.
@@ -26,7 +33,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := true
 
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all deps local local-synth test synth diff deploy destroy bench ci-roles
+.PHONY: all deps local local-synth test synth bootstrap diff deploy destroy bench ci-roles
 all: test
 
 # node_modules holds a few .go files (CDK's init templates); a go.mod there makes
@@ -96,15 +103,22 @@ synth: $(NODE_DEPS)
 # deployed stacks (CI's diff role); auto also creates a change set.
 DIFF_METHOD ?= auto
 diff: $(NODE_DEPS)
-	cdk diff '$(ENV)/*' -c env=$(ENV) --method=$(DIFF_METHOD)
+	cdk diff '$(ENV)/*' -c env=$(ENV) --method=$(DIFF_METHOD) -o $(CDK_OUT)
+
+# Once per account and region, before the first deploy: the CDK bootstrap
+# stack (asset bucket, publishing and deploy roles, the version parameter
+# the templates check) of every account and region the environment's stacks
+# go to.
+bootstrap: $(NODE_DEPS)
+	cdk bootstrap -c env=$(ENV) -o $(CDK_OUT)
 
 # API Gateway's logging role is one per account and region (the account-*
 # Stage, stacks/account.go): it goes first, since the environment's stage logs
 # through it, and is unchanged after the first time. One synth serves both.
 deploy: $(NODE_DEPS)
-	cdk synth 'account-*/*' '$(ENV)/*' -c env=$(ENV) --quiet
-	cdk deploy --app cdk.out 'account-*/*' --require-approval $(APPROVAL)
-	cdk deploy --app cdk.out '$(ENV)/*' --require-approval $(APPROVAL) --outputs-file $(OUTPUTS)
+	cdk synth 'account-*/*' '$(ENV)/*' -c env=$(ENV) --quiet -o $(CDK_OUT)
+	cdk deploy --app $(CDK_OUT) 'account-*/*' --require-approval $(APPROVAL) --method=$(DEPLOY_METHOD)
+	cdk deploy --app $(CDK_OUT) '$(ENV)/*' --require-approval $(APPROVAL) --method=$(DEPLOY_METHOD) --outputs-file $(OUTPUTS)
 
 # Once per account: the roles the GitHub workflows assume (no long-lived keys),
 # one deploy role per environment, trusted from BRANCH only.
