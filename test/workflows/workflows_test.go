@@ -223,3 +223,33 @@ func TestDeployWorkflowIsTheOneTheRolesTrust(t *testing.T) {
 		}
 	}
 }
+
+// The jobs that hold AWS credentials deploy and diff through the Makefile's
+// targets, which test/deploy runs against a local AWS API: a broken deploy
+// path then fails make test before it fails a deploy job. Calling the CDK
+// CLI directly would skip what the test checks.
+func TestCredentialedJobsUseTheTestedCommands(t *testing.T) {
+	direct := regexp.MustCompile(`\b(npx\s+)?cdk\s+(deploy|diff|bootstrap|synth|destroy)\b`)
+	found := map[string]bool{}
+	for file, w := range parsed(t) {
+		for id, j := range w.Jobs {
+			creds := slices.IndexFunc(j.Steps, func(s *actionlint.Step) bool { return runs(s, "aws-actions/configure-aws-credentials") })
+			if creds < 0 {
+				continue
+			}
+			for _, s := range j.Steps[creds+1:] {
+				if m := direct.FindString(run(s)); m != "" {
+					t.Errorf("%s: job %s runs %q directly (%s); use the make target test/deploy exercises", file, id, m, s.Pos)
+				}
+				for _, target := range []string{"make deploy", "make diff"} {
+					found[target] = found[target] || strings.Contains(run(s), target)
+				}
+			}
+		}
+	}
+	for _, target := range []string{"make deploy", "make diff"} {
+		if !found[target] {
+			t.Errorf("no job with AWS credentials runs %s", target)
+		}
+	}
+}
