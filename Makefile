@@ -70,7 +70,7 @@ LOCAL_STAMP := cdk.out/.local-dev
 # Pruned, not filtered: node_modules and cdk.out hold thousands of files, and
 # make reads this list at every call.
 GO_SOURCES := $(shell find . \( -path ./node_modules -o -path ./cdk.out -o -path ./.git -o -path ./bin \) -prune -o -name '*.go' -not -name '*_test.go' -print)
-$(APP_BIN): $(GO_SOURCES) go.mod go.sum functions/predict/model/model.json
+$(APP_BIN): $(GO_SOURCES) go.mod go.sum functions/predict/model.json
 	go build -o $@ .
 
 local-synth: $(NODE_DEPS) $(APP_BIN)

@@ -11,13 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
 )
@@ -46,7 +47,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cdk.json:", err)
 		os.Exit(1)
 	}
-	stacks.NewDeployment(app, envs, root, model.Default())
+	// The model the function embeds: the gateway's schema, the site's form
+	// and the names follow it.
+	served, err := model.Load(filepath.Join(root, project.ModelFile))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	stacks.NewDeployment(app, envs, root, served)
 	if repo != "" {
 		stacks.NewCI(app, repo, branch, all)
 	}

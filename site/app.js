@@ -51,9 +51,10 @@ async function call(url, init = {}) {
 }
 
 function showPrediction({ predicted, bars, version }) {
-  $("predicted-class").textContent = predicted;
+  $("predicted").textContent = predicted;
   $("flower").dataset.class = predicted;
   const list = $("bars");
+  list.hidden = bars.length === 0; // a regression's number has no bars
   list.replaceChildren(...bars.map(({ name, p }) => {
     const li = document.createElement("li");
     li.dataset.class = name;
@@ -88,7 +89,7 @@ async function predict(event) {
     return;
   }
   const values = Object.fromEntries(new FormData(form));
-  const built = buildPredictBody(values, model.features);
+  const built = buildPredictBody(values, model);
   if (built.error) {
     showDiagnosis({ kind: "input", title: "Check the form", detail: built.error });
     $(built.field).focus();
@@ -107,7 +108,7 @@ async function predict(event) {
       showDiagnosis(answer.failure);
       return;
     }
-    const parsed = parseAnswer(answer.status, answer.text, model.target);
+    const parsed = parseAnswer(answer.status, answer.text, model);
     if (parsed.error) {
       showDiagnosis(describeHttpError(parsed.error));
       return;
@@ -125,7 +126,8 @@ function buildForm() {
   document.title = model.title;
   $("title").textContent = model.title;
   $("description").textContent = model.description;
-  $("target-name").textContent = model.target[0].toUpperCase() + model.target.slice(1) + ":";
+  const name = model.task === "regression" ? model.targetDescription : model.target;
+  $("target-name").textContent = name[0].toUpperCase() + name.slice(1) + ":";
   $(picture(model)).removeAttribute("hidden"); // an SVG element: no hidden property
   $("bars").setAttribute("aria-label", `Probability of each ${model.target}`);
   $("fields").replaceChildren(...model.features.flatMap((f) => {
@@ -139,9 +141,9 @@ function buildForm() {
       label.append(unit);
     }
     const input = document.createElement("input");
-    Object.assign(input, { id: f.name, name: f.name, type: "number", inputMode: "decimal", step: "any", required: true });
+    Object.assign(input, { id: f.name, name: f.name, type: "number", inputMode: "decimal", step: "any", required: !model.missingValues });
     input.max = String(f.max);
-    input.title = `${f.description}: ${rangeText(f)}`;
+    input.title = `${f.description}: ${rangeText(f)}${model.missingValues ? "; leave it empty if it is not known" : ""}`;
     return [label, input];
   }));
   const examples = presets(model);

@@ -36,31 +36,40 @@ export function parseConfig(status, text) {
   return { apiUrl: url.href.endsWith("/") ? url.href : url.href + "/", model: checkModel(doc.model) };
 }
 
-// checkModel keeps what the page needs of the model description.
+// checkModel keeps what the page needs of the model description: a
+// classifier's classes, or what a regression's number is and its unit.
 function checkModel(m) {
-  const ok = m && typeof m.target === "string" && Array.isArray(m.classes) && Array.isArray(m.features) &&
+  const regression = m?.task === "regression";
+  const ok = m && typeof m.target === "string" && (regression || Array.isArray(m.classes)) && Array.isArray(m.features) &&
     m.features.length > 0 && m.features.every((f) => f && typeof f.name === "string" && typeof f.max === "number");
   if (!ok) {
-    throw new ConfigError('config.json has no usable "model" (features, classes, target): redeploy, or restart make local.');
+    throw new ConfigError('config.json has no usable "model" (features, classes or a regression\'s target): redeploy, or restart make local.');
   }
+  const features = m.features.map((f) => ({
+    name: f.name, description: String(f.description || f.name), unit: String(f.unit ?? ""),
+    min_exclusive: Number(f.min_exclusive ?? 0), max: f.max,
+  }));
   return {
     title: String(m.title || m.name || "Predictor"),
     description: String(m.description ?? ""),
+    task: regression ? "regression" : "classification",
     target: m.target,
-    classes: m.classes.map(String),
-    features: m.features.map((f) => ({
-      name: f.name, description: String(f.description || f.name), unit: String(f.unit ?? ""),
-      min_exclusive: Number(f.min_exclusive ?? 0), max: f.max,
-    })),
-    examples: m.examples && typeof m.examples === "object" ? m.examples : {},
+    targetDescription: String(m.target_description || m.target),
+    targetUnit: String(m.target_unit ?? ""),
+    classes: regression ? [] : m.classes.map(String),
+    missingValues: m.missing_values === true,
+    features,
+    examples: (Array.isArray(m.examples) ? m.examples : []).filter((e) =>
+      e && typeof e.label === "string" && Array.isArray(e.values) && e.values.length === features.length),
   };
 }
 
-// presets lists one typical example per class that has one, as field values.
+// presets lists the model's typical examples (one per class for a
+// classifier; low, median and high for a regression) as field values.
 export function presets(model) {
-  return model.classes.filter((c) => Array.isArray(model.examples[c])).map((c) => ({
-    label: c,
-    values: Object.fromEntries(model.features.map((f, j) => [f.name, model.examples[c][j]])),
+  return model.examples.map((e) => ({
+    label: e.label,
+    values: Object.fromEntries(model.features.map((f, j) => [f.name, e.values[j]])),
   }));
 }
 
@@ -69,6 +78,13 @@ export function presets(model) {
 export function picture(model) {
   const iris = ["setosa", "versicolor", "virginica"];
   return model.target === "species" && iris.every((c) => model.classes.includes(c)) ? "flower" : "neutral";
+}
+
+// formatValue shows a regression's number with four significant digits and
+// its unit.
+export function formatValue(v, unit) {
+  const text = Math.abs(v) >= 1e6 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toPrecision(4) : String(Number(v.toPrecision(4)));
+  return unit ? `${text} ${unit}` : text;
 }
 
 // rangeText says what a feature accepts, as the API's messages do.
@@ -83,11 +99,16 @@ export function endpoint(apiUrl, path) {
 
 // buildPredictBody turns the form's strings into the request body. It checks
 // only that each field holds a number; the API judges ranges and explains.
-export function buildPredictBody(values, features) {
+// An empty field is a missing value (null) for a model that takes them.
+export function buildPredictBody(values, model) {
   const body = {};
-  for (const f of features) {
+  for (const f of model.features) {
     const raw = String(values[f.name] ?? "").trim();
     const n = Number(raw);
+    if (raw === "" && model.missingValues) {
+      body[f.name] = null;
+      continue;
+    }
     if (raw === "" || !Number.isFinite(n)) {
       return { error: `${f.description}: enter a number${f.unit ? ` in ${f.unit}` : ""}.`, field: f.name };
     }
@@ -96,9 +117,10 @@ export function buildPredictBody(values, features) {
   return { body: JSON.stringify(body) };
 }
 
-// parseAnswer reads an API response: a prediction (the class under the
-// model's target name), or the API's error message.
-export function parseAnswer(status, text, target) {
+// parseAnswer reads an API response: a prediction (under the model's target
+// name: a class and its probabilities, or a regression's number), or the
+// API's error message.
+export function parseAnswer(status, text, model) {
   let doc = null;
   try {
     doc = JSON.parse(text);
@@ -106,13 +128,18 @@ export function parseAnswer(status, text, target) {
     // fall through: a non-JSON error page
   }
   if (status >= 200 && status < 300) {
-    if (!doc || typeof doc[target] !== "string" || typeof doc.probabilities !== "object") {
-      return { error: { kind: "http", status, message: "The API answered, but not with a prediction." } };
+    const value = doc?.[model.target];
+    const version = String(doc?.model_version ?? "");
+    if (model.task === "regression" && typeof value === "number" && Number.isFinite(value)) {
+      return { prediction: { predicted: formatValue(value, model.targetUnit), value, bars: [], version } };
     }
-    const bars = Object.entries(doc.probabilities)
-      .map(([name, p]) => ({ name, p: Number(p) }))
-      .sort((a, b) => b.p - a.p);
-    return { prediction: { predicted: doc[target], bars, version: String(doc.model_version ?? "") } };
+    if (model.task !== "regression" && typeof value === "string" && doc.probabilities && typeof doc.probabilities === "object") {
+      const bars = Object.entries(doc.probabilities)
+        .map(([name, p]) => ({ name, p: Number(p) }))
+        .sort((a, b) => b.p - a.p);
+      return { prediction: { predicted: value, bars, version } };
+    }
+    return { error: { kind: "http", status, message: "The API answered, but not with a prediction." } };
   }
   // Our envelope is {"error":{"code","message"}}; API Gateway's own default is {"message"}.
   const message = doc?.error?.message ?? doc?.message ?? (text.trim().slice(0, 200) || "no message");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ConfigError, buildPredictBody, classifyFailure, describeHttpError, endpoint, parseAnswer, parseConfig, picture, presets, rangeText,
+  ConfigError, buildPredictBody, classifyFailure, describeHttpError, endpoint, formatValue, parseAnswer, parseConfig, picture, presets, rangeText,
 } from "./lib.js";
 
 const api = "https://abc123.execute-api.eu-west-1.amazonaws.com/dev/";
@@ -9,11 +9,19 @@ const page = "https://d111.cloudfront.net";
 
 // A model as config.json carries it (the Public part of model.json).
 const iris = {
-  name: "iris-softmax", title: "Iris species predictor", description: "Measure a flower.", target: "species",
+  name: "iris-softmax", title: "Iris species predictor", description: "Measure a flower.", task: "classification", target: "species",
   classes: ["setosa", "versicolor", "virginica"],
   features: ["sepal_length", "sepal_width", "petal_length", "petal_width"].map((name) => (
     { name, description: name.replace("_", " "), unit: "cm", min_exclusive: 0, max: 30 })),
-  examples: { setosa: [5, 3.4, 1.5, 0.2], virginica: [6.5, 3, 5.2, 2] },
+  examples: [{ label: "setosa", values: [5, 3.4, 1.5, 0.2] }, { label: "virginica", values: [6.5, 3, 5.2, 2] }],
+  missing_values: false,
+};
+// A regression that takes missing values (a histogram gradient boosting).
+const diabetes = {
+  name: "diabetes", title: "Disease progression", task: "regression", target: "progression",
+  target_description: "disease progression one year after baseline", target_unit: "points",
+  features: [{ name: "bmi", description: "Body mass index", unit: "kg/m²", min_exclusive: 10, max: 60 }, { name: "bp", max: 200 }],
+  examples: [{ label: "low", values: [20, 80] }, { label: "high", values: [35, 110] }], missing_values: true,
 };
 const wine = {
   name: "wine", title: "Wine cultivar", target: "cultivar", classes: ["a", "b", "c"],
@@ -39,6 +47,7 @@ test("config: each way it can be broken gets its own message", () => {
     [200, config({ apiUrl: "ftp://x/" }), /must be http/],
     [200, config({ model: undefined }), /no usable "model"/],
     [200, config({ model: { ...iris, features: [] } }), /no usable "model"/],
+    [200, config({ model: { ...iris, classes: undefined } }), /no usable "model"/],
   ]) {
     assert.throws(() => parseConfig(status, text), (e) => e instanceof ConfigError && want.test(e.message), `${status} ${text}`);
   }
@@ -65,38 +74,60 @@ test("model: the iris flower for Fisher's irises only", () => {
 });
 
 test("request body: numbers from form strings, every field required", () => {
-  const { features } = parseConfig(200, config()).model;
+  const { model } = parseConfig(200, config());
   const setosa = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
-  assert.deepEqual(JSON.parse(buildPredictBody({ sepal_length: "5.1", sepal_width: " 3.5", petal_length: "1.4", petal_width: "0.2" }, features).body), setosa);
-  const missing = buildPredictBody({ ...setosa, sepal_width: "" }, features);
+  assert.deepEqual(JSON.parse(buildPredictBody({ sepal_length: "5.1", sepal_width: " 3.5", petal_length: "1.4", petal_width: "0.2" }, model).body), setosa);
+  const missing = buildPredictBody({ ...setosa, sepal_width: "" }, model);
   assert.equal(missing.field, "sepal_width");
   assert.match(missing.error, /sepal width: enter a number in cm/);
-  assert.equal(buildPredictBody({ ...setosa, petal_width: "abc" }, features).field, "petal_width");
-  assert.match(buildPredictBody({}, parseConfig(200, config({ model: wine })).model.features).error, /^Alcohol: enter a number in %/);
+  assert.equal(buildPredictBody({ ...setosa, petal_width: "abc" }, model).field, "petal_width");
+  assert.match(buildPredictBody({}, parseConfig(200, config({ model: wine })).model).error, /^Alcohol: enter a number in %/);
+});
+
+test("request body: an empty field is null for a model that takes missing values", () => {
+  const { model } = parseConfig(200, config({ model: diabetes }));
+  assert.deepEqual(JSON.parse(buildPredictBody({ bmi: "", bp: "90" }, model).body), { bmi: null, bp: 90 });
+  assert.equal(buildPredictBody({ bmi: "abc", bp: "90" }, model).field, "bmi");
 });
 
 test("request body: out-of-range numbers are sent, so the API explains them", () => {
-  const { features } = parseConfig(200, config()).model;
-  assert.equal(JSON.parse(buildPredictBody({ sepal_length: 5, sepal_width: 3, petal_length: 1, petal_width: "-1" }, features).body).petal_width, -1);
+  const { model } = parseConfig(200, config());
+  assert.equal(JSON.parse(buildPredictBody({ sepal_length: 5, sepal_width: 3, petal_length: 1, petal_width: "-1" }, model).body).petal_width, -1);
 });
 
 test("answer: a prediction under the model's target name, bars sorted by probability", () => {
+  const { model } = parseConfig(200, config());
   const got = parseAnswer(200, JSON.stringify({
     species: "virginica", probabilities: { setosa: 0.01, versicolor: 0.2, virginica: 0.79 }, model_version: "abc",
-  }), "species");
+  }), model);
   assert.equal(got.prediction.predicted, "virginica");
   assert.deepEqual(got.prediction.bars.map((b) => b.name), ["virginica", "versicolor", "setosa"]);
   assert.equal(got.prediction.version, "abc");
-  assert.equal(parseAnswer(200, JSON.stringify({ cultivar: "b", probabilities: {} }), "cultivar").prediction.predicted, "b");
-  assert.equal(parseAnswer(200, JSON.stringify({ species: "b", probabilities: {} }), "cultivar").error.kind, "http");
+  const other = parseConfig(200, config({ model: wine })).model;
+  assert.equal(parseAnswer(200, JSON.stringify({ cultivar: "b", probabilities: {} }), other).prediction.predicted, "b");
+  assert.equal(parseAnswer(200, JSON.stringify({ species: "b", probabilities: {} }), other).error.kind, "http");
+});
+
+test("answer: a regression's number with its unit, no bars", () => {
+  const { model } = parseConfig(200, config({ model: diabetes }));
+  assert.equal(model.targetDescription, "disease progression one year after baseline");
+  const got = parseAnswer(200, '{"progression":151.2843,"model_version":"v1"}', model).prediction;
+  assert.deepEqual(got, { predicted: "151.3 points", value: 151.2843, bars: [], version: "v1" });
+  assert.equal(parseAnswer(200, '{"progression":"high"}', model).error.kind, "http");
+  assert.equal(parseAnswer(200, '{"progression":null}', model).error.kind, "http");
+  assert.deepEqual(presets(model).map((p) => p.label), ["low", "high"]);
+  assert.equal(formatValue(0.000123456, ""), "0.0001235");
+  assert.equal(formatValue(1234567, "$"), "1.235e+6 $");
+  assert.equal(formatValue(-2, ""), "-2");
 });
 
 test("answer: the API's error envelope, API Gateway's own shape, and non-JSON", () => {
-  assert.deepEqual(parseAnswer(400, '{"error":{"code":"invalid_input","message":"petal_width: must be a number between 0 and 30"}}', "species").error,
+  const { model } = parseConfig(200, config());
+  assert.deepEqual(parseAnswer(400, '{"error":{"code":"invalid_input","message":"petal_width: must be a number between 0 and 30"}}', model).error,
     { kind: "http", status: 400, code: "invalid_input", message: "petal_width: must be a number between 0 and 30" });
-  assert.equal(parseAnswer(403, '{"message":"Missing Authentication Token"}', "species").error.message, "Missing Authentication Token");
-  assert.equal(parseAnswer(502, "<html>Bad gateway</html>", "species").error.message, "<html>Bad gateway</html>");
-  assert.equal(parseAnswer(200, "{}", "species").error.kind, "http");
+  assert.equal(parseAnswer(403, '{"message":"Missing Authentication Token"}', model).error.message, "Missing Authentication Token");
+  assert.equal(parseAnswer(502, "<html>Bad gateway</html>", model).error.message, "<html>Bad gateway</html>");
+  assert.equal(parseAnswer(200, "{}", model).error.kind, "http");
 });
 
 test("failure: a CSP violation is reported as CSP, naming the directive and URL", () => {

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/apierror"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
@@ -118,6 +118,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		RequestModels:    &map[string]awsapigateway.IModel{"application/json": requestModel},
 	})
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
+	api.Root().AddResource(jsii.String("openapi.json"), nil).AddMethod(jsii.String("GET"), integration, nil)
 
 	siteContent := deploySiteContent(stack, props, url)
 
@@ -139,7 +140,7 @@ func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Func
 	})
 	fnLogs.GrantWrite(role)
 	return awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
-		Description:  jsii.String(props.Model.Title + " (Go, softmax regression)"),
+		Description:  jsii.String(props.Model.Title + " (Go, " + props.Model.Family + ")"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
@@ -243,33 +244,66 @@ var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{
 }
 
 // PredictRequestSchema is the API Gateway model (JSON Schema draft 4) of the
-// POST /predict body, generated from the model's features. It checks types
-// and the batch's size only. Which fields are there, unknown or missing, and
-// their ranges are left to the function, whose message names the field and
-// what it got, where the gateway could only say what a valid body looks like.
+// POST /predict body: the model's request schema as the gateway checks it,
+// types and the batch's size only (model.RequestSchema says why), null
+// where the model takes missing values.
 func PredictRequestSchema(m *model.Model) *awsapigateway.JsonSchema {
-	props := map[string]*awsapigateway.JsonSchema{}
-	for _, f := range m.Features {
-		props[f.Name] = &awsapigateway.JsonSchema{
-			Type:        awsapigateway.JsonSchemaType_NUMBER,
-			Description: jsii.String(fmt.Sprintf("%s, %s", f.Description, f.Range())),
+	s := gatewaySchema(m.RequestSchema(false))
+	s.Schema = awsapigateway.JsonSchemaVersion_DRAFT4
+	return s
+}
+
+// gatewaySchema renders a model schema as CDK's JsonSchema: a nullable
+// type becomes draft 4's [type, "null"].
+func gatewaySchema(s *model.Schema) *awsapigateway.JsonSchema {
+	out := &awsapigateway.JsonSchema{Title: optional(s.Title), Description: optional(s.Description), MinItems: number(s.MinItems), MaxItems: number(s.MaxItems)}
+	if s.Type != "" {
+		t, ok := schemaTypes[s.Type]
+		if !ok {
+			panic(fmt.Sprintf("gatewaySchema: JSON Schema type %q has no CDK JsonSchemaType", s.Type))
+		}
+		out.Type = t
+		if s.Nullable {
+			out.Type = []awsapigateway.JsonSchemaType{t, awsapigateway.JsonSchemaType_NULL}
 		}
 	}
-	row := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_OBJECT, Properties: &props}
-	return &awsapigateway.JsonSchema{
-		Schema: awsapigateway.JsonSchemaVersion_DRAFT4,
-		Title:  jsii.String("PredictRequest"),
-		AnyOf: &[]*awsapigateway.JsonSchema{
-			row,
-			{
-				Type:     awsapigateway.JsonSchemaType_OBJECT,
-				Required: jsii.Strings("instances"),
-				Properties: &map[string]*awsapigateway.JsonSchema{
-					"instances": {Type: awsapigateway.JsonSchemaType_ARRAY, MinItems: jsii.Number(1), MaxItems: jsii.Number(model.MaxBatch), Items: row},
-				},
-			},
-		},
+	if s.Closed {
+		out.AdditionalProperties = false
 	}
+	if len(s.Required) > 0 {
+		out.Required = jsii.Strings(s.Required...)
+	}
+	if s.Items != nil {
+		out.Items = gatewaySchema(s.Items)
+	}
+	if len(s.Properties) > 0 {
+		props := map[string]*awsapigateway.JsonSchema{}
+		for name, p := range s.Properties {
+			props[name] = gatewaySchema(p)
+		}
+		out.Properties = &props
+	}
+	for _, a := range s.AnyOf {
+		if out.AnyOf == nil {
+			out.AnyOf = &[]*awsapigateway.JsonSchema{}
+		}
+		*out.AnyOf = append(*out.AnyOf, gatewaySchema(a))
+	}
+	return out
+}
+
+// schemaTypes are CDK's names of the JSON Schema types the model's schemas use.
+var schemaTypes = map[string]awsapigateway.JsonSchemaType{
+	"object": awsapigateway.JsonSchemaType_OBJECT, "array": awsapigateway.JsonSchemaType_ARRAY,
+	"number": awsapigateway.JsonSchemaType_NUMBER, "string": awsapigateway.JsonSchemaType_STRING,
+	"integer": awsapigateway.JsonSchemaType_INTEGER, "boolean": awsapigateway.JsonSchemaType_BOOLEAN,
+}
+
+func number(n *int) *float64 {
+	if n == nil {
+		return nil
+	}
+	return jsii.Number(*n)
 }
 
 // siteConfig is the site's config.json as plain JSON values, which is what

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
 // Environment is one deployed copy of the system.
@@ -24,7 +24,7 @@ type Environment struct {
 
 // NewEnvironment builds the Stage of env: `cdk deploy 'dev/*'` deploys exactly it.
 // root is the module root (project.Root); m is the model the function embeds
-// (model.Default()), from which the gateway's schema and the site's form come.
+// (project.ModelFile), from which the gateway's schema and the site's form come.
 func NewEnvironment(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Environment {
 	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{Env: deployTo(env.Account, env.Region)})
 	policy := NewCorsPolicy(env)

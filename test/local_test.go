@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -48,13 +48,13 @@ func serveDev(t *testing.T, c *caller) {
 	}
 	defer s.Close()
 	// The requests come from the model the function embeds, whatever it is.
-	m := model.Default()
+	m := served
 	class, x := m.Example()
 	good := m.Body(x)
 	outOfRange := slices.Clone(x)
 	outOfRange[0] = m.Features[0].Max*2 + 1
 	predicted := `"` + m.Target + `":"` + class
-	if class == "" {
+	if class == "" || m.Task == model.Regression {
 		predicted = `"` + m.Target + `":`
 	}
 	for _, c := range []struct {
@@ -71,6 +71,7 @@ func serveDev(t *testing.T, c *caller) {
 		{"the function names an unknown field, with CORS", "POST", "predict", origin, `{"no_such_feature_1":1}`, 400, origin, `unknown field \"no_such_feature_1\"`},
 		{"an unknown path is API Gateway's 403, with CORS", "GET", "nope", origin, "", 403, origin, `"code":"MISSING_AUTHENTICATION_TOKEN"`},
 		{"the model's description", "GET", "model", origin, "", 200, origin, `"version":"` + m.Version + `"`},
+		{"the OpenAPI document, with CORS like every route", "GET", "openapi.json", origin, "", 200, origin, `"openapi":"3.0.3"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest(c.method, s.APIURL+c.path, strings.NewReader(c.body))

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
 )
@@ -49,10 +49,11 @@ var (
 	callers            = []*caller{withoutCredentials, withCredentials}
 )
 
-// Shared by all tests, read from cdk.json.
+// Shared by all tests, read from cdk.json and the served model.json.
 var (
 	cdkContext map[string]any
 	envs       []config.Environment
+	served     *model.Model // what the function embeds (project.ModelFile)
 )
 
 // testRepository is the repository the CI roles trust in the tests.
@@ -110,6 +111,9 @@ func setup(dir string) error {
 	}
 	cdkContext = doc.Context
 	if envs, err = config.Parse(cdkContext["environments"]); err != nil {
+		return err
+	}
+	if served, err = model.Load(filepath.Join("..", project.ModelFile)); err != nil {
 		return err
 	}
 	withoutCredentials.envs = envs
@@ -207,7 +211,7 @@ func eachEnv(t *testing.T, f func(t *testing.T, c *caller, e config.Environment,
 // synthesizes it into dir. A failed synth (CDK panics through jsii) is
 // returned as an error.
 func synth(dir string, envs ...config.Environment) (map[string]*synthesized, error) {
-	return synthModel(dir, model.Default(), envs...)
+	return synthModel(dir, served, envs...)
 }
 
 // synthModel is synth for a function that serves m.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/train"
 )
 
@@ -19,7 +19,7 @@ func TestTheInfrastructureFollowsTheModel(t *testing.T) {
 	for i := range 20 {
 		fmt.Fprintf(&csv, "%d.5,%g,%s\n", 11+i%2*3, 0.5+float64(i%5)/10, map[bool]string{true: "barolo", false: "grignolino"}[i%2 == 0])
 	}
-	d, err := train.ReadCSV(strings.NewReader(csv.String()), "cultivar", &train.Meta{Title: "Wine cultivar predictor"})
+	d, err := train.ReadCSV(strings.NewReader(csv.String()), "cultivar", model.Classification, &train.Meta{Title: "Wine cultivar predictor"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +54,36 @@ func TestTheInfrastructureFollowsTheModel(t *testing.T) {
 			"ResponseType":      "BAD_REQUEST_BODY",
 			"ResponseTemplates": obj{"application/json": matches(`.*the numbers alcohol, hue, or .*`)},
 		})
-		api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Description": "Wine cultivar predictor (Go, softmax regression)"})
+		api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Description": "Wine cultivar predictor (Go, multinomial logistic regression)"})
 	})
+}
+
+// A model that takes missing values lets the gateway pass null for every
+// feature (draft 4's type list), where the others refuse it before the
+// function; and every model gets GET /openapi.json, with its preflight.
+func TestTheGatewayTakesNullWhereTheModelDoes(t *testing.T) {
+	m, err := model.Load("../internal/model/testdata/parity/hgb-diabetes.model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := synthModel(t.TempDir(), m, envByName(t, "dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nullable := obj{"type": []any{"number", "null"}, "description": m.Features[0].Description + ", " + m.Features[0].Range()}
+	check(t, func() {
+		out["dev"].api.HasResourceProperties(jsii.String("AWS::ApiGateway::Model"), obj{"Schema": like(obj{
+			"anyOf": arrayWith(like(obj{"properties": like(obj{m.Features[0].Name: nullable})})),
+		})})
+		out["dev"].api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Description": matches(`\(Go, HistGradientBoostingRegressor\)$`)})
+		withoutCredentials.deployed["dev"].api.HasResourceProperties(jsii.String("AWS::ApiGateway::Model"), obj{"Schema": like(obj{
+			"anyOf": arrayWith(like(obj{"properties": like(obj{served.Features[0].Name: like(obj{"type": "number"})})})),
+		})})
+	})
+	for _, d := range []*synthesized{out["dev"], withoutCredentials.deployed["dev"]} {
+		check(t, func() {
+			d.api.HasResourceProperties(jsii.String("AWS::ApiGateway::Resource"), obj{"PathPart": "openapi.json"})
+			d.api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), obj{"HttpMethod": "OPTIONS"}, jsii.Number(4))
+		})
+	}
 }

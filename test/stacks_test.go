@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/stacks"
@@ -79,12 +78,12 @@ func TestPreflights(t *testing.T) {
 			}),
 		}
 		api := d.api
-		// The root, /predict and /model each answer preflights, all alike.
+		// The root, /predict, /model and /openapi.json each answer preflights, all alike.
 		// HasResourceProperties first: it explains a mismatch in detail.
 		check(t, func() {
 			api.HasResourceProperties(jsii.String("AWS::ApiGateway::Method"), preflight)
-			api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), preflight, jsii.Number(3))
-			api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), obj{"HttpMethod": "OPTIONS"}, jsii.Number(3))
+			api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), preflight, jsii.Number(4))
+			api.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"), obj{"HttpMethod": "OPTIONS"}, jsii.Number(4))
 		})
 		if len(e.AllowedOrigins) == 0 || t.Failed() {
 			return
@@ -354,7 +353,7 @@ func TestProductionGuardCatchesAHandWrittenWildcard(t *testing.T) {
 	}
 	dir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
-	env := stacks.NewEnvironment(app, envByName(t, "prod"), root, model.Default())
+	env := stacks.NewEnvironment(app, envByName(t, "prod"), root, served)
 	extra := awsapigateway.NewRestApi(env.Api.Stack, jsii.String("Extra"), &awsapigateway.RestApiProps{
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{AllowOrigins: awsapigateway.Cors_ALL_ORIGINS()},
 	})

@@ -12,8 +12,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
 func main() {
@@ -30,7 +33,7 @@ func run(args []string) int {
 		o.Headers = append(o.Headers, v)
 		return nil
 	})
-	fs.StringVar(&o.Body, "body", corscheck.DefaultBody, "body of the request; empty for none")
+	fs.StringVar(&o.Body, "body", defaultBody(), "body of the request; empty for none (default: the served model's example, inside this project)")
 	fs.StringVar(&o.ContentType, "content-type", "application/json", "Content-Type of the body (its value decides whether a preflight is needed)")
 	fs.StringVar(&o.ErrorBody, "error-body", corscheck.DefaultErrorBody, "invalid body for the error path; empty to skip it")
 	fs.BoolVar(&o.Credentials, "credentials", false, `as fetch(url, {credentials: "include"})`)
@@ -58,4 +61,19 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// defaultBody is a valid request for this project's POST /predict: the
+// served model's example row. Outside the project, an empty object, which
+// still makes the request a JSON POST that needs a preflight.
+func defaultBody() string {
+	root, err := project.Root()
+	if err != nil {
+		return "{}"
+	}
+	m, err := model.Load(filepath.Join(root, project.ModelFile))
+	if err != nil {
+		return "{}"
+	}
+	return m.ExampleBody()
 }

@@ -17,9 +17,10 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/apierror"
 	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/openapi"
 )
 
 // apiError is a failure the caller can fix; it becomes the error envelope
@@ -38,20 +39,25 @@ func badInput(err error) *apiError {
 }
 
 type handler struct {
-	model    *model.Model
-	origins  *cors.Matcher
-	log      *slog.Logger
-	modelDoc []byte // the GET /model body, rendered once at init
-	schema   *requestSchema
-	maxBody  int // follows from the batch limit and the model's features
+	model   *model.Model
+	origins *cors.Matcher
+	log     *slog.Logger
+	// The GET /model and GET /openapi.json bodies, rendered once at init.
+	modelDoc, openapiDoc []byte
+	schema               *requestSchema
+	maxBody              int // follows from the batch limit and the model's features
 }
 
-func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger) *handler {
+func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger) (*handler, error) {
 	doc, err := json.Marshal(m.Public())
 	if err != nil {
-		panic(err) // plain structs of strings and numbers always marshal
+		return nil, fmt.Errorf("GET /model: %w", err)
 	}
-	return &handler{model: m, origins: origins, log: log, modelDoc: doc, schema: newRequestSchema(m), maxBody: m.MaxBodyBytes()}
+	api, err := openapi.Document(m)
+	if err != nil {
+		return nil, fmt.Errorf("GET /openapi.json: %w", err)
+	}
+	return &handler{model: m, origins: origins, log: log, modelDoc: doc, openapiDoc: api, schema: newRequestSchema(m), maxBody: m.MaxBodyBytes()}, nil
 }
 
 // Handle serves one API Gateway proxy request. It never returns a Go error:
@@ -116,14 +122,17 @@ func (h *handler) route(req events.APIGatewayProxyRequest) ([]byte, int, error) 
 			return nil, 0, methodNotAllowed(req.HTTPMethod, resource, "POST, OPTIONS")
 		}
 		return h.predict(req)
-	case "/model":
+	case "/model", "/openapi.json":
 		if req.HTTPMethod != http.MethodGet {
 			return nil, 0, methodNotAllowed(req.HTTPMethod, resource, "GET, OPTIONS")
 		}
-		return h.modelDoc, 0, nil
+		if resource == "/model" {
+			return h.modelDoc, 0, nil
+		}
+		return h.openapiDoc, 0, nil
 	}
 	return nil, 0, &apiError{status: http.StatusNotFound, code: "not_found",
-		message: fmt.Sprintf("no such resource %q; try POST /predict or GET /model", bounded(resource))}
+		message: fmt.Sprintf("no such resource %q; try POST /predict, GET /model or GET /openapi.json", bounded(resource))}
 }
 
 func methodNotAllowed(method, resource, allow string) *apiError {
@@ -147,7 +156,7 @@ func (h *handler) predict(req events.APIGatewayProxyRequest) ([]byte, int, error
 	defer writers.Put(w)
 	w.buf.Reset()
 	w.enc.Reset(&w.buf, jsontext.AllowDuplicateNames(true))
-	h.encode(w.enc, rows, batch, make([]float64, len(h.model.Classes)))
+	h.encode(w.enc, rows, batch, make([]float64, h.model.Outputs()))
 	return bytes.Clone(w.buf.Bytes()), len(rows), nil
 }
 
@@ -163,8 +172,9 @@ type writer struct {
 var writers = sync.Pool{New: func() any { w := &writer{}; w.enc = jsontext.NewEncoder(&w.buf); return w }}
 
 // encode writes {"<target>":..., "probabilities":{...}, "model_version":...}
-// for one row, or {"predictions":[...], "model_version":...} for a batch.
-// The class goes under the model's target name ("species" for Iris).
+// for one row of a classifier ({"<target>": 151.3, ...} of a regression),
+// or {"predictions":[...], "model_version":...} for a batch. The prediction
+// goes under the model's target name ("species" for Iris).
 func (h *handler) encode(enc *jsontext.Encoder, rows [][]float64, batch bool, p []float64) {
 	write := func(toks ...jsontext.Token) {
 		for _, t := range toks {
@@ -173,6 +183,10 @@ func (h *handler) encode(enc *jsontext.Encoder, rows [][]float64, batch bool, p 
 	}
 	prediction := func(x []float64) {
 		best := h.model.Predict(x, p)
+		if h.model.Task == model.Regression {
+			write(jsontext.String(h.model.Target), jsontext.Float(p[0]))
+			return
+		}
 		write(jsontext.String(h.model.Target), jsontext.String(h.model.Classes[best]), jsontext.String("probabilities"), jsontext.BeginObject)
 		for k, c := range h.model.Classes {
 			write(jsontext.String(c), jsontext.Float(p[k]))

@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
 const (
@@ -25,27 +24,32 @@ const (
 )
 
 // irisModel is testdata/iris.model.json: the handler's behaviour is pinned
-// on a model of its own, so it holds whatever model.json the function embeds.
-func irisModel(tb testing.TB) *model.Model {
+// on models of its own (testdata/*.model.json), so it holds whatever
+// model.json the function embeds.
+func irisModel(tb testing.TB) *model.Model { return testModel(tb, "iris") }
+
+func testModel(tb testing.TB, name string) *model.Model {
 	tb.Helper()
-	doc, err := os.ReadFile("testdata/iris.model.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m, err := model.Parse(doc)
+	m, err := model.Load("testdata/" + name + ".model.json")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return m
 }
 
-func testHandler(tb testing.TB) *handler {
+func testHandler(tb testing.TB) *handler { return handlerFor(tb, irisModel(tb)) }
+
+func handlerFor(tb testing.TB, m *model.Model) *handler {
 	tb.Helper()
 	origins, err := cors.NewMatcher([]string{siteOrigin, "http://localhost:8080"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return newHandler(irisModel(tb), origins, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h, err := newHandler(m, origins, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
 }
 
 func post(body string) events.APIGatewayProxyRequest {
@@ -91,7 +95,7 @@ func TestBadInputGetsAClear4xxWithCORS(t *testing.T) {
 		{"missing field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4}`), 400, "invalid_input", "petal_width: missing"},
 		{"string for a number", post(`{"sepal_length":"5.1","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got a string"},
 		{"bool for a number", post(`{"sepal_length":true,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got a boolean"},
-		{"null for a number", post(`{"sepal_length":5.1,"sepal_width":null,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_width: must be a number more than 0 and at most 30 cm, got null"},
+		{"null for a number", post(`{"sepal_length":5.1,"sepal_width":null,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_width: must be a number more than 0 and at most 30 cm, got null: this model takes no missing values"},
 		{"object for a number", post(`{"sepal_length":{},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got an object"},
 		{"NaN spelled in JSON", post(`{"sepal_length":NaN,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "not valid JSON"},
 		{"Infinity spelled in JSON", post(`{"sepal_length":Infinity,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "not valid JSON"},

@@ -1,5 +1,6 @@
-// Command predict is the Lambda function behind POST /predict and GET /model:
-// it serves the model in model/model.json (Iris by default; see the README's
+// Command predict is the Lambda function behind POST /predict, GET /model
+// and GET /openapi.json: it serves the model in model.json, embedded at build
+// time so it needs no I/O at start-up (Iris by default; see the README's
 // "Serve your own model"). It is built as the `bootstrap` of a provided.al2023
 // function:
 //
@@ -16,15 +17,21 @@
 package main
 
 import (
+	_ "embed"
 	"log/slog"
 	"os"
 	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
+
+// served is the model the function answers with (project.ModelFile).
+//
+//go:embed model.json
+var served []byte
 
 func main() {
 	// The live heap is a few hundred kB, so the default GOGC=100 lets garbage
@@ -47,5 +54,17 @@ func main() {
 		log.Error("ALLOWED_ORIGINS is invalid", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(model.Default(), origins, log).Handle)
+	// A broken model.json is a build mistake (a test parses it first):
+	// fail the init loudly.
+	m, err := model.Parse(served)
+	if err != nil {
+		log.Error("model.json is invalid", "error", err)
+		os.Exit(1)
+	}
+	h, err := newHandler(m, origins, log)
+	if err != nil {
+		log.Error("the handler", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
 }

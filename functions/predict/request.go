@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,7 +12,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
 // echoLimit bounds how much of what the caller sent a message repeats: enough
@@ -33,10 +34,16 @@ type requestSchema struct {
 	model *model.Model
 	known map[string]bool // the features' names
 	list  string          // "sepal_length, sepal_width, ...", for messages
+	// orNull ends a feature's range in messages where the model takes
+	// missing values.
+	orNull string
 }
 
 func newRequestSchema(m *model.Model) *requestSchema {
 	s := &requestSchema{model: m, known: map[string]bool{}}
+	if m.AcceptsMissing() {
+		s.orNull = ", or null for a missing value"
+	}
 	names := make([]string, len(m.Features))
 	for i, f := range m.Features {
 		names[i], s.known[f.Name] = f.Name, true
@@ -112,12 +119,19 @@ func (s *requestSchema) parseRow(prefix string, obj map[string]any) ([]float64, 
 		if !ok {
 			return nil, fmt.Errorf("%s%s: missing; the fields are %s", prefix, f.Name, s.list)
 		}
+		if v == nil && s.model.AcceptsMissing() {
+			x[j] = math.NaN() // a missing value, which the model routes as it learned
+			continue
+		}
 		n, ok := v.(float64)
+		if !ok && v == nil && !s.model.AcceptsMissing() {
+			return nil, fmt.Errorf("%s%s: must be a number %s, got null: this model takes no missing values", prefix, f.Name, f.Range())
+		}
 		if !ok {
-			return nil, fmt.Errorf("%s%s: must be a number %s, got %s", prefix, f.Name, f.Range(), kind(v))
+			return nil, fmt.Errorf("%s%s: must be a number %s%s, got %s", prefix, f.Name, f.Range(), s.orNull, kind(v))
 		}
 		if !f.Valid(n) {
-			return nil, fmt.Errorf("%s%s: must be a number %s, got %s", prefix, f.Name, f.Range(), strconv.FormatFloat(n, 'g', -1, 64))
+			return nil, fmt.Errorf("%s%s: must be a number %s%s, got %s", prefix, f.Name, f.Range(), s.orNull, strconv.FormatFloat(n, 'g', -1, 64))
 		}
 		x[j] = n
 	}

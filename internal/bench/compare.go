@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -55,7 +55,10 @@ var (
 func Sides(ctx context.Context, root, dir, py string) ([]Side, *model.Model, error) {
 	goBin, deployed := filepath.Join(dir, "go", "bootstrap"), filepath.Join(dir, "go-arm64", "bootstrap")
 	overlay := ""
-	m := model.Default()
+	m, err := model.Load(filepath.Join(root, project.ModelFile))
+	if err != nil {
+		return nil, nil, err
+	}
 	if py != "" {
 		for name, content := range map[string][]byte{"handler.py": pythonHandler, "fit.py": pythonFit} {
 			if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
@@ -74,7 +77,7 @@ func Sides(ctx context.Context, root, dir, py string) ([]Side, *model.Model, err
 		}
 		// go:embed honours -overlay: the same code, the exported model.
 		doc, _ := json.Marshal(map[string]any{"Replace": map[string]string{
-			filepath.Join(root, "functions", "predict", "model", "model.json"): filepath.Join(dir, "model.json"),
+			filepath.Join(root, project.ModelFile): filepath.Join(dir, "model.json"),
 		}})
 		overlay = filepath.Join(dir, "overlay.json")
 		if err := os.WriteFile(overlay, doc, 0o644); err != nil {

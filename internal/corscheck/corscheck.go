@@ -17,13 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/corsrules"
 )
-
-// DefaultBody is a valid request for this project's POST /predict: the
-// embedded model's example row.
-var DefaultBody = model.Default().ExampleBody()
 
 // DefaultErrorBody is deliberately invalid, to provoke a 4xx.
 const DefaultErrorBody = `{"corscheck":"a deliberately invalid body"}`

@@ -14,6 +14,11 @@ import (
 	"strings"
 )
 
+// ModelFile is the model.json the predict function embeds and serves,
+// relative to the module root: the app, make local, the tools and the tests
+// read the served model from it.
+const ModelFile = "functions/predict/model.json"
+
 // Root finds the directory holding go.mod, from the working directory up:
 // `cdk synth` runs the app at the root, `go test` in each package's directory.
 func Root() (string, error) {

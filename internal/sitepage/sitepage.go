@@ -1,5 +1,6 @@
-// Package sitepage writes into the site's page the Content-Security-Policy
-// that names the exact API it calls. CloudFront's header policy belongs to
+// Package sitepage writes what the site's page needs to know at deploy time:
+// its config.json (where the API is, and the model its form is built from),
+// and the Content-Security-Policy that names the exact API it calls. CloudFront's header policy belongs to
 // the site stack, which is deployed before the API exists and can only name
 // the region's execute-api hosts; the API stack deploys the page with a
 // <meta> policy naming its own URL, and a browser enforces both, so the page
@@ -8,9 +9,12 @@
 package sitepage
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"regexp"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
 // Name is the page the policy goes into: the distribution's root object.
@@ -46,4 +50,12 @@ func WithAPI(page, apiURL string) (string, error) {
 	}
 	meta := fmt.Sprintf("\n  <meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' %s\">", html.EscapeString(apiURL))
 	return page[:at] + meta + page[at:], nil
+}
+
+// Config is the config.json the deployed site gets, as make local serves it:
+// the API at apiURL and the model the function embeds. (The stack writes the
+// same document with the API's URL as a deploy-time token.)
+func Config(apiURL string, m *model.Model) []byte {
+	b, _ := json.Marshal(model.SiteConfig{APIURL: apiURL, Model: m.Public()})
+	return b
 }

@@ -1,8 +1,13 @@
 package sitepage
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
 func TestWithAPI(t *testing.T) {
@@ -32,5 +37,23 @@ func TestWithAPI(t *testing.T) {
 	got, _ := WithAPI("<head>", `https://x/"><script>`)
 	if strings.Contains(got, `"><script>`) {
 		t.Errorf("the URL escaped its attribute: %s", got)
+	}
+}
+
+func TestConfigNamesTheAPIAndTheModel(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(filepath.Join(root, project.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got model.SiteConfig
+	if err := json.Unmarshal(Config("http://localhost:3000/dev/", m), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != m.Version || len(got.Model.Features) != len(m.Features) || got.Model.Target != m.Target || got.Model.Task != m.Task {
+		t.Errorf("config.json = %+v, want the API URL and the served model", got)
 	}
 }

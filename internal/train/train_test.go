@@ -3,12 +3,13 @@ package train
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -28,7 +29,7 @@ func inRoot(t *testing.T) {
 // model exported from scikit-learn is checked by the export's own test.
 func TestCommittedModelIsReproducible(t *testing.T) {
 	inRoot(t)
-	const path = "functions/predict/model/model.json"
+	path := project.ModelFile
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestCommittedModelIsReproducible(t *testing.T) {
 	}
 	o := DefaultOptions
 	o.Folds = src.Folds
-	m, _, err := FromFiles(src.Data, src.Target, src.Meta, o)
+	m, _, err := FromFiles(src.Data, src.Target, src.Meta, src.Task, o)
 	if err != nil {
 		t.Fatalf("%s was trained from %s, which cannot be trained from again: %v; keep the CSV in the repository (data/), relative to its root", path, src.Data, err)
 	}
@@ -59,7 +60,7 @@ func TestCommittedModelIsReproducible(t *testing.T) {
 func iris(t *testing.T) (*model.Model, *Dataset) {
 	t.Helper()
 	inRoot(t)
-	m, d, err := FromFiles("data/iris.csv", "species", "data/iris.meta.json", DefaultOptions)
+	m, d, err := FromFiles("data/iris.csv", "species", "data/iris.meta.json", model.Classification, DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +89,13 @@ func TestIris(t *testing.T) {
 	if m.Target != "species" || m.Features[3].Unit != "cm" || m.Features[3].Max != 30 || m.Title != "Iris species predictor" {
 		t.Errorf("target %q, feature %+v, title %q: want what data/iris.meta.json says", m.Target, m.Features[3], m.Title)
 	}
-	for c, x := range m.Examples {
+	for _, e := range m.Examples {
 		found := false
 		for i, y := range d.Y {
-			found = found || d.Classes[y] == c && fmt.Sprint(d.X[i]) == fmt.Sprint(x)
+			found = found || d.Classes[y] == e.Label && fmt.Sprint(d.X[i]) == fmt.Sprint(e.Values)
 		}
 		if !found {
-			t.Errorf("example %v of %s is not a row of that class", x, c)
+			t.Errorf("example %v of %s is not a row of that class", e.Values, e.Label)
 		}
 	}
 	if len(m.Examples) != 3 {
@@ -125,7 +126,7 @@ func TestAnyCSV(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s,%g,%g\n", label, w, w*2)
 	}
-	d, err := ReadCSV(strings.NewReader(b.String()), "label", nil)
+	d, err := ReadCSV(strings.NewReader(b.String()), "label", model.Classification, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestBadDataIsNamedByLineAndColumn(t *testing.T) {
 	const header = "a,b,kind\n"
 	rows := func(n int, kind string) string { return strings.Repeat("1,2,"+kind+"\n", n) }
 	for _, tc := range []struct{ name, csv, target, meta, want string }{
-		{"no such target", header + rows(5, "x"), "class", "", `no column "class" for the class; the columns are a, b, kind`},
+		{"no such target", header + rows(5, "x"), "class", "", `no column "class" for the target; the columns are a, b, kind`},
 		{"not a number", header + "1,x,p\n", "kind", "", `line 2, column "b": "x" is not a finite number`},
 		{"NaN", header + "NaN,1,p\n", "kind", "", `line 2, column "a": "NaN" is not a finite number`},
 		{"missing value", header + rows(1, "p") + "1,,p\n", "kind", "", `line 3, column "b": missing value`},
@@ -167,13 +168,13 @@ func TestBadDataIsNamedByLineAndColumn(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := ReadCSV(strings.NewReader(tc.csv), tc.target, meta)
+			_, err := ReadCSV(strings.NewReader(tc.csv), tc.target, model.Classification, meta)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
-	d, err := ReadCSV(strings.NewReader(header+rows(6, "p")+rows(3, "q")), "kind", nil)
+	d, err := ReadCSV(strings.NewReader(header+rows(6, "p")+rows(3, "q")), "kind", model.Classification, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +196,58 @@ func TestFromFilesRecordsTheSource(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%s\n", i, map[bool]string{true: "lo", false: "hi"}[i < 5])
 	}
 	os.WriteFile(csv, []byte(b.String()), 0o644)
-	m, _, err := FromFiles(csv, "y", "", Options{Folds: 2, Iterations: 100, Rate: 0.5})
+	m, _, err := FromFiles(csv, "y", "", model.Classification, Options{Folds: 2, Iterations: 100, Rate: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Source != (model.Source{Tool: "cmd/train", Data: csv, Folds: 2, Target: "y"}) {
+	if m.Source != (model.Source{Tool: "cmd/train", Data: csv, Folds: 2, Target: "y", Task: model.Classification}) {
 		t.Errorf("source %+v", m.Source)
+	}
+}
+
+// -task regression: ridge on standardized features, cross-validated R² and
+// RMSE, low, median and high examples, the target's unit kept. On data that
+// is linear but for a little deterministic noise, it recovers the line.
+func TestRegression(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("area,rooms,price\n")
+	for i := range 60 {
+		area, rooms := 40+float64(i*7%97), float64(1+i%5)
+		noise := float64(i%7-3) / 10
+		fmt.Fprintf(&b, "%g,%g,%g\n", area, rooms, 3*area+20*rooms+100+noise)
+	}
+	meta := &Meta{TargetDescription: "Asking price", TargetUnit: "kEUR"}
+	d, err := ReadCSV(strings.NewReader(b.String()), "price", model.Regression, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(d, meta, model.Source{Tool: "test"}, DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Task != model.Regression || m.Kind != model.KindLinear || m.Name != "price-ridge" || m.TargetUnit != "kEUR" || m.TargetDescription != "Asking price" {
+		t.Errorf("model %+v", m)
+	}
+	if m.Metrics.CVR2 < 0.999 || m.Metrics.CVRMSE > 1 || m.Metrics.TrainingR2 < m.Metrics.CVR2 {
+		t.Errorf("metrics %+v, want R² near 1 and an RMSE near the noise", m.Metrics)
+	}
+	var labels []string
+	for _, e := range m.Examples {
+		labels = append(labels, e.Label)
+	}
+	if strings.Join(labels, ",") != "low,median,high" {
+		t.Errorf("examples %v", labels)
+	}
+	out := []float64{0}
+	m.Predict([]float64{100, 3}, out)
+	if want := 3*100.0 + 20*3 + 100; math.Abs(out[0]-want) > 0.5 {
+		t.Errorf("predicted %v for area 100, 3 rooms, want about %v", out[0], want)
+	}
+	enc, _ := Encode(m)
+	if _, err := model.Parse(enc); err != nil {
+		t.Errorf("the trained model does not parse: %v", err)
+	}
+	if _, err := ReadCSV(strings.NewReader("a,y\n1,x\n"), "y", model.Regression, nil); err == nil || !strings.Contains(err.Error(), `line 2, column "y": "x" is not a finite number`) {
+		t.Errorf("a regression of a text column: %v", err)
 	}
 }

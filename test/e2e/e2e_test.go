@@ -24,10 +24,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack/stacktest"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
@@ -203,11 +203,30 @@ func (p *page) diagnosis() (kind, text string) {
 	return p.eval(`document.getElementById("diagnostics").dataset.kind`), p.text(`#diagnostics`)
 }
 
-// fill enters a row of the embedded model's values into the form.
+// servedModel is the model the function serves (project.ModelFile): the
+// tests take their rows and expectations from it, whatever it is.
+var servedModel = sync.OnceValues(func() (*model.Model, error) {
+	root, err := project.Root()
+	if err != nil {
+		return nil, err
+	}
+	return model.Load(filepath.Join(root, project.ModelFile))
+})
+
+func served(t testing.TB) *model.Model {
+	t.Helper()
+	m, err := servedModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// fill enters a row of the served model's values into the form.
 func (p *page) fill(x []float64) {
 	p.t.Helper()
 	p.do(chromedp.WaitVisible(`body[data-ready="true"]`))
-	for j, f := range model.Default().Features {
+	for j, f := range served(p.t).Features {
 		p.do(chromedp.SetValue("#"+f.Name, strconv.FormatFloat(x[j], 'g', -1, 64)))
 	}
 }
@@ -216,7 +235,7 @@ func (p *page) fill(x []float64) {
 // returns the example's class ("" when the model has no examples).
 func (p *page) predictExample() string {
 	p.t.Helper()
-	class, x := model.Default().Example()
+	class, x := served(p.t).Example()
 	if class != "" { // through its preset button, as a visitor would
 		p.do(chromedp.WaitVisible(`body[data-ready="true"]`), chromedp.Click(fmt.Sprintf(`[data-preset=%q]`, class)))
 	} else {
@@ -226,15 +245,29 @@ func (p *page) predictExample() string {
 	return class
 }
 
+// checkPredicted checks what the page shows: for a classifier the example's
+// class (label, when it has one) and a bar per class, for a regression a
+// number (and its unit) and no bars.
+func checkPredicted(t *testing.T, m *model.Model, got, label, bars string) {
+	t.Helper()
+	if m.Task == model.Regression {
+		value, unit, _ := strings.Cut(got, " ")
+		if _, err := strconv.ParseFloat(value, 64); err != nil || unit != m.TargetUnit || bars != "0" {
+			t.Errorf("shown %q with %s bars, want a number in %q and no bars", got, bars, m.TargetUnit)
+		}
+		return
+	}
+	if (label != "" && got != label) || !slices.Contains(m.Classes, got) || bars != strconv.Itoa(len(m.Classes)) {
+		t.Errorf("predicted %q with %s bars, want %q (one of %v) with %d", got, bars, label, m.Classes, len(m.Classes))
+	}
+}
+
 func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
 	p := open(t, e, e.stack.SiteURL)
 	want := p.predictExample()
 	p.do(chromedp.WaitVisible(`#result-body`))
-	m := model.Default()
-	got, bars := p.text(`#predicted-class`), p.eval(`String(document.querySelectorAll("#bars li").length)`)
-	if (want != "" && got != want) || !slices.Contains(m.Classes, got) || bars != strconv.Itoa(len(m.Classes)) {
-		t.Errorf("predicted %q with %s bars, want %q (one of %v) with %d", got, bars, want, m.Classes, len(m.Classes))
-	}
+	m := served(t)
+	checkPredicted(t, m, p.text(`#predicted`), want, p.eval(`String(document.querySelectorAll("#bars li").length)`))
 	visible := `[...document.querySelectorAll(".picture")].filter((e) => e.getBoundingClientRect().width > 0).map((e) => e.id).join()`
 	if got := p.eval(visible); got != "flower" && got != "neutral" {
 		t.Errorf("pictures shown: %q, want the flower or the neutral mark", got)
@@ -268,7 +301,7 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site := &sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: sitepage.Name, Headers: headers, Config: sitesrv.ConfigJSON(e.stack.APIURL, model.Default()), APIURL: e.stack.APIURL}
+	site := &sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: sitepage.Name, Headers: headers, Config: sitepage.Config(e.stack.APIURL, served(t)), APIURL: e.stack.APIURL}
 	edit(site)
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
@@ -308,7 +341,7 @@ func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 		if csp := s.Headers.Get("Content-Security-Policy"); !strings.Contains(csp, "https://*.execute-api.eu-west-1.amazonaws.com") {
 			t.Fatalf("the header policy %q does not admit the region's APIs: the test would prove nothing", csp)
 		}
-		s.Config = sitesrv.ConfigJSON(other, model.Default())
+		s.Config = sitepage.Config(other, served(t))
 	})
 	p := open(t, e, url)
 	p.predictExample()
@@ -322,7 +355,7 @@ func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 // CORS headers; without them the browser would hide it behind a CORS error.
 func httpErrorShowsTheAPIMessage(t *testing.T, e *browserEnv) {
 	p := open(t, e, e.stack.SiteURL)
-	m := model.Default()
+	m := served(t)
 	_, x := m.Example()
 	bad := slices.Clone(x)
 	f := m.Features[0]
@@ -337,16 +370,13 @@ func httpErrorShowsTheAPIMessage(t *testing.T, e *browserEnv) {
 
 func keyboardOnly(t *testing.T, e *browserEnv) {
 	p := open(t, e, e.stack.SiteURL)
-	m := model.Default()
+	m := served(t)
 	focused := `document.activeElement.dataset.preset || document.activeElement.id`
 	p.do(chromedp.WaitVisible(`body[data-ready="true"]`))
-	// The presets first (one per class with an example), then the inputs.
-	for _, c := range m.Classes {
-		if _, ok := m.Examples[c]; !ok {
-			continue
-		}
-		if p.do(chromedp.KeyEvent("\t")); p.eval(focused) != c {
-			t.Fatalf("focus on %q, want the %s preset", p.eval(focused), c)
+	// The presets first (one per example), then the inputs.
+	for _, ex := range m.Examples {
+		if p.do(chromedp.KeyEvent("\t")); p.eval(focused) != ex.Label {
+			t.Fatalf("focus on %q, want the %s preset", p.eval(focused), ex.Label)
 		}
 	}
 	class, x := m.Example()
@@ -361,7 +391,5 @@ func keyboardOnly(t *testing.T, e *browserEnv) {
 		t.Fatalf("focus on %q after the last field, want the Predict button", got)
 	}
 	p.do(chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#result-body`))
-	if got := p.text(`#predicted-class`); (class != "" && got != class) || !slices.Contains(m.Classes, got) {
-		t.Errorf("predicted %q, want %q", got, class)
-	}
+	checkPredicted(t, m, p.text(`#predicted`), class, p.eval(`String(document.querySelectorAll("#bars li").length)`))
 }

@@ -2,12 +2,11 @@
 // the default root object, the response headers of the distribution's
 // ResponseHeadersPolicy (read from the synthesized template) and a generated
 // config.json, and the page with the CSP <meta> the API stack deploys it with
-// (sitepage). It serves only regular files inside the site's directory: no
+// (sitepage), with the config.json it is handed. It serves only regular files inside the site's directory: no
 // listings, no dotfiles, nothing through a symlink that leaves it.
 package sitesrv
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
@@ -93,13 +91,6 @@ func AddConnectSrc(csp, origin string) string {
 		}
 	}
 	return strings.TrimRight(csp, "; ") + "; connect-src " + origin
-}
-
-// ConfigJSON is the config.json the deployed site gets: the API at apiURL
-// and the model the function embeds.
-func ConfigJSON(apiURL string, m *model.Model) []byte {
-	b, _ := json.Marshal(model.SiteConfig{APIURL: apiURL, Model: m.Public()})
-	return b
 }
 
 func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package sitesrv
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 )
 
@@ -93,17 +91,6 @@ func TestServing(t *testing.T) {
 		if rec.Header().Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s %s: security headers missing", tc.method, tc.path)
 		}
-	}
-}
-
-func TestConfigJSONNamesTheAPIAndTheModel(t *testing.T) {
-	var got model.SiteConfig
-	m := model.Default()
-	if err := json.Unmarshal(ConfigJSON("http://localhost:3000/dev/", m), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != m.Version || len(got.Model.Features) != len(m.Features) || got.Model.Target != m.Target {
-		t.Errorf("config.json = %+v, want the API URL and the embedded model", got)
 	}
 }
 

@@ -25,7 +25,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/iris-cors/iris-cors-cdk/functions/predict/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/apigw"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
@@ -50,6 +49,9 @@ type Options struct {
 	// ModuleRoot is where `go build` runs (the module of the functions).
 	ModuleRoot string
 	SiteDir    string // empty: serve no site
+	// SiteConfig renders the site's config.json for the API at apiURL; nil
+	// serves the file in SiteDir, if any.
+	SiteConfig func(apiURL string) []byte
 	APIAddr    string // e.g. 127.0.0.1:3000; port 0 picks a free one
 	SiteAddr   string
 	// APIListener and SiteListener, when set, are served instead of listening
@@ -179,7 +181,10 @@ func (s *Stack) load(ctx context.Context, templates []*cfn.Template) (_ *content
 		return nil, err
 	}
 	apiURL := s.apiOrigin + "/" + c.api.Stage + "/"
-	c.site = &sitesrv.Site{Dir: o.SiteDir, RootObject: sitepage.Name, Config: sitesrv.ConfigJSON(apiURL, model.Default()), APIURL: apiURL}
+	c.site = &sitesrv.Site{Dir: o.SiteDir, RootObject: sitepage.Name, APIURL: apiURL}
+	if o.SiteConfig != nil {
+		c.site.Config = o.SiteConfig(apiURL)
+	}
 	if siteT != nil {
 		if c.site.Headers, c.site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
 			return nil, err

@@ -101,7 +101,9 @@ func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
 }
 
 func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
+	// The app hands in its config.json, for the API as the stack serves it.
+	config := func(apiURL string) []byte { return []byte(`{"apiUrl":"` + apiURL + `"}`) }
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site"), SiteConfig: config})
 	resp, body := get(t, s.SiteURL, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "echo site") {
 		t.Fatalf("GET %s: %d %q", s.SiteURL, resp.StatusCode, body)

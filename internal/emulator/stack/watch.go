@@ -81,7 +81,7 @@ func kindOf(path string) string {
 	case skipped(slashed):
 		return ""
 	case slashed == "cdk.json" || slashed == "app.go" || strings.HasPrefix(slashed, "stacks/") ||
-		strings.HasSuffix(slashed, "model/model.json") || slashed == "go.mod" || slashed == "go.sum":
+		slashed == "functions/predict/model.json" || slashed == "go.mod" || slashed == "go.sum":
 		return "synth"
 	case strings.HasPrefix(slashed, "site/"):
 		return "site"

@@ -14,7 +14,9 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // DevOrigin is the origin the dev environment allows besides its site.
@@ -56,7 +58,12 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 			os.RemoveAll(dir)
 		}
 	}()
+	served, err := model.Load(filepath.Join(root, project.ModelFile))
+	if err != nil {
+		return nil, nil, err
+	}
 	lo := stack.Options{
+		SiteConfig:  func(apiURL string) []byte { return sitepage.Config(apiURL, served) },
 		Functions:   map[string]string{"Predict": "./functions/predict"},
 		ModuleRoot:  root,
 		APIAddr:     "127.0.0.1:0",

@@ -1,0 +1,107 @@
+package model
+
+import (
+	"math"
+	"slices"
+
+	"github.com/go-json-experiment/json"
+)
+
+// A family computes one kind of model, exactly as the library that fitted
+// it does: its parameters decoded once, then one row at a time.
+type family interface {
+	// predict writes the outputs of row x (feature order, NaN where a
+	// value is missing) into out: one probability per class, or the value.
+	predict(x, out []float64)
+}
+
+// kind is what Parse knows of a kind: the tasks it does, whether it takes
+// missing values, and how to decode its parameters.
+type kind struct {
+	tasks   []Task
+	missing bool
+	decode  func(m *Model) (family, error)
+}
+
+// kinds are the kinds this version serves. A kind's name carries the version
+// of its parameters' layout: a new layout is a new name, so a model.json
+// from a newer exporter is refused, by name, rather than misread.
+var kinds = map[string]kind{
+	KindLogistic: {tasks: []Task{Classification}, decode: decodeLogistic},
+	KindLinear:   {tasks: []Task{Regression}, decode: decodeLinear},
+	KindTrees:    {tasks: []Task{Classification, Regression}, decode: decodeTrees},
+	KindHistGB:   {tasks: []Task{Classification, Regression}, missing: true, decode: decodeHistGB},
+	KindXGBoost:  {tasks: []Task{Classification, Regression}, missing: true, decode: decodeXGBoost},
+}
+
+// The kinds' names.
+const (
+	KindLogistic = "logistic/1"
+	KindLinear   = "linear/1"
+	KindTrees    = "sklearn-trees/1"
+	KindHistGB   = "sklearn-hist-gradient-boosting/1"
+	KindXGBoost  = "xgboost/1"
+)
+
+func kindNames() []string {
+	var names []string
+	for k := range kinds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// params decodes a model's parameters into p, refusing unknown keys.
+func params(m *Model, p any) error {
+	return json.Unmarshal(m.Params, p, json.RejectUnknownMembers(true))
+}
+
+// stackRow is the widest row a family prepares without allocating; wider
+// models work, with an allocation per row.
+const stackRow = 256
+
+// prepare appends the row as the model's first step sees it to dst: through
+// the scaler when the pipeline has one, (x - mean) / scale as scikit-learn's
+// StandardScaler computes it (NaN stays NaN).
+func (s *Scaler) prepare(x, dst []float64) []float64 {
+	if s == nil {
+		return append(dst, x...)
+	}
+	for j, v := range x {
+		dst = append(dst, (v-s.Mean[j])/s.Scale[j])
+	}
+	return dst
+}
+
+// The explicit float64 conversions in the families stop the compiler from
+// fusing a multiply and an add (arm64, where Lambda runs, has the
+// instruction): the libraries round the product first.
+
+// softmax turns logits into probabilities in place, as scikit-learn's
+// softmax does: shift by the largest, exponentiate, divide by the sum (in
+// order). The shift keeps exp from overflowing.
+func softmax(p []float64) {
+	top := math.Inf(-1)
+	for _, l := range p {
+		top = max(top, l)
+	}
+	var sum float64
+	for k := range p {
+		p[k] = math.Exp(p[k] - top)
+		sum += p[k]
+	}
+	for k := range p {
+		p[k] /= sum
+	}
+}
+
+// sigmoid is scipy's expit.
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// twoClasses writes a binary classifier's probabilities from the positive
+// class's, as scikit-learn does: [1 - p, p].
+func twoClasses(out []float64, p float64) {
+	out[1] = p
+	out[0] = 1 - p
+}

@@ -1,0 +1,36 @@
+package model
+
+import "fmt"
+
+// Linear is kind linear/1: a linear regression (cmd/train's ridge,
+// scikit-learn's LinearRegression, Ridge, Lasso), bias + w·z on the row
+// through the scaler.
+type Linear struct {
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+}
+
+type linear struct {
+	Linear
+	scaler *Scaler
+}
+
+func decodeLinear(m *Model) (family, error) {
+	var l linear
+	if err := params(m, &l.Linear); err != nil {
+		return nil, err
+	}
+	if len(l.Weights) != len(m.Features) {
+		return nil, fmt.Errorf("%d weights for %d features", len(l.Weights), len(m.Features))
+	}
+	l.scaler = m.Scaler
+	return &l, nil
+}
+
+func (l *linear) predict(x, out []float64) {
+	var buf [stackRow]float64
+	out[0] = l.Value(l.scaler.prepare(x, buf[:0]))
+}
+
+// Value is the prediction for a row z, already through the scaler.
+func (l *Linear) Value(z []float64) float64 { return dot(l.Bias, l.Weights, z) }

@@ -1,0 +1,99 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/go-json-experiment/json"
+)
+
+// Schema is the part of JSON Schema that describes the API's bodies, in
+// OpenAPI 3.0's dialect (nullable, a boolean exclusiveMinimum). The API
+// Gateway model (draft 4) is rendered from the same value by the stacks,
+// so the gateway and the OpenAPI document cannot disagree.
+type Schema struct {
+	Type             string             `json:"type,omitempty"`
+	Nullable         bool               `json:"nullable,omitzero"` // draft 4: type [Type, "null"]
+	Title            string             `json:"title,omitempty"`
+	Description      string             `json:"description,omitempty"`
+	Enum             []string           `json:"enum,omitempty"`
+	Minimum          *float64           `json:"minimum,omitempty"`
+	ExclusiveMinimum bool               `json:"exclusiveMinimum,omitzero"`
+	Maximum          *float64           `json:"maximum,omitempty"`
+	Properties       map[string]*Schema `json:"properties,omitempty"`
+	Required         []string           `json:"required,omitempty"`
+	// Closed refuses members the properties do not name
+	// (additionalProperties: false).
+	Closed   bool      `json:"-"`
+	Items    *Schema   `json:"items,omitempty"`
+	MinItems *int      `json:"minItems,omitempty"`
+	MaxItems *int      `json:"maxItems,omitempty"`
+	AnyOf    []*Schema `json:"anyOf,omitempty"`
+	Ref      string    `json:"$ref,omitempty"` // OpenAPI: a schema of the document's components
+}
+
+// MarshalJSON writes Closed as additionalProperties: false.
+func (s *Schema) MarshalJSON() ([]byte, error) {
+	type plain Schema
+	if !s.Closed {
+		return json.Marshal((*plain)(s))
+	}
+	return json.Marshal(struct {
+		*plain
+		AdditionalProperties bool `json:"additionalProperties"`
+	}{(*plain)(s), false})
+}
+
+// RequestSchema is the POST /predict body: one row of the features, or
+// {"instances": [1..MaxBatch rows]}; a feature may be null where the model
+// takes missing values. Exact, it also requires every feature, refuses
+// other members and gives each feature's range: what a client must send
+// (the OpenAPI document). Without, it checks types and the batch's size
+// only (the API Gateway model): the function's messages name an unknown,
+// missing or out-of-range field and what it got, where the gateway could
+// only say what a valid body looks like.
+func (m *Model) RequestSchema(exact bool) *Schema {
+	row := &Schema{Type: "object", Properties: map[string]*Schema{}}
+	for _, f := range m.Features {
+		p := &Schema{Type: "number", Nullable: m.AcceptsMissing(), Description: f.Description + ", " + f.Range()}
+		if exact {
+			p.Minimum, p.ExclusiveMinimum, p.Maximum = &f.Min, true, &f.Max
+			row.Required = append(row.Required, f.Name)
+		}
+		row.Properties[f.Name] = p
+	}
+	row.Closed = exact
+	one, most := 1, MaxBatch
+	batch := &Schema{
+		Type:       "object",
+		Required:   []string{"instances"},
+		Properties: map[string]*Schema{"instances": {Type: "array", MinItems: &one, MaxItems: &most, Items: row}},
+		Closed:     exact,
+	}
+	return &Schema{Title: "PredictRequest", AnyOf: []*Schema{row, batch}}
+}
+
+// PredictionSchema is one prediction: the class under the target's name
+// and the probability of each class, or the value.
+func (m *Model) PredictionSchema() *Schema {
+	if m.Task == Regression {
+		value := &Schema{Type: "number", Description: m.TargetDescription}
+		if m.TargetUnit != "" {
+			value.Description += " (" + m.TargetUnit + ")"
+		}
+		return &Schema{Type: "object", Required: []string{m.Target}, Properties: map[string]*Schema{m.Target: value}, Closed: true}
+	}
+	zero, one := 0.0, 1.0
+	probabilities := &Schema{Type: "object", Properties: map[string]*Schema{}, Required: slices.Clone(m.Classes), Closed: true}
+	for _, c := range m.Classes {
+		probabilities.Properties[c] = &Schema{Type: "number", Minimum: &zero, Maximum: &one}
+	}
+	return &Schema{
+		Type:     "object",
+		Required: []string{m.Target, "probabilities"},
+		Properties: map[string]*Schema{
+			m.Target:        {Type: "string", Enum: m.Classes},
+			"probabilities": probabilities,
+		},
+		Closed: true,
+	}
+}

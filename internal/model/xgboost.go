@@ -1,0 +1,143 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// XGBoost is kind xgboost/1: an XGBoost gbtree booster (XGBClassifier,
+// XGBRegressor) as XGBoost 1.7 computes it, in float32: the row cast to
+// float32, left where x < split_condition, a missing value (NaN) to the
+// node's default child; each output's margin starts at the base score (as
+// a margin) and adds its trees' leaves in float32, tree by tree.
+// Thresholds and leaf values are float32 values, stored as float64.
+type XGBoost struct {
+	// Objective is binary:logistic, multi:softprob, multi:softmax or
+	// reg:squarederror.
+	Objective string  `json:"objective"`
+	BaseScore float64 `json:"base_score"`
+	// Groups is the output each tree adds to (XGBoost's tree_info).
+	Groups []int32 `json:"groups"`
+	Nodes  Columns `json:"nodes"`
+}
+
+type xgboost struct {
+	*forest
+	XGBoost
+	scaler *Scaler
+	base   float32 // the base score as a margin
+	groups int
+}
+
+// xgbObjectives are the objectives served, with the task and how many
+// margins per row each has (0: one per class).
+var xgbObjectives = map[string]struct {
+	task    Task
+	margins int
+}{
+	"binary:logistic":  {Classification, 1},
+	"multi:softprob":   {Classification, 0},
+	"multi:softmax":    {Classification, 0},
+	"reg:squarederror": {Regression, 1},
+}
+
+func decodeXGBoost(m *Model) (family, error) {
+	x := &xgboost{scaler: m.Scaler}
+	if err := params(m, &x.XGBoost); err != nil {
+		return nil, err
+	}
+	obj, ok := xgbObjectives[x.Objective]
+	if !ok || obj.task != m.Task {
+		return nil, fmt.Errorf("objective %q for a %s: served are binary:logistic, multi:softprob and multi:softmax (classification) and reg:squarederror", x.Objective, m.Task)
+	}
+	x.groups = obj.margins
+	if x.groups == 0 {
+		x.groups = len(m.Classes)
+	}
+	if x.Objective == "binary:logistic" && len(m.Classes) != 2 {
+		return nil, fmt.Errorf("binary:logistic with %d classes", len(m.Classes))
+	}
+	base := float32(x.BaseScore)
+	if float64(base) != x.BaseScore {
+		return nil, fmt.Errorf("base_score %v is not a float32", x.BaseScore)
+	}
+	x.base = base
+	if x.Objective == "binary:logistic" {
+		// XGBoost's ProbToMargin for the logistic objectives.
+		x.base = -float32(math.Log(float64(1/base - 1)))
+	}
+	var err error
+	if x.forest, err = decodeForest(x.Nodes, len(m.Features), 1, true); err != nil {
+		return nil, err
+	}
+	x.Nodes = Columns{}
+	if len(x.Groups) != len(x.roots) || slices.ContainsFunc(x.Groups, func(g int32) bool { return g < 0 || int(g) >= x.groups }) {
+		return nil, fmt.Errorf("groups: %d for %d trees, each in [0, %d)", len(x.Groups), len(x.roots), x.groups)
+	}
+	for i := range x.nodes {
+		nd := &x.nodes[i]
+		if nd.child[0] == int32(i) { // a leaf
+			continue
+		}
+		if float64(float32(nd.threshold)) != nd.threshold || float64(float32(x.values[i])) != x.values[i] {
+			return nil, fmt.Errorf("node %d: threshold %v or value %v is not a float32", i, nd.threshold, x.values[i])
+		}
+		// XGBoost goes left where x < threshold. The row and the
+		// threshold are float32 values, so that is x <= the float32 just
+		// below the threshold: one walk (forest.leaves) serves every kind.
+		nd.threshold = float64(math.Nextafter32(float32(nd.threshold), float32(math.Inf(-1))))
+	}
+	return x, nil
+}
+
+func (x *xgboost) predict(row, out []float64) {
+	var buf [stackRow]float64
+	z := x.scaler.prepare(row, buf[:0])
+	for j, v := range z {
+		z[j] = float64(float32(v)) // NaN stays NaN
+	}
+	var marginBuf [stackRow]float32
+	margins := marginBuf[:x.groups]
+	if x.groups > stackRow {
+		margins = make([]float32, x.groups)
+	}
+	for g := range margins {
+		margins[g] = x.base
+	}
+	for i, leaf := range x.reached(z) {
+		margins[x.Groups[i]] += float32(x.values[leaf])
+	}
+	switch x.Objective {
+	case "reg:squarederror":
+		out[0] = float64(margins[0])
+	case "binary:logistic":
+		// XGBoost's float32 sigmoid; the scikit-learn wrapper's 1 - p is
+		// float32 too.
+		p := float32(1 / (1 + math.Exp(-float64(margins[0]))))
+		out[1], out[0] = float64(p), float64(1-p)
+	case "multi:softprob":
+		// XGBoost's softmax: float32 exponentials summed in float64.
+		top := slices.Max(margins)
+		var sum float64
+		for g, v := range margins {
+			margins[g] = float32(math.Exp(float64(v - top)))
+			sum += float64(margins[g])
+		}
+		for g, v := range margins {
+			out[g] = float64(v / float32(sum))
+		}
+	case "multi:softmax":
+		// XGBClassifier.predict_proba: scipy's softmax of the float32
+		// margins, in float32.
+		top := slices.Max(margins)
+		var sum float32
+		for g, v := range margins {
+			margins[g] = float32(math.Exp(float64(v - top)))
+			sum += margins[g]
+		}
+		for g, v := range margins {
+			out[g] = float64(v / sum)
+		}
+	}
+}
