@@ -173,3 +173,25 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// An exported model never refuses a row it was trained on: the ranges come
+// from the training data, span plus half again. (The earlier fallback, the
+// scaler's mean ± 6 sd, refused row 152 of breast cancer.)
+func TestTrainingRowsAreInRange(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "parity", "*.expected.json"))
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".expected.json")
+		var want struct{ Dataset string }
+		readJSON(t, p, &want)
+		var data struct{ Rows [][]float64 }
+		readJSON(t, filepath.Join("testdata", "parity", want.Dataset+".rows.json"), &data)
+		m := fixture(t, name)
+		for i, x := range data.Rows {
+			for j, f := range m.Features {
+				if !f.Valid(x[j]) {
+					t.Errorf("%s: row %d: %s = %g is refused (%s)", name, i, f.Name, x[j], f.Range())
+				}
+			}
+		}
+	}
+}

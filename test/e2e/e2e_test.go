@@ -70,7 +70,34 @@ func TestBrowser(t *testing.T) {
 			t.Run(sc.name, func(t *testing.T) { sc.run(t, e) })
 		}
 	})
+	t.Run("a regression shows its number", func(t *testing.T) { regressionShowsItsNumber(t, browser) })
 	t.Run("corscheck agrees with Chromium", func(t *testing.T) { corscheckAgreesWithChromium(t, browser) })
+}
+
+// regressionModel is a histogram gradient boosting regression (it takes
+// missing values) of the model package's parity fixtures.
+const regressionModel = "../../internal/model/testdata/parity/hgb-diabetes.model.json"
+
+// A regression served through the whole local stack: the page shows the
+// number with its unit and no bars, and a field left empty is a missing
+// value the model takes.
+func regressionShowsItsNumber(t *testing.T, browser context.Context) {
+	m, err := model.Load(regressionModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &browserEnv{stack: stacktest.Start(t, stacktest.Options{SiteAddr: "localhost:0", AllowSite: true, Model: regressionModel}), browser: browser}
+	p := open(t, e, e.stack.SiteURL)
+	label := m.Examples[len(m.Examples)-1].Label
+	p.do(chromedp.WaitVisible(`body[data-ready="true"]`), chromedp.Click(fmt.Sprintf(`[data-preset=%q]`, label)))
+	p.do(chromedp.SetValue("#"+m.Features[1].Name, ""), chromedp.Click(`#predict`), chromedp.WaitVisible(`#result-body`))
+	checkPredicted(t, m, p.text(`#predicted`), label, p.eval(`String(document.querySelectorAll("#bars li").length)`))
+	if name := p.text(`#target-name`); !strings.HasPrefix(strings.ToLower(name), strings.ToLower(m.TargetDescription)) {
+		t.Errorf("the number is called %q, want the model's %q", name, m.TargetDescription)
+	}
+	if errs := p.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
 }
 
 // startChromium starts a headless Chromium for the test, or skips it (fails

@@ -5,6 +5,7 @@ package stacktest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -31,6 +32,10 @@ type Options struct {
 	AllowSite bool
 	Throttle  bool
 	Log       io.Writer
+	// Model, a model.json, is served instead of the one the function
+	// embeds: the function is built with it in place (go build -overlay),
+	// and the site's config.json describes it.
+	Model string
 }
 
 // Start runs the stack until the test ends.
@@ -58,13 +63,13 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	served, err := model.Load(filepath.Join(root, project.ModelFile))
+	served, function, err := serve(root, dir, o.Model)
 	if err != nil {
 		return nil, nil, err
 	}
 	lo := stack.Options{
 		SiteConfig:  func(apiURL string) []byte { return sitepage.Config(apiURL, served) },
-		Functions:   map[string]string{"Predict": "./functions/predict"},
+		Functions:   map[string]string{"Predict": function},
 		ModuleRoot:  root,
 		APIAddr:     "127.0.0.1:0",
 		Throttle:    o.Throttle,
@@ -112,4 +117,30 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 		return nil, nil, err
 	}
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+}
+
+// serve is the model to serve and the function that serves it: the served
+// model and the function's package, or the model at path and the function
+// built with it in dir.
+func serve(root, dir, path string) (*model.Model, string, error) {
+	if path == "" {
+		m, err := model.Load(filepath.Join(root, project.ModelFile))
+		return m, "./functions/predict", err
+	}
+	m, err := model.Load(path)
+	if err != nil {
+		return nil, "", err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", err
+	}
+	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(root, project.ModelFile): abs}})
+	overlayFile := filepath.Join(dir, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+		return nil, "", err
+	}
+	bin := filepath.Join(dir, "predict", "bootstrap")
+	err = project.Build{Root: root, Package: "./functions/predict", Out: bin, Host: true, Overlay: overlayFile}.Run(context.Background())
+	return m, bin, err
 }
