@@ -47,55 +47,57 @@ var (
 	pythonFit []byte
 )
 
-// Sides prepares both sides in dir from one pipeline: py (an interpreter
-// with scikit-learn) fits it on data/iris.csv; the Go function is built with
-// the exported model.json in place of the embedded one, the Python function
-// loads the pipeline itself. With py empty, only the Go side, with the
-// embedded model.
-func Sides(ctx context.Context, root, dir, py string) ([]Side, *model.Model, error) {
-	goBin, deployed := filepath.Join(dir, "go", "bootstrap"), filepath.Join(dir, "go-arm64", "bootstrap")
-	overlay := ""
-	m, err := model.Load(filepath.Join(root, project.ModelFile))
-	if err != nil {
-		return nil, nil, err
-	}
+// Comparison is a model both sides serve: what fit.py fits.
+type Comparison struct {
+	Name string // for the table
+	Fit  string // fit.py's argument
+}
+
+// Comparisons are the models make bench serves side by side: the
+// logistic regression the project started with, and a random forest, the
+// family data scientists deploy most.
+var Comparisons = []Comparison{
+	{"StandardScaler + LogisticRegression on Iris (4 features)", "logistic"},
+	{"RandomForestClassifier, 100 trees, on breast cancer (30 features)", "forest"},
+}
+
+// Sides prepares both sides of c in dir: py (an interpreter with
+// scikit-learn) fits the model; the Go function is built with the exported
+// model.json in place of the embedded one, the Python function loads the
+// model itself. It returns the rows both must answer alike. With py empty,
+// only the Go side, with the embedded model and no rows.
+func Sides(ctx context.Context, root, dir, py string, c Comparison) ([]Side, *model.Model, [][]float64, error) {
+	served := filepath.Join(root, project.ModelFile)
 	if py != "" {
 		for name, content := range map[string][]byte{"handler.py": pythonHandler, "fit.py": pythonFit} {
 			if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
-		if out, err := exec.CommandContext(ctx, py, filepath.Join(dir, "fit.py"), root, dir).CombinedOutput(); err != nil {
-			return nil, nil, fmt.Errorf("fit the pipeline: %v\n%s", err, out)
+		if out, err := exec.CommandContext(ctx, py, filepath.Join(dir, "fit.py"), root, dir, c.Fit).CombinedOutput(); err != nil {
+			return nil, nil, nil, fmt.Errorf("fit the model: %v\n%s", err, out)
 		}
-		exported, err := os.ReadFile(filepath.Join(dir, "model.json"))
-		if err != nil {
-			return nil, nil, err
-		}
-		if m, err = model.Parse(exported); err != nil {
-			return nil, nil, err
-		}
-		// go:embed honours -overlay: the same code, the exported model.
-		doc, _ := json.Marshal(map[string]any{"Replace": map[string]string{
-			filepath.Join(root, project.ModelFile): filepath.Join(dir, "model.json"),
-		}})
-		overlay = filepath.Join(dir, "overlay.json")
-		if err := os.WriteFile(overlay, doc, 0o644); err != nil {
-			return nil, nil, err
-		}
+		served = filepath.Join(dir, "model.json")
 	}
-	// One for this machine, to run; one as the stack bundles it, to weigh.
-	for _, b := range []project.Build{
-		{Root: root, Package: "./functions/predict", Out: goBin, Host: true, Overlay: overlay},
-		{Root: root, Package: "./functions/predict", Out: deployed, Overlay: overlay},
-	} {
-		if err := b.Run(ctx); err != nil {
-			return nil, nil, err
-		}
+	m, err := model.Load(served)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	goBin, deployed, err := BuildGo(ctx, root, dir, served)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	sides := []Side{{Name: "Go", Bootstrap: goBin, Package: []string{deployed}}}
 	if py == "" {
-		return sides, m, nil
+		return sides, m, nil, nil
+	}
+	var rows [][]float64
+	raw, err := os.ReadFile(filepath.Join(dir, "rows.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, &rows)
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("fit.py's rows: %w", err)
 	}
 	// The bootstrap Lambda runs for a custom runtime: here it starts the
 	// handler with the interpreter that has scikit-learn.
@@ -103,17 +105,44 @@ func Sides(ctx context.Context, root, dir, py string) ([]Side, *model.Model, err
 	os.MkdirAll(filepath.Dir(bootstrap), 0o755)
 	script := fmt.Sprintf("#!/bin/sh\nexec %s %s\n", py, filepath.Join(dir, "handler.py"))
 	if err := os.WriteFile(bootstrap, []byte(script), 0o755); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	deps, err := exec.CommandContext(ctx, py, "-c", "import os, sklearn, numpy, scipy, joblib\nfor m in (sklearn, numpy, scipy, joblib): print(os.path.dirname(m.__file__))").Output()
 	if err != nil {
-		return nil, nil, fmt.Errorf("locate scikit-learn's packages: %v", err)
+		return nil, nil, nil, fmt.Errorf("locate scikit-learn's packages: %v", err)
 	}
 	pkg := append(strings.Fields(string(deps)), filepath.Join(dir, "handler.py"))
 	return append(sides, Side{
 		Name: "Python + scikit-learn", Bootstrap: bootstrap, Package: pkg,
 		Env: map[string]string{"MODEL_JOBLIB": filepath.Join(dir, "model.joblib"), "MODEL_JSON": filepath.Join(dir, "model.json")},
-	}), m, nil
+	}), m, rows, nil
+}
+
+// BuildGo builds the predict function serving the model.json at path in
+// dir: for this machine, to run, and as the stack bundles it (linux/arm64),
+// to weigh. go:embed honours -overlay: the same code, another model.
+func BuildGo(ctx context.Context, root, dir, path string) (host, lambda string, err error) {
+	host, lambda = filepath.Join(dir, "go", "bootstrap"), filepath.Join(dir, "go-arm64", "bootstrap")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	overlay := ""
+	if served := filepath.Join(root, project.ModelFile); path != served {
+		doc, _ := json.Marshal(map[string]any{"Replace": map[string]string{served: path}})
+		overlay = filepath.Join(dir, "overlay.json")
+		if err := os.WriteFile(overlay, doc, 0o644); err != nil {
+			return "", "", err
+		}
+	}
+	for _, b := range []project.Build{
+		{Root: root, Package: "./functions/predict", Out: host, Host: true, Overlay: overlay},
+		{Root: root, Package: "./functions/predict", Out: lambda, Overlay: overlay},
+	} {
+		if err := b.Run(ctx); err != nil {
+			return "", "", err
+		}
+	}
+	return host, lambda, nil
 }
 
 // Measure runs one side: package size, cold starts with and without the

@@ -50,7 +50,7 @@ type forest struct {
 
 // treeChunk is how many trees' leaves a walk finds at once, in a buffer on
 // the stack.
-const treeChunk = 256
+const treeChunk = 64
 
 // decodeForest decodes and checks c for a model of nf features whose leaves
 // hold width values, with a missing-value direction per node if missing.

@@ -41,8 +41,9 @@ func decodeHistGB(m *Model) (family, error) {
 }
 
 func (h *histGB) predict(x, out []float64) {
-	var buf [stackRow]float64
-	z := h.scaler.prepare(x, buf[:0])
+	var r row
+	defer r.release()
+	z := r.prepare(h.scaler, x)
 	copy(out, h.Baseline)
 	k := 0 // the output tree i adds to, i mod len(Baseline) without a division
 	for _, leaf := range h.reached(z) {

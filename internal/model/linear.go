@@ -28,8 +28,9 @@ func decodeLinear(m *Model) (family, error) {
 }
 
 func (l *linear) predict(x, out []float64) {
-	var buf [stackRow]float64
-	out[0] = l.Value(l.scaler.prepare(x, buf[:0]))
+	var r row
+	out[0] = l.Value(r.prepare(l.scaler, x))
+	r.release()
 }
 
 // Value is the prediction for a row z, already through the scaler.

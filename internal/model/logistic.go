@@ -41,8 +41,9 @@ func decodeLogistic(m *Model) (family, error) {
 }
 
 func (l *logistic) predict(x, out []float64) {
-	var buf [stackRow]float64
-	l.Probabilities(l.scaler.prepare(x, buf[:0]), out)
+	var r row
+	l.Probabilities(r.prepare(l.scaler, x), out)
+	r.release()
 }
 
 // Probabilities writes the class probabilities of a row z, already through

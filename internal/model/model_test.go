@@ -137,6 +137,28 @@ func TestPredictDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// A row wider than the stack buffer takes a pooled one: still no
+// allocation per row.
+func TestWideRowsDoNotAllocate(t *testing.T) {
+	doc := fixtureDoc(t, "linear-diabetes")
+	nf := 3 * stackRow
+	features, weights, x := make([]any, nf), make([]any, nf), make([]float64, nf)
+	for j := range features {
+		features[j] = map[string]any{"name": "f" + strings.Repeat("x", j), "description": "f", "unit": "", "min_exclusive": -1, "max": 1}
+		weights[j] = 0.5
+	}
+	doc["features"], doc["params"], doc["examples"] = features, map[string]any{"weights": weights, "bias": 1.0}, []any{}
+	b, _ := json.Marshal(doc)
+	m, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []float64{0}
+	if n := testing.AllocsPerRun(100, func() { m.Predict(x, out) }); n != 0 || out[0] != 1 {
+		t.Errorf("%d features: %v allocations per row, value %v", nf, n, out[0])
+	}
+}
+
 // make bench reports these: a row through each family, and the largest
 // fixture decoded as a cold start decodes it. The rows are the dataset's,
 // in turn: one row again and again would let the branch predictor learn its

@@ -62,8 +62,9 @@ func decodeTrees(m *Model) (family, error) {
 }
 
 func (t *trees) predict(x, out []float64) {
-	var buf [stackRow]float64
-	z := t.scaler.prepare(x, buf[:0])
+	var r row
+	defer r.release()
+	z := r.prepare(t.scaler, x)
 	for j, v := range z {
 		z[j] = float64(float32(v))
 	}

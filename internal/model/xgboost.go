@@ -91,17 +91,19 @@ func decodeXGBoost(m *Model) (family, error) {
 	return x, nil
 }
 
-func (x *xgboost) predict(row, out []float64) {
-	var buf [stackRow]float64
-	z := x.scaler.prepare(row, buf[:0])
+func (x *xgboost) predict(in, out []float64) {
+	var r row
+	defer r.release()
+	z := r.prepare(x.scaler, in)
 	for j, v := range z {
 		z[j] = float64(float32(v)) // NaN stays NaN
 	}
-	var marginBuf [stackRow]float32
-	margins := marginBuf[:x.groups]
-	if x.groups > stackRow {
-		margins = make([]float32, x.groups)
+	var marginBuf [16]float32
+	margins := marginBuf[:0]
+	if x.groups > len(marginBuf) {
+		margins = make([]float32, 0, x.groups) // many classes: one allocation per row
 	}
+	margins = margins[:x.groups]
 	for g := range margins {
 		margins[g] = x.base
 	}

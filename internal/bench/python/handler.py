@@ -1,5 +1,5 @@
 """The usual alternative, for make bench: a Python Lambda function serving the
-same fitted scikit-learn pipeline (joblib) with the same contract as the Go
+same fitted scikit-learn model (joblib) with the same contract as the Go
 function, so the two can be measured side by side under aws-lambda-rie.
 
 The Lambda runtime interface client (awslambdaric) cannot be installed here
@@ -7,8 +7,8 @@ The Lambda runtime interface client (awslambdaric) cannot be installed here
 needs: get the next event, post the answer. Production Python functions get
 that loop from the managed runtime; its cost is not what is compared.
 
-Environment: MODEL_JOBLIB (the pipeline), MODEL_JSON (model.json exported
-from it: names, ranges, target, version), ALLOWED_ORIGINS.
+Environment: MODEL_JOBLIB (the model), MODEL_JSON (model.json exported from
+it: names, ranges, target, classes, version), ALLOWED_ORIGINS.
 """
 import json
 import os
@@ -22,7 +22,7 @@ with open(os.environ["MODEL_JSON"], encoding="utf-8") as f:
     MODEL = json.load(f)
 FEATURES = MODEL["features"]
 NAMES = [f["name"] for f in FEATURES]
-CLASSES = [str(c) for c in PIPELINE.classes_]
+CLASSES = MODEL["classes"]  # the exported names, in the order of classes_
 ORIGINS = set(filter(None, os.environ.get("ALLOWED_ORIGINS", "").split(",")))
 MAX_BATCH = 100
 
