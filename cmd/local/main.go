@@ -16,12 +16,16 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 func main() {
@@ -61,51 +65,8 @@ func main() {
 
 func run(ctx context.Context, assembly, env string, templates, functions []string, watch bool, synth string, o stack.Options) error {
 	start := time.Now()
-	load := func() ([]*cfn.Template, error) {
-		a, err := cfn.LoadAssembly(assembly, env)
-		if err != nil {
-			return nil, err
-		}
-		o.Region = a.Region
-		return a.Templates, nil
-	}
-	var resynth func(context.Context) ([]*cfn.Template, error)
-	if len(templates) == 0 {
-		var err error
-		if o.Templates, err = load(); err != nil {
-			return err
-		}
-		if len(functions) == 0 {
-			functions = []string{"Predict=./functions/predict"}
-		}
-		if synth != "" {
-			resynth = func(ctx context.Context) ([]*cfn.Template, error) {
-				args := strings.Fields(synth)
-				if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
-					return nil, fmt.Errorf("%s: %v\n%s", synth, err, out)
-				}
-				return load()
-			}
-		}
-	} else {
-		for _, p := range templates {
-			t, err := cfn.Load(p)
-			if err != nil {
-				return err
-			}
-			o.Templates = append(o.Templates, t)
-		}
-	}
-	o.Functions = map[string]string{}
-	for _, f := range functions {
-		id, pkg, ok := strings.Cut(f, "=")
-		if !ok || id == "" || pkg == "" {
-			return fmt.Errorf("-function %q: want LogicalIdOrPrefix=./package", f)
-		}
-		o.Functions[id] = pkg
-	}
-	var err error
-	if o.ModuleRoot, err = os.Getwd(); err != nil {
+	o, resynth, err := configure(assembly, env, templates, functions, synth, o)
+	if err != nil {
 		return err
 	}
 	s, err := stack.Start(ctx, o)
@@ -135,4 +96,66 @@ func run(ctx context.Context, assembly, env string, templates, functions []strin
 		err = nil
 	}
 	return err
+}
+
+// configure completes o for this project: the templates (the assembly's
+// environment, or the files given), the functions' packages, and the
+// site's config.json naming the local API and the model the function
+// serves. It also returns how to synthesize again, when synth is given.
+func configure(assembly, env string, templates, functions []string, synth string, o stack.Options) (stack.Options, func(context.Context) ([]*cfn.Template, error), error) {
+	load := func() ([]*cfn.Template, error) {
+		a, err := cfn.LoadAssembly(assembly, env)
+		if err != nil {
+			return nil, err
+		}
+		o.Region = a.Region
+		return a.Templates, nil
+	}
+	var resynth func(context.Context) ([]*cfn.Template, error)
+	if len(templates) == 0 {
+		var err error
+		if o.Templates, err = load(); err != nil {
+			return o, nil, err
+		}
+		if len(functions) == 0 {
+			functions = []string{"Predict=./functions/predict"}
+		}
+		if synth != "" {
+			resynth = func(ctx context.Context) ([]*cfn.Template, error) {
+				args := strings.Fields(synth)
+				if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+					return nil, fmt.Errorf("%s: %v\n%s", synth, err, out)
+				}
+				return load()
+			}
+		}
+	}
+	for _, p := range templates {
+		t, err := cfn.Load(p)
+		if err != nil {
+			return o, nil, err
+		}
+		o.Templates = append(o.Templates, t)
+	}
+	o.Functions = map[string]string{}
+	for _, f := range functions {
+		id, pkg, ok := strings.Cut(f, "=")
+		if !ok || id == "" || pkg == "" {
+			return o, nil, fmt.Errorf("-function %q: want LogicalIdOrPrefix=./package", f)
+		}
+		o.Functions[id] = pkg
+	}
+	var err error
+	if o.ModuleRoot, err = os.Getwd(); err != nil {
+		return o, nil, err
+	}
+	// Read at each (re)load: a changed model.json synthesizes again.
+	o.SiteConfig = func(apiURL string) []byte {
+		m, err := model.Load(filepath.Join(o.ModuleRoot, project.ModelFile))
+		if err != nil {
+			return []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))
+		}
+		return sitepage.Config(apiURL, m)
+	}
+	return o, resynth, nil
 }
