@@ -27,6 +27,9 @@ type CorsPolicy struct {
 	Region  string
 	// APIHost is the API's custom domain, if it has one.
 	APIHost string
+	// Production gateway responses name the site's origin only (see
+	// GatewayResponseHeaders).
+	Production bool
 }
 
 // NewCorsPolicy derives the policy of one environment from its config.
@@ -35,8 +38,9 @@ func NewCorsPolicy(env config.Environment) *CorsPolicy {
 		Extra:   env.AllowedOrigins,
 		Methods: []string{"GET", "POST", "OPTIONS"},
 		Headers: []string{"Content-Type"},
-		MaxAge:  env.CorsMaxAgeSeconds,
-		Region:  env.Region,
+		MaxAge:     env.CorsMaxAgeSeconds,
+		Region:     env.Region,
+		Production: env.Production,
 	}
 	if env.APIDomain != nil {
 		p.APIHost = env.APIDomain.Name
@@ -65,26 +69,34 @@ func (p *CorsPolicy) Preflight(siteOrigin *string) *awsapigateway.CorsOptions {
 	}
 }
 
-// GatewayResponseHeaders are the CORS headers of the DEFAULT_4XX/5XX gateway
-// responses (validator 400s, 403 for unknown paths, 429 throttling, 5xx).
-// Without them a browser reports a CORS error instead of the real status.
+// GatewayResponseHeaders are the headers of the DEFAULT_4XX/5XX gateway
+// responses (validator 400s, 403 for unknown paths, 429 throttling, 5xx):
+// CORS, so that a browser shows the real status instead of a CORS error,
+// and nosniff, as on the function's own answers.
 //
 // API Gateway can set these only statically or from the request, never
-// conditionally. With one allowed origin it is set statically. With several,
-// Access-Control-Allow-Origin echoes the request's Origin, whatever it is: the
-// gateway's error bodies hold nothing private and credentials are never
-// allowed, so letting any page read "Missing Authentication Token" exposes
-// nothing. The preflights and the function still echo only allowed origins,
-// so no other page can make a successful call.
+// conditionally. With one allowed origin, and always in production, it is
+// the site's origin, statically: a production gateway never echoes an
+// Origin (the guard refuses it), so another allowed production origin sees
+// a CORS error in place of a gateway error (the README says so). In other
+// environments with several origins, Access-Control-Allow-Origin echoes
+// the request's Origin, whatever it is: the gateway's error bodies hold
+// nothing private and credentials are never allowed, so letting any page
+// read "Missing Authentication Token" exposes nothing. The preflights and
+// the function still echo only allowed origins, so no other page can make
+// a successful call.
 func (p *CorsPolicy) GatewayResponseHeaders(siteOrigin *string) map[string]*string {
-	h := map[string]*string{"Vary": jsii.String("'Origin'")}
-	if len(p.Extra) == 0 {
+	h := map[string]*string{"Vary": jsii.String("'Origin'"), "X-Content-Type-Options": jsii.String("'nosniff'")}
+	if len(p.Extra) == 0 || p.Production {
 		h["Access-Control-Allow-Origin"] = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("'"), siteOrigin, jsii.String("'")})
 	} else {
-		h["Access-Control-Allow-Origin"] = jsii.String("method.request.header.Origin")
+		h["Access-Control-Allow-Origin"] = jsii.String(echoOrigin)
 	}
 	return h
 }
+
+// echoOrigin is API Gateway's mapping of a header to the request's Origin.
+const echoOrigin = "method.request.header.Origin"
 
 // AllowedOriginsEnv is the function's ALLOWED_ORIGINS variable.
 func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {

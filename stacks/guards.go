@@ -17,7 +17,7 @@ import (
 
 // productionOriginGuard fails synth when a production environment would let
 // browsers on http://, a local or private address (cors.IsLocal) or any
-// origin (*) call its API. It inspects
+// origin (*, or the request's Origin echoed back) call its API. It inspects
 // the synthesized preflights and gateway responses, not the config, so an
 // origin added by any code path (another RestApi, hand-written CORS options)
 // is caught too. The function's ALLOWED_ORIGINS comes from the same CorsPolicy
@@ -51,6 +51,12 @@ func (g *productionOriginGuard) Visit(node constructs.IConstruct) {
 	}
 	text, _ := json.Marshal(value)
 	var bad []string
+	// A header echoed from the request's Origin allows any origin.
+	if strings.Contains(string(text), echoOrigin) {
+		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf(
+			"environment %s: %s sets Access-Control-Allow-Origin from the request's Origin (%s), which allows any origin; production names its origins statically (CorsPolicy.GatewayResponseHeaders)",
+			g.env, where, echoOrigin)))
+	}
 	for _, o := range originInText.FindAllString(string(text), -1) {
 		if strings.HasPrefix(o, "http://") || cors.IsLocal(o) {
 			bad = append(bad, o)

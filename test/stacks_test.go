@@ -106,10 +106,11 @@ func TestPreflights(t *testing.T) {
 // carry CORS headers, or the browser reports CORS instead of the error.
 func TestGatewayResponsesCarryCORS(t *testing.T) {
 	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
-		// Several allowed origins: echo the request's (static headers only
-		// could name one); one: that one, statically.
+		// Several allowed origins outside production: echo the request's
+		// (static headers only could name one); one, or production: the
+		// site's, statically.
 		acao := any(siteOriginHeader(e))
-		if len(e.AllowedOrigins) > 0 {
+		if len(e.AllowedOrigins) > 0 && !e.Production {
 			acao = "method.request.header.Origin"
 		}
 		api := d.api
@@ -121,6 +122,7 @@ func TestGatewayResponsesCarryCORS(t *testing.T) {
 					"ResponseParameters": obj{
 						"gatewayresponse.header.Access-Control-Allow-Origin": acao,
 						"gatewayresponse.header.Vary":                        "'Origin'",
+						"gatewayresponse.header.X-Content-Type-Options":      "'nosniff'",
 					},
 					// The API's error envelope, so the page shows one kind of error.
 					"ResponseTemplates": obj{"application/json": matches(`\{"error":\{"code":.*`)},
@@ -363,6 +365,41 @@ func TestProductionGuardCatchesAHandWrittenWildcard(t *testing.T) {
 		app.Synth(nil)
 	}()
 	if want := `environment prod: origin \"*\" is allowed by the OPTIONS preflight`; !strings.Contains(validationReport(t, dir), want) {
+		t.Errorf("synth (%v) did not report %s", err, want)
+	}
+}
+
+// Production never echoes an Origin: with several production origins the
+// gateway responses still name the site's alone, and a gateway response
+// written by hand that echoes the request's Origin fails synth.
+func TestProductionNeverEchoesAnOrigin(t *testing.T) {
+	prod := envByName(t, "prod")
+	prod.AllowedOrigins = []string{"https://shop.example", "https://partner.example"}
+	out, err := synth(t.TempDir(), prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, func() {
+		out["prod"].api.AllResourcesProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), obj{
+			"ResponseParameters": like(obj{"gatewayresponse.header.Access-Control-Allow-Origin": siteOriginHeader(prod)}),
+		})
+	})
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
+	env := stacks.NewEnvironment(app, envByName(t, "prod"), root, served)
+	env.Api.Api.AddGatewayResponse(jsii.String("Echo"), &awsapigateway.GatewayResponseOptions{
+		Type:            awsapigateway.ResponseType_ACCESS_DENIED(),
+		ResponseHeaders: &map[string]*string{"Access-Control-Allow-Origin": jsii.String("method.request.header.Origin")},
+	})
+	func() {
+		defer func() { err = fmt.Errorf("%v", recover()) }()
+		app.Synth(nil)
+	}()
+	if want := `gateway response ACCESS_DENIED sets Access-Control-Allow-Origin from the request's Origin`; !strings.Contains(validationReport(t, dir), want) {
 		t.Errorf("synth (%v) did not report %s", err, want)
 	}
 }

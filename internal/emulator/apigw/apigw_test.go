@@ -197,6 +197,9 @@ func TestFunctionFailures(t *testing.T) {
 	}{
 		{"function error", &fakeFunction{answer: `{"errorMessage":"boom","errorType":"Panic"}`}, 502},
 		{"not a proxy response", &fakeFunction{answer: `"hello"`}, 502},
+		{"a status code that is no HTTP status", &fakeFunction{answer: `{"statusCode":99}`}, 502},
+		{"a status code beyond 599", &fakeFunction{answer: `{"statusCode":1000,"body":"x"}`}, 502},
+		{"a status code as a string", &fakeFunction{answer: `{"statusCode":"200"}`}, 502},
 		{"invoke failed", &fakeFunction{err: errors.New("connection refused")}, 502},
 		{"timeout", &fakeFunction{err: timeout{}}, 504},
 	} {
@@ -371,6 +374,22 @@ func FuzzLoadAndServe(f *testing.F) {
 			for _, path := range []string{"/" + api.Stage + "/", "/" + api.Stage + "/items", "/" + api.Stage + "/items/1", "/x"} {
 				do(api, method, path, map[string]string{"Origin": devOrigin, "Content-Type": "application/json", client: "t"}, `{"name":"a"}`)
 			}
+		}
+	})
+}
+
+// Whatever a function answers, the gateway answers an HTTP response: the
+// function's, or API Gateway's 502 for a malformed one; never a panic.
+func FuzzProxyResponse(f *testing.F) {
+	for _, seed := range []string{`{"statusCode":200,"body":"ok"}`, `{"statusCode":99}`, `{"statusCode":204,"isBase64Encoded":true,"body":"!!"}`,
+		`{"statusCode":200,"headers":{"X":"a\r\nb"},"multiValueHeaders":{"Y":["1","2"]}}`, `null`, `{"errorMessage":"boom"}`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, answer string) {
+		api := load(t, fixture, &fakeFunction{answer: answer}, Options{})
+		resp := do(api, "GET", "/test/items/1", map[string]string{"Origin": devOrigin, client: "t"}, "")
+		if resp.StatusCode < 100 || resp.StatusCode > 599 {
+			t.Fatalf("status %d for the answer %q", resp.StatusCode, answer)
 		}
 	})
 }

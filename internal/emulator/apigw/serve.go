@@ -194,8 +194,9 @@ func (a *API) proxy(w http.ResponseWriter, in *incoming, m *method) {
 		return
 	}
 	var resp events.APIGatewayProxyResponse
-	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode == 0 {
-		// API Gateway answers a failed or malformed function with a bare 502.
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
+		// API Gateway answers a failed function, or a malformed proxy
+		// response (no HTTP status among them), with a bare 502.
 		a.fail(w, in, errInternal)
 		return
 	}
