@@ -3,7 +3,6 @@ package stacks
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -15,17 +14,15 @@ import (
 )
 
 // goBundler builds a Go function with the local toolchain, so synth needs no
-// Docker. CDK falls back to the Docker image only when TryBundle returns false,
-// which it does when no `go` is on PATH.
+// Docker. There is no Docker fallback: this is a Go CDK app, so wherever it
+// synthesizes, Go is there (`go run .`), and a fallback image would be one
+// more unpinned download.
 type goBundler struct {
 	root string // the module root: go build needs go.mod
 	pkg  string // the function's package, relative to root
 }
 
 func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	if _, err := exec.LookPath("go"); err != nil {
-		return jsii.Bool(false)
-	}
 	build := project.Build{Root: b.root, Package: "./" + b.pkg, Out: filepath.Join(*outputDir, "bootstrap")}
 	if err := build.Run(context.Background()); err != nil {
 		// Falling back to Docker would hide a compile error behind "docker: not found".
@@ -34,16 +31,16 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 	return jsii.Bool(true)
 }
 
+// noImage is the image CDK's bundling options require; local bundling
+// always builds (or fails synth), so it is never pulled.
+var noImage = awscdk.DockerImage_FromRegistry(jsii.String("local-go-bundling-only"))
+
 // goFunctionCode is the asset of a provided.al2023 arm64 function built from pkg.
 // The hash is taken of the built binary, not of the source tree (which holds
 // node_modules and cdk.out).
 func goFunctionCode(root, pkg string) awslambda.Code {
 	return awslambda.Code_FromAsset(jsii.String(root), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
-		Bundling: &awscdk.BundlingOptions{
-			Image:   awscdk.DockerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/golang:1.26")),
-			Command: jsii.Strings("bash", "-c", project.DockerScript("./"+pkg)),
-			Local:   &goBundler{root: root, pkg: pkg},
-		},
+		Bundling:      &awscdk.BundlingOptions{Image: noImage, Local: &goBundler{root: root, pkg: pkg}},
 	})
 }

@@ -35,9 +35,9 @@ type CorsPolicy struct {
 // NewCorsPolicy derives the policy of one environment from its config.
 func NewCorsPolicy(env config.Environment) *CorsPolicy {
 	p := &CorsPolicy{
-		Extra:   env.AllowedOrigins,
-		Methods: []string{"GET", "POST", "OPTIONS"},
-		Headers: []string{"Content-Type"},
+		Extra:      env.AllowedOrigins,
+		Methods:    []string{"GET", "POST", "OPTIONS"},
+		Headers:    []string{"Content-Type"},
 		MaxAge:     env.CorsMaxAgeSeconds,
 		Region:     env.Region,
 		Production: env.Production,

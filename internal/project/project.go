@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
 // ModelFile is the model.json the predict function embeds and serves,
@@ -75,15 +74,4 @@ func (b Build) Run(ctx context.Context) error {
 		return fmt.Errorf("go build %s: %v\n%s", b.Package, err, bytes.TrimSpace(out))
 	}
 	return nil
-}
-
-// DockerScript is Run for CDK's Docker bundling image, which has no Go on
-// the host to call: a shell command building pkg into /asset-output.
-func DockerScript(pkg string) string {
-	quoted := make([]string, len(buildArgs))
-	for i, a := range buildArgs {
-		quoted[i] = fmt.Sprintf("%q", a)
-	}
-	return fmt.Sprintf("%s GOCACHE=/tmp/go-cache GOPATH=/tmp/go go %s -o /asset-output/bootstrap %s",
-		strings.Join(lambdaEnv, " "), strings.Join(quoted, " "), pkg)
 }
