@@ -292,10 +292,13 @@ func TestProtectedMethodsFailClosed(t *testing.T) {
 		{"a Cognito authorizer", `"AuthorizationType": "COGNITO_USER_POOLS", "HttpMethod": "GET",`, 401, "UNAUTHORIZED"},
 		{"IAM authorization", `"AuthorizationType": "AWS_IAM", "HttpMethod": "GET",`, 403, "MISSING_AUTHENTICATION_TOKEN"},
 		{"an API key", `"AuthorizationType": "NONE", "ApiKeyRequired": true, "HttpMethod": "GET",`, 403, "INVALID_API_KEY"},
+		{"an API key required by a string", `"AuthorizationType": "NONE", "ApiKeyRequired": "true", "HttpMethod": "GET",`, 403, "INVALID_API_KEY"},
+		{"IAM through a condition", `"AuthorizationType": {"Fn::If": ["Secure", "AWS_IAM", "NONE"]}, "HttpMethod": "GET",`, 403, "MISSING_AUTHENTICATION_TOKEN"},
+		{"an authorizer through a condition on the region", `"AuthorizationType": {"Fn::If": ["InIreland", "CUSTOM", "NONE"]}, "AuthorizerId": {"Fn::If": ["InIreland", {"Ref": "Auth"}, {"Ref": "AWS::NoValue"}]}, "HttpMethod": "GET",`, 401, "UNAUTHORIZED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fn := &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
-			api, err := variant(t, get, tc.to, Options{Functions: map[string]Invoker{"Fn": fn}})
+			api, err := variantWithSections(t, get, tc.to, Options{Functions: map[string]Invoker{"Fn": fn}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -309,6 +312,55 @@ func TestProtectedMethodsFailClosed(t *testing.T) {
 			}
 			if len(api.Refused) != 1 || !strings.Contains(api.Refused[0], "GET ItemGet") || !strings.Contains(api.Refused[0], fmt.Sprint(tc.status)) {
 				t.Errorf("start-up notes %q, want the method and its answer", api.Refused)
+			}
+		})
+	}
+}
+
+// sections are the conditions and parameters the variants below use.
+const sections = `"Parameters": {"AuthParam": {"Type": "String", "Default": "NONE"}, "Stage": {"Type": "String"}},
+  "Conditions": {
+    "Secure": {"Fn::Not": [{"Fn::Equals": ["a", "b"]}]},
+    "InIreland": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]},
+    "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+  },
+  "Resources": {`
+
+// variantWithSections is variant with the template's conditions and
+// parameters, in eu-west-1.
+func variantWithSections(t *testing.T, from, to string, opts Options) (*API, error) {
+	t.Helper()
+	raw, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(strings.Replace(string(raw), from, to, 1), `"Resources": {`, sections, 1)
+	tmpl, err := cfn.Parse("api.template.json", []byte(changed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Load(tmpl, &cfn.Resolver{Templates: []*cfn.Template{tmpl}, Region: "eu-west-1"}, opts)
+}
+
+// What the emulator cannot decide locally it refuses when it loads, naming
+// the method, rather than serve it open: a value that depends on a
+// deploy-time parameter, a value that is no authorization.
+func TestUndecidableAuthorizationFailsAtLoad(t *testing.T) {
+	const get = `"AuthorizationType": "NONE",
+        "HttpMethod": "GET",`
+	for _, tc := range []struct{ name, to, want string }{
+		{"a parameter", `"AuthorizationType": {"Ref": "AuthParam"}, "HttpMethod": "GET",`, "AuthorizationType cannot be decided locally: it depends on the parameter AuthParam"},
+		{"a condition on a parameter", `"AuthorizationType": {"Fn::If": ["IsProd", "AWS_IAM", "NONE"]}, "HttpMethod": "GET",`, "condition IsProd: it depends on the parameter Stage"},
+		{"an API key flag from a parameter", `"AuthorizationType": "NONE", "ApiKeyRequired": {"Ref": "AuthParam"}, "HttpMethod": "GET",`, "ApiKeyRequired cannot be decided locally"},
+		{"an API key flag that is no boolean", `"AuthorizationType": "NONE", "ApiKeyRequired": "yes", "HttpMethod": "GET",`, `ApiKeyRequired "yes" is not true or false`},
+		{"an unknown authorization", `"AuthorizationType": "MAGIC", "HttpMethod": "GET",`, `AuthorizationType "MAGIC" is not known`},
+		{"an authorizer without its type", `"AuthorizationType": "NONE", "AuthorizerId": {"Ref": "Auth"}, "HttpMethod": "GET",`, "an AuthorizerId with AuthorizationType"},
+		{"an undefined condition", `"AuthorizationType": {"Fn::If": ["Nope", "AWS_IAM", "NONE"]}, "HttpMethod": "GET",`, `condition "Nope" is not defined`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := variantWithSections(t, get, tc.to, Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ItemGet") {
+				t.Errorf("error = %v, want one naming the method and %q", err, tc.want)
 			}
 		})
 	}

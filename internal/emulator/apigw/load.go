@@ -209,19 +209,8 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 	p := t.Resources[id].Properties
 	m := &method{httpMethod: fmt.Sprint(p["HttpMethod"]), models: map[string]*jsonschema.Schema{}}
 	m.name = fmt.Sprintf("%s %s", m.httpMethod, t.Describe(id))
-	// What the emulator cannot check it refuses, as API Gateway refuses a
-	// request without credentials: never silently less strict.
-	switch auth, _ := p["AuthorizationType"].(string); auth {
-	case "", "NONE":
-	case "AWS_IAM":
-		m.denied, m.requires = errMissingToken, "IAM (SigV4) authorization"
-	case "CUSTOM", "COGNITO_USER_POOLS":
-		m.denied, m.requires = errUnauthorized, "a "+auth+" authorizer"
-	default:
-		return nil, fmt.Errorf("method %s: AuthorizationType %q is not known", m.name, auth)
-	}
-	if m.denied == nil && p["ApiKeyRequired"] == true {
-		m.denied, m.requires = errNoAPIKey, "an API key"
+	if err := m.authorization(t, res, p); err != nil {
+		return nil, fmt.Errorf("method %s: %w", m.name, err)
 	}
 	integ := cfn.Map(p["Integration"])
 	m.integration, _ = integ["Type"].(string)
@@ -291,6 +280,68 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 		}
 	}
 	return m, nil
+}
+
+// authorization reads what the method requires of a caller. What the
+// emulator cannot check it refuses, as API Gateway refuses a request
+// without credentials: never silently less strict. The properties are
+// resolved whatever their form (a condition, a string for a boolean), and
+// a value the emulator cannot decide (one that depends on a deploy-time
+// parameter) is an error, so the API does not start rather than start
+// open.
+func (m *method) authorization(t *cfn.Template, res *cfn.Resolver, p map[string]any) error {
+	decide := func(key string) (any, error) {
+		v, err := res.Decide(t, p[key])
+		if err != nil {
+			return nil, fmt.Errorf("%s cannot be decided locally: %w; give it a literal value", key, err)
+		}
+		return v, nil
+	}
+	auth, err := decide("AuthorizationType")
+	if err != nil {
+		return err
+	}
+	authorizer, err := decide("AuthorizerId")
+	if err != nil {
+		return err
+	}
+	apiKey, err := decide("ApiKeyRequired")
+	if err != nil {
+		return err
+	}
+	kind, ok := auth.(string)
+	if auth != nil && !ok {
+		return fmt.Errorf("AuthorizationType %v is not a string", auth)
+	}
+	switch kind {
+	case "", "NONE":
+		if authorizer != nil && authorizer != "" {
+			return fmt.Errorf("an AuthorizerId with AuthorizationType %q: API Gateway takes an authorizer only with CUSTOM or COGNITO_USER_POOLS", kind)
+		}
+	case "AWS_IAM":
+		m.denied, m.requires = errMissingToken, "IAM (SigV4) authorization"
+	case "CUSTOM", "COGNITO_USER_POOLS":
+		m.denied, m.requires = errUnauthorized, "a "+kind+" authorizer"
+	default:
+		return fmt.Errorf("AuthorizationType %q is not known", kind)
+	}
+	// CloudFormation takes a boolean or its string.
+	required := false
+	switch v := apiKey.(type) {
+	case nil:
+	case bool:
+		required = v
+	case string:
+		if required, err = strconv.ParseBool(v); err != nil || (v != "true" && v != "false" && v != "True" && v != "False") {
+			return fmt.Errorf("ApiKeyRequired %q is not true or false", v)
+		}
+	default:
+		return fmt.Errorf("ApiKeyRequired %v is not true or false", apiKey)
+	}
+	if m.denied == nil && required {
+		m.denied, m.requires = errNoAPIKey, "an API key"
+	}
+	return nil
 }
 
 // statusCode reads an HTTP status of a template: a string (or number) of

@@ -21,7 +21,11 @@ import (
 type Template struct {
 	StackName string
 	Path      string
-	Resources map[string]Resource `json:"Resources"`
+	// Parameters' values are known only at deploy: Ref resolves one to a
+	// placeholder, and Decide refuses it.
+	Parameters map[string]any      `json:"Parameters"`
+	Conditions map[string]any      `json:"Conditions"`
+	Resources  map[string]Resource `json:"Resources"`
 	Outputs   map[string]struct {
 		Value  any `json:"Value"`
 		Export *struct {
@@ -152,6 +156,8 @@ type Resolver struct {
 
 	depth int      // of the Resolve in progress
 	chain []string // the outputs being resolved, "Stack.Output"
+	// strict refuses what depends on a deploy-time parameter (Decide).
+	strict bool
 }
 
 // AccountID is the account every local ARN names.
@@ -186,6 +192,16 @@ func (r *Resolver) String(t *Template, v any) (string, error) {
 
 // maxDepth bounds nested intrinsics: CDK's templates nest a handful deep.
 const maxDepth = 64
+
+// Decide resolves v as Resolve does, for a value the emulator must not
+// guess, such as a method's authorization: a value that depends on a
+// template parameter, known only at deploy, is an error.
+func (r *Resolver) Decide(t *Template, v any) (any, error) {
+	strict := r.strict
+	r.strict = true
+	defer func() { r.strict = strict }()
+	return r.Resolve(t, v)
+}
 
 // Resolve replaces every intrinsic function in v with its local value.
 func (r *Resolver) Resolve(t *Template, v any) (any, error) {
@@ -240,7 +256,37 @@ func (r *Resolver) intrinsic(t *Template, fn string, arg any) (any, error) {
 	switch fn {
 	case "Ref":
 		name, _ := arg.(string)
-		return r.ref(t, name), nil
+		return r.ref(t, name)
+	case "Fn::If":
+		parts, _ := arg.([]any)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("Fn::If wants [condition, if true, if false], got %v", arg)
+		}
+		name, _ := parts[0].(string)
+		ok, err := r.condition(t, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return r.Resolve(t, parts[1])
+		}
+		return r.Resolve(t, parts[2])
+	case "Condition":
+		name, _ := arg.(string)
+		return r.condition(t, name)
+	case "Fn::Equals":
+		parts, err := r.operands(t, fn, arg, 2)
+		if err != nil {
+			return nil, err
+		}
+		a, b := jsonValue(parts[0]), jsonValue(parts[1])
+		return a == b, nil
+	case "Fn::Not", "Fn::And", "Fn::Or":
+		parts, err := r.operands(t, fn, arg, -1)
+		if err != nil {
+			return nil, err
+		}
+		return logic(fn, parts)
 	case "Fn::GetAtt":
 		parts, _ := arg.([]any)
 		if len(parts) != 2 {
@@ -332,25 +378,89 @@ func (r *Resolver) intrinsic(t *Template, fn string, arg any) (any, error) {
 	return nil, fmt.Errorf("intrinsic %s is not supported locally", fn)
 }
 
-func (r *Resolver) ref(t *Template, name string) string {
+func (r *Resolver) ref(t *Template, name string) (string, error) {
 	switch name {
 	case "AWS::Region":
-		return r.region()
+		return r.region(), nil
 	case "AWS::AccountId":
-		return AccountID
+		return AccountID, nil
 	case "AWS::Partition":
-		return "aws"
+		return "aws", nil
 	case "AWS::URLSuffix":
-		return "amazonaws.com"
+		return "amazonaws.com", nil
 	case "AWS::StackName":
-		return t.StackName
+		return t.StackName, nil
 	case "AWS::NoValue":
-		return ""
+		return "", nil
 	}
 	if v, ok := r.Attrs[name]; ok {
-		return v
+		return v, nil
 	}
-	return Placeholder(name, "")
+	if _, ok := t.Parameters[name]; ok && r.strict {
+		return "", fmt.Errorf("it depends on the parameter %s, whose value is known only at deploy", name)
+	}
+	return Placeholder(name, ""), nil
+}
+
+// condition evaluates one of the template's conditions.
+func (r *Resolver) condition(t *Template, name string) (bool, error) {
+	c, ok := t.Conditions[name]
+	if !ok {
+		return false, fmt.Errorf("condition %q is not defined", name)
+	}
+	v, err := r.Resolve(t, c)
+	if err != nil {
+		return false, fmt.Errorf("condition %s: %w", name, err)
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("condition %s is %v, not true or false", name, v)
+	}
+	return b, nil
+}
+
+// operands resolves a condition function's list of n arguments (n < 0: any).
+func (r *Resolver) operands(t *Template, fn string, arg any, n int) ([]any, error) {
+	parts, _ := arg.([]any)
+	if n >= 0 && len(parts) != n || n < 0 && len(parts) == 0 {
+		return nil, fmt.Errorf("%s wants a list of %d, got %v", fn, max(n, 1), arg)
+	}
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		var err error
+		if out[i], err = r.Resolve(t, p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// logic is Fn::Not, Fn::And or Fn::Or of conditions already resolved.
+func logic(fn string, parts []any) (bool, error) {
+	bools := make([]bool, len(parts))
+	for i, p := range parts {
+		b, ok := p.(bool)
+		if !ok {
+			return false, fmt.Errorf("%s: %v is not a condition", fn, p)
+		}
+		bools[i] = b
+	}
+	switch fn {
+	case "Fn::Not":
+		if len(bools) != 1 {
+			return false, fmt.Errorf("Fn::Not wants one condition, got %d", len(bools))
+		}
+		return !bools[0], nil
+	case "Fn::And":
+		return !slices.Contains(bools, false), nil
+	}
+	return slices.Contains(bools, true), nil
+}
+
+// jsonValue is v as JSON text, to compare resolved values.
+func jsonValue(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func (r *Resolver) getAtt(id, attr string) string {
@@ -395,7 +505,11 @@ func (r *Resolver) sub(t *Template, arg any) (any, error) {
 		if id, attr, ok := strings.Cut(name, "."); ok && !strings.HasPrefix(name, "AWS::") {
 			return r.getAtt(id, attr)
 		}
-		return r.ref(t, name)
+		s, e := r.ref(t, name)
+		if e != nil {
+			err = e
+		}
+		return s
 	})
 	return strings.ReplaceAll(out, "${!", "${"), err
 }

@@ -103,3 +103,29 @@ func TestCyclesAndDepthAreErrors(t *testing.T) {
 		t.Errorf("after the errors, a plain value: %q, %v", got, err)
 	}
 }
+
+// Conditions evaluate; a parameter resolves to a placeholder, except where
+// the value must be decided (Decide), which refuses it.
+func TestConditionsAndParameters(t *testing.T) {
+	tmpl, err := Parse("c.template.json", []byte(`{
+		"Parameters": {"Env": {"Type": "String", "Default": "dev"}},
+		"Conditions": {"Ireland": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}, "Prod": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+		               "Both": {"Fn::And": [{"Condition": "Ireland"}, {"Fn::Not": [{"Condition": "Prod"}]}]}},
+		"Resources": {"R": {"Type": "X"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{Templates: []*Template{tmpl}, Region: "eu-west-1"}
+	if v, err := r.Decide(tmpl, map[string]any{"Fn::If": []any{"Ireland", "a", "b"}}); err != nil || v != "a" {
+		t.Errorf("Fn::If on the region: %v, %v", v, err)
+	}
+	if v, err := r.Resolve(tmpl, map[string]any{"Fn::If": []any{"Both", "a", "b"}}); err != nil || v != "a" {
+		t.Errorf("Fn::If on Both, resolved: %v, %v (the parameter's placeholder is not prod)", v, err)
+	}
+	if _, err := r.Decide(tmpl, map[string]any{"Fn::If": []any{"Both", "a", "b"}}); err == nil || !strings.Contains(err.Error(), "parameter Env") {
+		t.Errorf("Fn::If on Both, decided: %v, want a refusal naming the parameter", err)
+	}
+	if v, err := r.Resolve(tmpl, map[string]any{"Ref": "Env"}); err != nil || v != "env.local.invalid" {
+		t.Errorf("Ref Env: %v, %v", v, err)
+	}
+}
