@@ -223,7 +223,10 @@ func (r *Resolver) Resolve(t *Template, v any) (any, error) {
 	case map[string]any:
 		if len(v) == 1 {
 			for k, arg := range v {
-				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+				// A condition names one by string; an IAM statement's
+				// Condition holds an object.
+				_, named := arg.(string)
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") || k == "Condition" && named {
 					return r.intrinsic(t, k, arg)
 				}
 			}
