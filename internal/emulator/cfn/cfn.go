@@ -26,7 +26,7 @@ type Template struct {
 	Parameters map[string]any      `json:"Parameters"`
 	Conditions map[string]any      `json:"Conditions"`
 	Resources  map[string]Resource `json:"Resources"`
-	Outputs   map[string]struct {
+	Outputs    map[string]struct {
 		Value  any `json:"Value"`
 		Export *struct {
 			Name any `json:"Name"`

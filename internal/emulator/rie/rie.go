@@ -86,7 +86,8 @@ func Start(ctx context.Context, o Options) (*Function, error) {
 
 // start runs one environment. aws-lambda-rie takes addresses, not listeners,
 // so its ports are picked here and another process may take one before it
-// binds it; it then exits at once, and start tries fresh ports.
+// binds it: the emulator then exits at once, or the port turns out not to
+// be its own (owns), and start tries fresh ports.
 func start(ctx context.Context, o Options) (*environment, error) {
 	const attempts = 5
 	for i := 1; ; i++ {
@@ -142,6 +143,10 @@ func startOnce(ctx context.Context, o Options) (*environment, error) {
 		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
 		if err == nil {
 			c.Close()
+			if err := env.owns(invokeAddr, runtimeAddr); err != nil {
+				env.stop()
+				return nil, err
+			}
 			return env, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -150,6 +155,24 @@ func startOnce(ctx context.Context, o Options) (*environment, error) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// owns checks that the emulator itself listens on its addresses, not a
+// process that took a port between the probe and the emulator's bind;
+// start tries fresh ports when it does not (errExited).
+func (e *environment) owns(addrs ...string) error {
+	for _, addr := range addrs {
+		_, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		ok, err := listensOn(e.cmd.Process.Pid, port)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("another process listens on %s, which aws-lambda-rie was given: %w", addr, errExited)
+		}
+	}
+	return nil
 }
 
 func freeAddr() (string, error) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
@@ -93,6 +94,30 @@ func AddConnectSrc(csp, origin string) string {
 	return strings.TrimRight(csp, "; ") + "; connect-src " + origin
 }
 
+// hidden reports whether name (inside Dir, which os.Root has checked)
+// resolves, through symlinks, to a dotfile, a file in a dot directory or a
+// test: a link such as x.txt -> .env must not serve what the URL rules out.
+func (s *Site) hidden(name string) bool {
+	dir, err := filepath.EvalSymlinks(s.Dir)
+	if err != nil {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(s.Dir, filepath.FromSlash(name)))
+	if err != nil {
+		return true
+	}
+	rel, err := filepath.Rel(dir, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return true
+	}
+	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
+		if strings.HasPrefix(part, ".") {
+			return true
+		}
+	}
+	return strings.HasSuffix(rel, ".test.js")
+}
+
 func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range s.Headers {
 		w.Header()[k] = vs
@@ -130,7 +155,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer root.Close()
 	f, err := root.Open(strings.TrimPrefix(name, "/"))
-	if err != nil {
+	if err != nil || s.hidden(name) {
 		http.NotFound(w, r)
 		return
 	}

@@ -60,6 +60,9 @@ func TestServing(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "..", "secret.txt"), filepath.Join(dir, "leak.txt"))
 	os.Symlink("/etc", filepath.Join(dir, "etc"))
 	os.Symlink("inside.txt", filepath.Join(dir, "alias.txt"))
+	os.Symlink(".env", filepath.Join(dir, "x.txt"))             // a dotfile behind a plain name
+	os.Symlink(".git/config", filepath.Join(dir, "config.txt")) // a file in a dot directory
+	os.Symlink("lib.test.js", filepath.Join(dir, "lib.js"))
 	s := &Site{Dir: dir, RootObject: "index.html", Headers: http.Header{"X-Frame-Options": {"DENY"}}, Config: []byte(`{"apiUrl":"http://localhost:3000/dev/"}`)}
 	for _, tc := range []struct {
 		method, path string
@@ -79,6 +82,9 @@ func TestServing(t *testing.T) {
 		{"GET", "/leak.txt", 404, ""},
 		{"GET", "/etc/passwd", 404, ""},
 		{"GET", "/alias.txt", 200, "inside"},
+		{"GET", "/x.txt", 404, ""},
+		{"GET", "/config.txt", 404, ""},
+		{"GET", "/lib.js", 404, ""},
 		{"GET", "/missing.html", 404, ""},
 		{"POST", "/", 405, ""},
 	} {

@@ -408,7 +408,7 @@ func goBuild(ctx context.Context, dir, out, pkg string) error {
 // left open, or a client that trickles its request, must not hold it.
 func (s *Stack) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           thisMachineOnly(ln, h),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute, // API Gateway's payload limit is 10 MB; apigw enforces it
 		IdleTimeout:       2 * time.Minute,
@@ -416,6 +416,29 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 	}
 	s.servers = append(s.servers, srv)
 	go srv.Serve(ln)
+}
+
+// thisMachineOnly answers only requests addressed to this machine by name:
+// Host localhost, 127.0.0.1 or [::1] with the listener's port. A page on a
+// DNS-rebinding name (evil.example resolving to 127.0.0.1) reaches the port
+// too, but with its own name in Host, and gets 421 instead of the API.
+func thisMachineOnly(ln net.Listener, h http.Handler) http.Handler {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	allowed := map[string]bool{}
+	for _, host := range []string{"localhost", "127.0.0.1", "[::1]"} {
+		allowed[host+":"+port] = true
+		if port == "80" {
+			allowed[host] = true
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowed[strings.ToLower(r.Host)] {
+			http.Error(w, fmt.Sprintf("local server: Host %q is not this machine; use localhost:%s, 127.0.0.1:%s or [::1]:%s (a page on another name may not use make local)",
+				r.Host, port, port, port), http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Functions are the function pools the stack runs now.

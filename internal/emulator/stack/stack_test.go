@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -342,5 +343,40 @@ func TestServersBoundHeaders(t *testing.T) {
 	resp, _ := get(t, s.APIURL+"echo", http.Header{"X-Big": {strings.Repeat("a", 128<<10)}})
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("status %d for a 128 KiB header, want 431", resp.StatusCode)
+	}
+}
+
+// A page on another name that resolves to this machine (DNS rebinding)
+// reaches the ports but not the API or the site: only requests addressed to
+// localhost, 127.0.0.1 or [::1] with the port are served.
+func TestServersAnswerOnlyThisMachinesNames(t *testing.T) {
+	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
+	for _, base := range []string{s.APIURL, s.SiteURL} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for host, want := range map[string]int{
+			"evil.example:" + u.Port(): http.StatusMisdirectedRequest,
+			"127.0.0.1":                http.StatusMisdirectedRequest, // another port
+			"localhost:" + u.Port():    0,
+			"LOCALHOST:" + u.Port():    0,
+			"[::1]:" + u.Port():        0,
+		} {
+			req, _ := http.NewRequest(http.MethodGet, base, nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if got := resp.StatusCode; (want != 0 && got != want) || (want == 0 && got == http.StatusMisdirectedRequest) {
+				t.Errorf("%s with Host %s: %d %s, want %d", base, host, got, body, want)
+			}
+			if want != 0 && !strings.Contains(string(body), "is not this machine") {
+				t.Errorf("%s with Host %s: %q, want the reason", base, host, body)
+			}
+		}
 	}
 }
