@@ -4,6 +4,7 @@
 package corscheck
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/corsrules"
 )
@@ -411,9 +413,13 @@ func (s *Step) explain(o Options, status int, body string) {
 	}
 }
 
-// WriteText prints the report for a person.
-func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "corscheck %s as a page on %s\n\n", r.URL, r.Origin)
+// WriteText prints the report for a person. What a server sent (headers,
+// a body, a Location) is printed escaped (safe) and never at the start of a
+// line, so it can neither drive the terminal nor, in a GitHub Actions log,
+// become a workflow command (a line starting with "::").
+func (r *Report) WriteText(out io.Writer) {
+	w := &escaping{w: out}
+	fmt.Fprintf(w, "corscheck %s as a page on %s\n\n", safe(r.URL), safe(r.Origin))
 	for _, s := range r.Steps {
 		label := "PASS"
 		switch {
@@ -423,22 +429,22 @@ func (r *Report) WriteText(w io.Writer) {
 			label = "FAIL"
 		}
 		if s.Skipped != "" {
-			fmt.Fprintf(w, "%-4s  %-10s %s\n", label, s.Name, s.Skipped)
+			fmt.Fprintf(w, "%-4s  %-10s %s\n", label, s.Name, safe(s.Skipped))
 			continue
 		}
-		fmt.Fprintf(w, "%-4s  %-10s %s -> %d\n", label, s.Name, s.Method, s.Status)
+		fmt.Fprintf(w, "%-4s  %-10s %s -> %d\n", label, s.Name, safe(s.Method), s.Status)
 		if s.URL != r.URL {
-			fmt.Fprintf(w, "      at %s\n", s.URL)
+			fmt.Fprintf(w, "      at %s\n", safe(s.URL))
 		}
 		if s.Origin != r.Origin {
-			fmt.Fprintf(w, "      with Origin: %s\n", s.Origin)
+			fmt.Fprintf(w, "      with Origin: %s\n", safe(s.Origin))
 		}
 		if s.Location != "" {
-			fmt.Fprintf(w, "      Location: %s\n", s.Location)
+			fmt.Fprintf(w, "      Location: %s\n", safe(s.Location))
 		}
 		for _, h := range corsHeaders {
 			if v, ok := s.Headers[h]; ok {
-				fmt.Fprintf(w, "      %s: %s\n", h, v)
+				fmt.Fprintf(w, "      %s: %s\n", h, safe(v))
 			} else if h == "Access-Control-Allow-Origin" {
 				fmt.Fprintf(w, "      %s: (absent)\n", h)
 			}
@@ -448,32 +454,86 @@ func (r *Report) WriteText(w io.Writer) {
 			if f.Fatal {
 				kind = "blocked"
 			}
-			fmt.Fprintf(w, "      %s: %s\n", kind, f.Detail)
+			fmt.Fprintf(w, "      %s: %s\n", kind, safe(f.Detail))
 		}
-		if s.Problem != "" {
-			fmt.Fprintf(w, "      problem: %s\n", s.Problem)
+		// A body keeps its lines, each behind the margin.
+		for i, line := range strings.Split(s.Problem, "\n") {
+			if i == 0 && line != "" {
+				fmt.Fprintf(w, "      problem: %s\n", safe(line))
+			} else if i > 0 {
+				fmt.Fprintf(w, "      | %s\n", safe(line))
+			}
 		}
 		for _, e := range s.Explain {
-			fmt.Fprintf(w, "      fix: %s\n", e)
+			fmt.Fprintf(w, "      fix: %s\n", safe(e))
 		}
 	}
 	fmt.Fprintln(w)
 	switch {
 	case r.ExpectDenied && r.Pass:
-		fmt.Fprintf(w, "PASS: a browser on %s is refused, as expected, and cannot read a simple GET of %s either.\n", r.Origin, r.SimpleURL)
+		fmt.Fprintf(w, "PASS: a browser on %s is refused, as expected, and cannot read a simple GET of %s either.\n", safe(r.Origin), safe(r.SimpleURL))
 	case r.ExpectDenied && r.Denied:
-		fmt.Fprintf(w, "FAIL: the call is refused, but a page on %s can read a simple GET of %s, which needs no preflight: the API answers it with CORS headers for any origin.\n", r.Origin, r.SimpleURL)
+		fmt.Fprintf(w, "FAIL: the call is refused, but a page on %s can read a simple GET of %s, which needs no preflight: the API answers it with CORS headers for any origin.\n", safe(r.Origin), safe(r.SimpleURL))
 	case r.ExpectDenied:
-		fmt.Fprintf(w, "FAIL: a browser on %s can call this API, but it should be refused.\n", r.Origin)
+		fmt.Fprintf(w, "FAIL: a browser on %s can call this API, but it should be refused.\n", safe(r.Origin))
 	case r.Pass:
-		fmt.Fprintf(w, "PASS: a browser on %s can call this API and read its answers, errors included.\n", r.Origin)
+		fmt.Fprintf(w, "PASS: a browser on %s can call this API and read its answers, errors included.\n", safe(r.Origin))
 	case r.Denied:
-		fmt.Fprintf(w, "FAIL: a browser on %s is refused; see the fixes above.\n", r.Origin)
+		fmt.Fprintf(w, "FAIL: a browser on %s is refused; see the fixes above.\n", safe(r.Origin))
 	case slices.ContainsFunc(r.Steps, func(s Step) bool { return s.Name == "request" && s.Problem != "" }):
 		fmt.Fprintf(w, "FAIL: CORS is fine, but the request itself fails.\n")
 	default:
 		fmt.Fprintf(w, "FAIL: the call works, but its errors reach the page as CORS errors; see the fixes above.\n")
 	}
+}
+
+// safe escapes what could drive a terminal or hide text: control
+// characters, DEL and C1 codes, Unicode line separators and bidirectional
+// overrides, as \xNN or \uNNNN; and the "##[" of GitHub Actions' older
+// workflow commands, which the runner finds anywhere in a line.
+func safe(s string) string {
+	s = strings.ReplaceAll(s, "##[", `##\x5b`)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// escaping is the report's writer: a line that would begin with "::" (a
+// GitHub Actions workflow command; the runner trims leading white space
+// first) gets a margin. WriteText's own lines never do; this holds even if
+// one ever did.
+type escaping struct {
+	w    io.Writer
+	line bool // in the middle of a line
+}
+
+func (e *escaping) Write(p []byte) (int, error) {
+	for _, line := range bytes.SplitAfter(p, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !e.line && bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("::")) {
+			if _, err := e.w.Write([]byte("| ")); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := e.w.Write(line); err != nil {
+			return 0, err
+		}
+		e.line = line[len(line)-1] != '\n'
+	}
+	return len(p), nil
 }
 
 // WriteJSON prints the report for machines.

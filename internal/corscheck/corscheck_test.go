@@ -1,15 +1,18 @@
 package corscheck
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const page = "https://site.example"
@@ -287,5 +290,56 @@ func TestCredentialsAndHeaderValues(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), Options{URL: srv.URL, Origin: page, Headers: []string{": x"}}); err == nil {
 		t.Error("a header without a name was accepted")
+	}
+}
+
+// A hostile server's headers and body cannot drive the terminal (escape
+// sequences are printed escaped) or become GitHub Actions workflow commands
+// in a deploy job's log (no line starts with "::", no "##[" is left).
+func TestHostileServerOutputIsSafe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	body := "::warning::pwned\r\n  ::add-mask::x\n##[set-env name=A]b\x1b]0;title\x07 \x1b[31mred"
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				time.Sleep(10 * time.Millisecond) // the rest of the request
+				if strings.HasPrefix(line, "OPTIONS") {
+					fmt.Fprintf(c, "HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Methods: POST\r\nAccess-Control-Allow-Headers: Content-Type\r\nVary: Origin\r\nConnection: close\r\n\r\n", page)
+					return
+				}
+				// (Go's client itself refuses control characters in a header.)
+				fmt.Fprintf(c, "HTTP/1.1 500 Oops\r\nAccess-Control-Allow-Origin: %s\r\nVary: Origin\r\nX-Note: ::error::x\u202e ##[debug]y\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", page, len(body), body)
+			}()
+		}
+	}()
+	rep, err := Run(context.Background(), Options{URL: "http://" + ln.Addr().String() + "/dev/predict", Origin: page, Body: validBody, ErrorBody: DefaultErrorBody})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep.WriteText(&out)
+	text := out.String()
+	for _, bad := range []string{"\x1b", "\x07", "\r", "\u202e", "##["} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the report holds %q:\n%s", bad, text)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") {
+			t.Errorf("a line starts with \"::\": %q", line)
+		}
+	}
+	if !strings.Contains(text, `\x1b[31mred`) || !strings.Contains(text, "problem: the request itself failed with 500: ::warning::pwned") || !strings.Contains(text, `|   ::add-mask::x`) {
+		t.Errorf("the server's data should still be shown, escaped:\n%s", text)
 	}
 }
