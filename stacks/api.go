@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,19 +190,24 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 	}
 }
 
-// deploySiteContent puts the site's files, its page with a CSP naming this
+// deploySiteContent puts the site's files, its pages with a CSP naming this
 // API (sitepage), and the config.json that points the page at this API (and
 // carries the model its form is built from) into the site's bucket, and
 // invalidates CloudFront. It returns the role that does it.
 func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) awsiam.Role {
 	site := filepath.Join(props.Root, "site")
-	raw, err := os.ReadFile(filepath.Join(site, sitepage.Name))
-	if err != nil {
-		panic(fmt.Sprintf("the site's page: %v", err))
-	}
-	page, err := sitepage.WithAPI(string(raw), *apiURL)
+	pages, err := SitePages(site, *apiURL)
 	if err != nil {
 		panic(err)
+	}
+	sources := []awss3deployment.ISource{
+		awss3deployment.Source_Asset(jsii.String(site), &awss3assets.AssetOptions{
+			Exclude: jsii.Strings(append(notDeployed, "*.html", "*.htm")...),
+		}),
+		awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model), nil),
+	}
+	for _, p := range pages {
+		sources = append(sources, awss3deployment.Source_Data(jsii.String(p.Name), jsii.String(p.Content), nil))
 	}
 	// The handler's role and log group are ours, not the construct's: its
 	// own role carries AWSLambdaBasicExecutionRole (every log group of the
@@ -213,13 +219,7 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string)
 	})
 	logs.GrantWrite(role)
 	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
-		Sources: &[]awss3deployment.ISource{
-			awss3deployment.Source_Asset(jsii.String(site), &awss3assets.AssetOptions{
-				Exclude: jsii.Strings("*.test.js", "*.test.mjs", "test", sitepage.Name),
-			}),
-			awss3deployment.Source_Data(jsii.String(sitepage.Name), jsii.String(page), nil),
-			awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model), nil),
-		},
+		Sources:           &sources,
 		DestinationBucket: props.Site.Bucket,
 		Distribution:      props.Site.Distribution,
 		DistributionPaths: jsii.Strings("/*"),
@@ -235,6 +235,55 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string)
 		NotResources: &[]*string{props.Site.Distribution.DistributionArn()},
 	}))
 	return role
+}
+
+// notDeployed are the site's files that stay in the repository (the asset's
+// glob patterns, matched against every part of a path).
+var notDeployed = []string{"*.test.js", "*.test.mjs", "test"}
+
+// Page is one of the site's pages as the API stack deploys it.
+type Page struct{ Name, Content string }
+
+// SitePages are the site's HTML pages (by path under dir), each with the
+// policy naming apiURL (sitepage.WithAPI): the deployment writes them, the
+// other files go as they are.
+func SitePages(dir, apiURL string) ([]Page, error) {
+	var pages []Page
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if matchesAny(d.Name(), notDeployed) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !sitepage.IsPage(path) {
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		page, err := sitepage.WithAPI(string(raw), apiURL)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		pages = append(pages, Page{filepath.ToSlash(rel), page})
+		return nil
+	})
+	return pages, err
+}
+
+func matchesAny(name string, patterns []string) bool {
+	for _, p := range patterns {
+		if ok, _ := filepath.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{

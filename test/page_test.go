@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,42 +11,79 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // CloudFront's CSP header can only name the region's execute-api hosts (the
-// site stack is deployed before the API); the API stack deploys the page with
-// a <meta> policy naming its own URL, which the browser enforces as well. The
-// page in the cloud assembly, its deploy-time markers replaced by what they
-// stand for, must name exactly the URL of the ApiUrl output.
-func TestThePageNamesItsAPI(t *testing.T) {
+// site stack is deployed before the API); the API stack deploys every page
+// with a <meta> policy naming its own URL, which the browser enforces as
+// well. Every HTML file of every source the deployment copies, its
+// deploy-time markers replaced by what they stand for, must name exactly the
+// URL of the ApiUrl output, and every page of site/ must be among them.
+func TestEveryPageNamesItsAPI(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := filepath.Join(root, "site")
+	var inSite []string
+	filepath.WalkDir(site, func(path string, d fs.DirEntry, err error) error {
+		if d.IsDir() && d.Name() == "test" {
+			return filepath.SkipDir
+		}
+		if sitepage.IsPage(path) {
+			rel, _ := filepath.Rel(site, path)
+			inSite = append(inSite, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if len(inSite) == 0 {
+		t.Fatal("site/ has no page")
+	}
 	eachEnv(t, func(t *testing.T, c *caller, e config.Environment, d *synthesized) {
 		tmpl := d.api.ToJSON()
 		out := (*tmpl)["Outputs"].(map[string]any)["ApiUrl"].(map[string]any)["Value"]
-		apiURL := render(t, out)
+		want := `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' ` + render(t, out) + `">`
 
 		found := d.api.FindResources(jsii.String("Custom::CDKBucketDeployment"), nil)
 		if len(*found) != 1 {
 			t.Fatalf("%d site deployments, want 1", len(*found))
 		}
-		var pages []string
+		deployed := map[string]int{}
 		for _, r := range *found {
 			props := (*r)["Properties"].(map[string]any)
 			keys, markers := props["SourceObjectKeys"].([]any), props["SourceMarkers"].([]any)
 			for i, key := range keys {
-				b, err := os.ReadFile(filepath.Join(c.assembly, "asset."+strings.TrimSuffix(key.(string), ".zip"), "index.html"))
-				if err != nil {
-					continue // another source: the site's files, config.json
-				}
-				page := string(b)
-				for marker, value := range markers[i].(map[string]any) {
-					page = strings.ReplaceAll(page, marker, render(t, value))
-				}
-				pages = append(pages, page)
+				dir := filepath.Join(c.assembly, "asset."+strings.TrimSuffix(key.(string), ".zip"))
+				filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+					if err != nil || !sitepage.IsPage(path) {
+						return err
+					}
+					rel, _ := filepath.Rel(dir, path)
+					b, err := os.ReadFile(path)
+					if err != nil {
+						return err
+					}
+					page := string(b)
+					for marker, value := range markers[i].(map[string]any) {
+						page = strings.ReplaceAll(page, marker, render(t, value))
+					}
+					deployed[filepath.ToSlash(rel)]++
+					if !strings.Contains(page, want) {
+						t.Errorf("deployed %s has no %s", rel, want)
+					}
+					return nil
+				})
 			}
 		}
-		want := `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' ` + apiURL + `">`
-		if len(pages) != 1 || !strings.Contains(pages[0], want) {
-			t.Errorf("deployed pages %d, want one with %s", len(pages), want)
+		for _, name := range inSite {
+			if deployed[name] != 1 {
+				t.Errorf("site/%s deployed %d times, want once", name, deployed[name])
+			}
+		}
+		if len(deployed) != len(inSite) {
+			t.Errorf("deployed pages %v, site/ has %v", deployed, inSite)
 		}
 	})
 }

@@ -12,13 +12,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"path"
 	"regexp"
+	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
-// Name is the page the policy goes into: the distribution's root object.
+// Name is the site's main page: the distribution's root object.
 const Name = "index.html"
+
+// IsPage reports whether a file of the site is a page, which gets the
+// policy: every HTML file, not only the main one, or a second page would
+// connect wherever CloudFront's header allows.
+func IsPage(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".html" || ext == ".htm"
+}
 
 // The policy goes after the first of these the page has: <meta charset>,
 // which browsers want first, <head>, <html>, the doctype (HTML lets a page
@@ -46,7 +56,7 @@ func WithAPI(page, apiURL string) (string, error) {
 		}
 	}
 	if loc := loads.FindStringIndex(page[:at]); loc != nil {
-		return "", fmt.Errorf("%s loads %s before its <meta charset>/<head>, where the Content-Security-Policy <meta> goes: the policy would not cover it", Name, page[loc[0]:loc[1]]+">")
+		return "", fmt.Errorf("the page loads %s before its <meta charset>/<head>, where the Content-Security-Policy <meta> goes: the policy would not cover it", page[loc[0]:loc[1]]+">")
 	}
 	meta := fmt.Sprintf("\n  <meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' %s\">", html.EscapeString(apiURL))
 	return page[:at] + meta + page[at:], nil

@@ -359,9 +359,9 @@ func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
 }
 
 // CloudFront's header lets the page connect to every execute-api host of the
-// region; the page's own policy narrows that to the API deployed with it, so
-// an injected script (here: a config.json naming another API) cannot send
-// data to another API of the region.
+// region; each page's own policy narrows that to the API deployed with it,
+// so an injected script (here: a config.json naming another API) cannot send
+// data to another API of the region, from the main page or from any other.
 func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 	const other = "https://0123456789.execute-api.eu-west-1.amazonaws.com/dev/"
 	url := serveCopy(t, e, func(s *sitesrv.Site) {
@@ -369,13 +369,34 @@ func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 			t.Fatalf("the header policy %q does not admit the region's APIs: the test would prove nothing", csp)
 		}
 		s.Config = sitepage.Config(other, served(t))
+		s.Dir = withSecondPage(t, s.Dir, "second.html")
 	})
-	p := open(t, e, url)
-	p.predictExample()
-	kind, text := p.diagnosis()
-	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, "0123456789.execute-api") {
-		t.Errorf("diagnosis %s: %q; want csp naming connect-src and the other API", kind, text)
+	for _, page := range []string{"", "second.html"} {
+		p := open(t, e, url+page)
+		p.predictExample()
+		kind, text := p.diagnosis()
+		if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, "0123456789.execute-api") {
+			t.Errorf("/%s: diagnosis %s: %q; want csp naming connect-src and the other API", page, kind, text)
+		}
 	}
+}
+
+// withSecondPage copies the site in dir and adds a copy of its main page
+// under name.
+func withSecondPage(t *testing.T, dir, name string) string {
+	t.Helper()
+	copied := t.TempDir()
+	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, sitepage.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(copied, name), page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return copied
 }
 
 // The API's 400 reaches the page only because the error response carries

@@ -165,7 +165,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // directories: no listings
 		return
 	}
-	if name != "/"+sitepage.Name || s.APIURL == "" {
+	if !sitepage.IsPage(name) || s.APIURL == "" {
 		http.ServeContent(w, r, info.Name(), info.ModTime(), f)
 		return
 	}

@@ -100,18 +100,29 @@ func TestServing(t *testing.T) {
 	}
 }
 
-// Locally as deployed, the page carries a policy naming the API it calls.
-func TestThePageNamesItsAPI(t *testing.T) {
+// Locally as deployed, every page carries a policy naming the API it calls,
+// not only the root object: another page would connect wherever the
+// header's policy allows.
+func TestEveryPageNamesItsAPI(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<head><meta charset=utf-8><script src=app.js></script>"), 0o644)
+	page := []byte("<head><meta charset=utf-8><script src=app.js></script>")
+	os.WriteFile(filepath.Join(dir, "index.html"), page, 0o644)
+	os.MkdirAll(filepath.Join(dir, "help"), 0o755)
+	os.WriteFile(filepath.Join(dir, "help", "About.HTM"), page, 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), page, 0o644)
 	s := &Site{Dir: dir, RootObject: "index.html", APIURL: "http://127.0.0.1:3000/dev/"}
 	want := `<meta charset=utf-8>
   <meta http-equiv="Content-Security-Policy" content="connect-src 'self' http://127.0.0.1:3000/dev/"><script`
-	for _, path := range []string{"/", "/index.html"} {
+	for _, path := range []string{"/", "/index.html", "/help/About.HTM"} {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", "http://site"+path, nil))
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("GET %s: %q, want the policy %q", path, rec.Body.String(), want)
 		}
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "http://site/notes.txt", nil))
+	if rec.Body.String() != string(page) {
+		t.Errorf("GET /notes.txt: %q, want the file as it is", rec.Body.String())
 	}
 }
