@@ -6,7 +6,7 @@
 #                       (GOTESTFLAGS=... adds go test flags, e.g. -count=3 or -run X)
 #   make synth          synthesize every environment into cdk.out
 #   make local-synth    the synth make local runs: dev only, prebuilt app, faster
-#   make bootstrap ENV=dev  once per account and region: what deploys need
+#   make bootstrap ENV=dev  once per environment, as an administrator: its own CDK bootstrap
 #   make diff ENV=prod  compare with what is deployed
 #   make deploy ENV=dev deploy one environment
 #   make bench          benchmarks and measurements
@@ -105,27 +105,33 @@ DIFF_METHOD ?= auto
 diff: $(NODE_DEPS)
 	cdk diff '$(ENV)/*' -c env=$(ENV) --method=$(DIFF_METHOD) -o $(CDK_OUT)
 
-# Once per account and region, before the first deploy: the CDK bootstrap
-# stack (asset bucket, publishing and deploy roles, the version parameter
-# the templates check) of every account and region the environment's stacks
-# go to.
+# Once per environment, by an administrator, before its first deploy: the
+# environment's own CDK bootstrap (its qualifier from cdk.json: asset bucket,
+# publishing role, a deploy role limited to its stacks, an execution role
+# with the project's policy, CDK's example permissions boundary;
+# cmd/bootstrap), then API Gateway's logging role, one per account and region
+# (the account-* Stage, stacks/account.go), with the administrator's own
+# credentials: no environment's roles may change what all share. TRUST=id
+# lets the CI of another account deploy (an environment in an account of
+# its own). One synth serves both.
+TRUST ?=
 bootstrap: $(NODE_DEPS)
-	cdk bootstrap -c env=$(ENV) -o $(CDK_OUT)
-
-# API Gateway's logging role is one per account and region (the account-*
-# Stage, stacks/account.go): it goes first, since the environment's stage logs
-# through it, and is unchanged after the first time. One synth serves both.
-deploy: $(NODE_DEPS)
 	cdk synth 'account-*/*' '$(ENV)/*' -c env=$(ENV) --quiet -o $(CDK_OUT)
+	go run ./cmd/bootstrap -env '$(ENV)' -app $(CDK_OUT) $(foreach a,$(TRUST),-trust $(a))
 	cdk deploy --app $(CDK_OUT) 'account-*/*' --require-approval $(APPROVAL) --method=$(DEPLOY_METHOD)
+
+# Deploys the environment's stacks only, through its own bootstrap roles.
+deploy: $(NODE_DEPS)
+	cdk synth '$(ENV)/*' -c env=$(ENV) --quiet -o $(CDK_OUT)
 	cdk deploy --app $(CDK_OUT) '$(ENV)/*' --require-approval $(APPROVAL) --method=$(DEPLOY_METHOD) --outputs-file $(OUTPUTS)
 
-# Once per account: the roles the GitHub workflows assume (no long-lived keys),
-# one deploy role per environment, trusted from BRANCH only.
+# Once per account, by an administrator: the roles the GitHub workflows
+# assume (no long-lived keys), one deploy role per environment, trusted from
+# BRANCH of the repository REPO whose number is REPO_ID only.
 BRANCH ?= main
 ci-roles: $(NODE_DEPS)
-	@[ -n "$(REPO)" ] || { echo "usage: make ci-roles REPO=owner/name [BRANCH=main]"; exit 2; }
-	cdk deploy 'ci/*' -c ciRepository=$(REPO) -c ciBranch=$(BRANCH) --require-approval $(APPROVAL)
+	@[ -n "$(REPO)" ] && [ -n "$(REPO_ID)" ] || { echo "usage: make ci-roles REPO=owner/name REPO_ID=<gh api repos/owner/name --jq .id> [BRANCH=main]"; exit 2; }
+	cdk deploy 'ci/*' -c ciRepository=$(REPO) -c ciRepositoryId=$(REPO_ID) -c ciBranch=$(BRANCH) --require-approval $(APPROVAL)
 
 destroy: $(NODE_DEPS)
 	cdk destroy '$(ENV)/*' -c env=$(ENV)

@@ -1,8 +1,9 @@
 // Command app is the CDK application: it reads the environments from cdk.json's
 // context and builds one Stage per environment (`cdk synth '**'` shows them
 // all). Select some with `-c env=dev` (comma-separated). With
-// `-c ciRepository=owner/name` it also builds the "ci" Stage: the roles GitHub
-// Actions of that repository assume through OIDC, one deploy role for each
+// `-c ciRepository=owner/name -c ciRepositoryId=<number>` it also builds the
+// "ci" Stage: the roles GitHub Actions of that repository assume through
+// OIDC, one deploy role for each
 // environment, trusted from the default branch (`-c ciBranch=...`, main by
 // default) only.
 package main
@@ -35,13 +36,15 @@ func main() {
 	if err == nil {
 		err = rootErr
 	}
-	repo, _ := app.Node().TryGetContext(jsii.String("ciRepository")).(string)
+	var repo stacks.Repository
+	repo.Name, _ = app.Node().TryGetContext(jsii.String("ciRepository")).(string)
+	repo.ID, _ = app.Node().TryGetContext(jsii.String("ciRepositoryId")).(string)
 	branch, _ := app.Node().TryGetContext(jsii.String("ciBranch")).(string)
 	if branch == "" {
 		branch = "main"
 	}
-	if err == nil && repo != "" {
-		err = errors.Join(stacks.ValidRepository(repo), stacks.ValidBranch(branch))
+	if err == nil && repo.Name != "" {
+		err = errors.Join(repo.Valid(), stacks.ValidBranch(branch))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cdk.json:", err)
@@ -55,7 +58,7 @@ func main() {
 		os.Exit(1)
 	}
 	stacks.NewDeployment(app, envs, root, served)
-	if repo != "" {
+	if repo.Name != "" {
 		stacks.NewCI(app, repo, branch, all)
 	}
 	app.Synth(nil)

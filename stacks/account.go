@@ -41,7 +41,8 @@ func (a Account) StageName() string {
 // role it writes stage logs with (AWS::ApiGateway::Account). Every environment
 // there logs through it, so no environment declares it: two would overwrite
 // each other's setting, and destroying one would break the other's logging.
-// `make deploy` deploys it before the environment.
+// `make bootstrap` deploys it, with the operator's credentials (no
+// environment's deploy role may change what all share).
 type AccountStack struct {
 	awscdk.Stack
 	Account  Account
@@ -53,6 +54,7 @@ func NewAccountStage(scope constructs.Construct, a Account) *AccountStack {
 	stage := awscdk.NewStage(scope, jsii.String(a.StageName()), &awscdk.StageProps{Env: deployTo(a.ID, a.Region)})
 	stack := awscdk.NewStack(stage, jsii.String("ApiGatewayLogging"), &awscdk.StackProps{
 		Description: jsii.String("API Gateway's CloudWatch Logs role for this account and region, shared by every environment here"),
+		Synthesizer: withOwnCredentials(),
 	})
 	role := awsiam.NewRole(stack, jsii.String("CloudWatchRole"), &awsiam.RoleProps{
 		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
@@ -66,4 +68,15 @@ func NewAccountStage(scope constructs.Construct, a Account) *AccountStack {
 	suppress(role, true, apiLogsRole)
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return &AccountStack{Stack: stack, Account: a, Settings: settings}
+}
+
+// withOwnCredentials synthesizes a stack that the caller deploys with its own
+// credentials and that needs no bootstrap: what an administrator deploys once
+// for every environment (the account's settings, the CI roles), which no
+// environment's bootstrap roles may touch. CDK's legacy synthesizer is the
+// one that names no role (the bootstrapless one names the default
+// qualifier's); such a stack has no assets and a template under 50 KB,
+// which the CLI then hands CloudFormation directly.
+func withOwnCredentials() awscdk.IStackSynthesizer {
+	return awscdk.NewLegacyStackSynthesizer()
 }

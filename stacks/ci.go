@@ -17,8 +17,8 @@ import (
 // GitHubOIDCProps configures the roles GitHub Actions assume.
 type GitHubOIDCProps struct {
 	awscdk.StackProps
-	// Repository is "owner/name": only its workflows may assume the roles.
-	Repository string
+	// Repository is the one whose workflows may assume the roles.
+	Repository Repository
 	// Branch is the default branch: only its deploy workflow deploys.
 	Branch string
 	// Environments get a deploy role each; the diff role reads their stacks.
@@ -32,8 +32,10 @@ type GitHubOIDCProps struct {
 // A deploy role is trusted only by the deploy workflow (DeployWorkflow) of the
 // default branch running in the GitHub environment of the same name, so no
 // branch, other workflow or other environment can deploy it, whoever pushes
-// it; it may only assume that environment's CDK bootstrap roles, which do the
-// work with the permissions `cdk bootstrap` gave them. The diff role runs code
+// it; it may only assume that environment's own CDK bootstrap roles (its
+// qualifier), which do the work with the permissions `make bootstrap` gave
+// them: CloudFormation on that environment's stacks only, through an
+// execution role with the project's policy. The diff role runs code
 // from pull requests, so it gets no bootstrap role (the lookup role reads the
 // whole account): it may read the environments' stack templates, nothing else.
 type GitHubOIDCStack struct {
@@ -46,15 +48,28 @@ type GitHubOIDCStack struct {
 // the deploy roles trust its runs on the default branch only.
 const DeployWorkflow = ".github/workflows/deploy-env.yml"
 
+// Repository is a GitHub repository as the trust policies name it: by
+// owner/name, as GitHub writes it in sub and job_workflow_ref, and by the
+// number GitHub gave it, which stays with it: a renamed or deleted
+// repository's name can be taken by someone else, its ID cannot.
+type Repository struct {
+	Name string // owner/name
+	ID   string // repository_id: gh api repos/<owner>/<name> --jq .id
+}
+
 var (
 	repositoryName = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
+	repositoryID   = regexp.MustCompile(`^[1-9][0-9]{0,19}$`)
 	branchName     = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 )
 
-// ValidRepository checks an owner/name repository for the trust policies.
-func ValidRepository(repo string) error {
-	if !repositoryName.MatchString(repo) {
-		return fmt.Errorf("ciRepository %q: want owner/name, e.g. my-org/iris-cors-cdk", repo)
+// Valid checks the repository for the trust policies.
+func (r Repository) Valid() error {
+	if !repositoryName.MatchString(r.Name) {
+		return fmt.Errorf("ciRepository %q: want owner/name, e.g. my-org/iris-cors-cdk", r.Name)
+	}
+	if !repositoryID.MatchString(r.ID) {
+		return fmt.Errorf("ciRepositoryId %q: want the repository's number (gh api repos/%s --jq .id)", r.ID, r.Name)
 	}
 	return nil
 }
@@ -82,9 +97,10 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 	})
 	// Every claim is compared with StringEquals: a missing claim fails the
 	// condition, and no wildcard lets a new environment or branch in. AWS STS
-	// checks GitHub's job_workflow_ref and ref claims since January 2026.
+	// checks GitHub's job_workflow_ref and ref claims since January 2026, and
+	// repository_id, which pins the repository whatever its name becomes.
 	role := func(id, description string, claims map[string]string) awsiam.Role {
-		equals := map[string]any{githubIssuer + ":aud": "sts.amazonaws.com"}
+		equals := map[string]any{githubIssuer + ":aud": "sts.amazonaws.com", githubIssuer + ":repository_id": props.Repository.ID}
 		for k, v := range claims {
 			equals[githubIssuer+":"+k] = v
 		}
@@ -94,7 +110,7 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 		})
 	}
-	repo, ref := props.Repository, "refs/heads/"+props.Branch
+	repo, ref := props.Repository.Name, "refs/heads/"+props.Branch
 	out := &GitHubOIDCStack{Stack: stack, DeployRoles: map[string]awsiam.Role{}}
 	var stackARNs []*string
 	var stackFindings []any // how cdk-nag names each ARN in a finding
@@ -108,9 +124,12 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 			"job_workflow_ref": repo + "/" + DeployWorkflow + "@" + ref,
 			"ref":              ref,
 		})
+		// The environment's own bootstrap roles (its qualifier): deploying
+		// and publishing assets. Not the lookup role, which reads the whole
+		// account and which this app never uses.
 		var bootstrap []*string
-		for _, kind := range []string{"deploy", "file-publishing", "lookup"} {
-			bootstrap = append(bootstrap, awscdk.Fn_Sub(jsii.String(fmt.Sprintf("arn:${AWS::Partition}:iam::%s:role/cdk-hnb659fds-%s-role-%s-%s", account, kind, account, env.Region)), nil))
+		for _, kind := range []string{"deploy", "file-publishing"} {
+			bootstrap = append(bootstrap, awscdk.Fn_Sub(jsii.String(fmt.Sprintf("arn:${AWS::Partition}:iam::%s:role/cdk-%s-%s-role-%s-%s", account, env.Qualifier, kind, account, env.Region)), nil))
 		}
 		deploy.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("sts:AssumeRole"), Resources: &bootstrap}))
 		out.DeployRoles[env.Name] = deploy
@@ -118,7 +137,7 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 			Value:       deploy.RoleArn(),
 			Description: jsii.String("Set as AWS_DEPLOY_ROLE_ARN in the GitHub environment " + env.Name),
 		})
-		for _, name := range StackNames(env) {
+		for _, name := range env.StackNames() {
 			arn := fmt.Sprintf("arn:${AWS::Partition}:cloudformation:%s:%s:stack/%s/*", env.Region, account, name)
 			stackARNs = append(stackARNs, awscdk.Fn_Sub(&arn, nil))
 			stackFindings = append(stackFindings, "Resource::"+nagPseudoParams.Replace(arn))
@@ -145,11 +164,11 @@ func NewGitHubOIDCStack(scope constructs.Construct, id string, props *GitHubOIDC
 }
 
 // NewCI builds the "ci" Stage with the GitHub OIDC roles, deployed once per
-// account with `make ci-roles REPO=owner/name`.
-func NewCI(scope constructs.Construct, repository, branch string, envs []config.Environment) *GitHubOIDCStack {
+// account with `make ci-roles REPO=owner/name REPO_ID=<number>`.
+func NewCI(scope constructs.Construct, repository Repository, branch string, envs []config.Environment) *GitHubOIDCStack {
 	stage := awscdk.NewStage(scope, jsii.String("ci"), &awscdk.StageProps{Env: deployTo("", envs[0].Region)})
 	return NewGitHubOIDCStack(stage, "GitHubOidc", &GitHubOIDCProps{
-		StackProps:   awscdk.StackProps{Description: jsii.String("OIDC roles for the GitHub Actions of " + repository)},
+		StackProps:   awscdk.StackProps{Description: jsii.String("OIDC roles for the GitHub Actions of " + repository.Name), Synthesizer: withOwnCredentials()},
 		Repository:   repository,
 		Branch:       branch,
 		Environments: envs,

@@ -41,7 +41,7 @@ func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack)
 	if env.SiteDomain == nil {
 		suppress(site.Distribution, true, defaultCertificate)
 	}
-	suppress(api.SiteContentRole, true, siteContentRole(api.Stack)...)
+	suppress(api.SiteContentRole, true, siteContentRole(api.Stack, env.Qualifier)...)
 	// BucketDeployment's handler is a singleton child of the stack whose id
 	// carries a hash; find it by prefix rather than by a brittle path.
 	for _, child := range *api.Node().Children() {
@@ -59,14 +59,14 @@ func suppress(c constructs.IConstruct, children bool, s ...*cdknag.NagPackSuppre
 // handler (api.go). They name the stack's own asset bucket exactly: with the
 // caller's account known (the CLI sets CDK_DEFAULT_ACCOUNT when it has
 // credentials) its ARN holds the twelve digits, without it the token.
-func siteContentRole(stack awscdk.Stack) []*cdknag.NagPackSuppression {
+func siteContentRole(stack awscdk.Stack, qualifier string) []*cdknag.NagPackSuppression {
 	return []*cdknag.NagPackSuppression{
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			AppliesTo: &[]any{
 				"Action::s3:Abort*", "Action::s3:DeleteObject*", "Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*",
 				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Content[0-9A-F]+\.Arn>\/\*$/`)},
-				"Resource::" + assetBucketARN(stack) + "/*",
+				"Resource::" + assetBucketARN(stack, qualifier) + "/*",
 			},
 			Reason: jsii.String("CDK's BucketDeployment copies the site into its bucket from the CDK asset bucket: object-level s3 actions on the objects of those two buckets, whose keys are unknown at synth."),
 		},
@@ -78,10 +78,10 @@ func siteContentRole(stack awscdk.Stack) []*cdknag.NagPackSuppression {
 	}
 }
 
-// assetBucketARN is the ARN of the CDK asset bucket stack publishes to, as
-// cdk-nag writes it in a finding: a value known at synth as it is, a
-// pseudo-parameter as <AWS::Name>.
-func assetBucketARN(stack awscdk.Stack) string {
+// assetBucketARN is the ARN of the asset bucket of the bootstrap named
+// qualifier that stack publishes to, as cdk-nag writes it in a finding: a
+// value known at synth as it is, a pseudo-parameter as <AWS::Name>.
+func assetBucketARN(stack awscdk.Stack, qualifier string) string {
 	known := func(v *string, pseudo string) string {
 		if *awscdk.Token_IsUnresolved(v) {
 			return "<AWS::" + pseudo + ">"
@@ -89,5 +89,5 @@ func assetBucketARN(stack awscdk.Stack) string {
 		return *v
 	}
 	return fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s", known(stack.Partition(), "Partition"),
-		*awscdk.DefaultStackSynthesizer_DEFAULT_QUALIFIER(), known(stack.Account(), "AccountId"), known(stack.Region(), "Region"))
+		qualifier, known(stack.Account(), "AccountId"), known(stack.Region(), "Region"))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/iris-cors/iris-cors-cdk/internal/bootstrap"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
@@ -26,15 +27,26 @@ type Environment struct {
 // root is the module root (project.Root); m is the model the function embeds
 // (project.ModelFile), from which the gateway's schema and the site's form come.
 func NewEnvironment(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Environment {
-	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{Env: deployTo(env.Account, env.Region)})
+	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{
+		Env: deployTo(env.Account, env.Region),
+		// The boundary `make bootstrap` creates (CDK's example boundary):
+		// the environment's execution role may create roles only with it,
+		// and they cannot shed it or create roles without it.
+		PermissionsBoundary: awscdk.PermissionsBoundary_FromName(jsii.String(bootstrap.Boundary)),
+	})
 	policy := NewCorsPolicy(env)
-	site := NewSiteStack(stage, siteStackID, &SiteStackProps{
-		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")")},
+	// Each environment deploys through the roles of its own bootstrap, so
+	// one environment's deploy role cannot deploy another.
+	synthesizer := func() awscdk.IStackSynthesizer {
+		return awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{Qualifier: &env.Qualifier})
+	}
+	site := NewSiteStack(stage, config.SiteStackID, &SiteStackProps{
+		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")"), Synthesizer: synthesizer()},
 		Env:        env,
 		Cors:       policy,
 	})
-	api := NewApiStack(stage, apiStackID, &ApiStackProps{
-		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": API (" + env.Name + ")")},
+	api := NewApiStack(stage, config.APIStackID, &ApiStackProps{
+		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": API (" + env.Name + ")"), Synthesizer: synthesizer()},
 		Env:        env,
 		Cors:       policy,
 		Site:       site,
@@ -50,13 +62,6 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 	aspects.Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	suppressNagFindings(env, site, api)
 	return &Environment{Stage: stage, Site: site, Api: api}
-}
-
-const siteStackID, apiStackID = "Site", "Api"
-
-// StackNames are the CloudFormation stacks of env's Stage, as CDK names them.
-func StackNames(env config.Environment) []string {
-	return []string{env.Name + "-" + siteStackID, env.Name + "-" + apiStackID}
 }
 
 // Deployment is what the app builds for some environments: their Stages, and

@@ -59,6 +59,9 @@ var (
 // testRepository is the repository the CI roles trust in the tests.
 const testRepository = "example-org/iris-cors-cdk"
 
+// testRepositoryID is its number.
+const testRepositoryID = "123456789"
+
 // ownAccountEnv is an environment that names its own account and region in
 // cdk.json, as a team with a separate production account writes it.
 func ownAccountEnv() config.Environment {
@@ -136,7 +139,7 @@ func (c *caller) synth(dir string) (err error) {
 		return err
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(filepath.Join(dir, "ci"))})
-	c.ci = stacks.NewCI(app, testRepository, "main", c.envs)
+	c.ci = stacks.NewCI(app, stacks.Repository{Name: testRepository, ID: testRepositoryID}, "main", c.envs)
 	app.Synth(nil)
 	c.ciTemplate = assertions.Template_FromStack(c.ci.Stack, nil)
 	return nil

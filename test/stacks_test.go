@@ -405,14 +405,16 @@ func TestProductionNeverEchoesAnOrigin(t *testing.T) {
 }
 
 // Each environment has its own deploy role, trusted only by the deploy
-// workflow of the default branch running in that GitHub environment: every
-// claim compared exactly, so no other branch, workflow or environment (a new,
-// unprotected one included) can assume it. Pull requests get a role that
+// workflow of the default branch running in that GitHub environment of the
+// repository with that number: every claim compared exactly, so no other
+// branch, workflow, environment (a new, unprotected one included) or
+// repository that takes the name later can assume it. Pull requests get a role that
 // reads the environments' templates and nothing else.
 func TestGitHubOIDCRoles(t *testing.T) {
 	const issuer = "token.actions.githubusercontent.com:"
 	trust := func(claims obj) obj {
 		claims[issuer+"aud"] = "sts.amazonaws.com"
+		claims[issuer+"repository_id"] = testRepositoryID
 		return obj{
 			"AssumeRolePolicyDocument": obj{"Version": "2012-10-17", "Statement": []any{obj{
 				"Effect":    "Allow",
@@ -442,18 +444,19 @@ func checkOIDCRoles(t *testing.T, c *caller, trust func(obj) obj, sub func(confi
 				issuer + "job_workflow_ref": testRepository + "/.github/workflows/deploy-env.yml@refs/heads/main",
 				issuer + "ref":              "refs/heads/main",
 			}))
-			// ...and may assume this environment's bootstrap roles, in its
-			// region: no wildcard, no image publishing (there are no images).
+			// ...and may assume this environment's own bootstrap roles (its
+			// qualifier), in its region: no wildcard, no other environment's,
+			// no image publishing (there are no images), no lookup role.
 			account := "${AWS::AccountId}"
 			if e.Account != "" {
 				account = e.Account
 			}
 			role := func(kind string) obj {
-				return obj{"Fn::Sub": "arn:${AWS::Partition}:iam::" + account + ":role/cdk-hnb659fds-" + kind + "-role-" + account + "-" + e.Region}
+				return obj{"Fn::Sub": "arn:${AWS::Partition}:iam::" + account + ":role/cdk-" + e.Qualifier + "-" + kind + "-role-" + account + "-" + e.Region}
 			}
 			ciTemplate.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{"PolicyDocument": like(obj{"Statement": []any{obj{
 				"Effect": "Allow", "Action": "sts:AssumeRole",
-				"Resource": []any{role("deploy"), role("file-publishing"), role("lookup")},
+				"Resource": []any{role("deploy"), role("file-publishing")},
 			}}})})
 			for _, name := range []string{e.Name + "-Api", e.Name + "-Site"} { // in CDK's (sorted) order
 				stackARNs = append(stackARNs, obj{"Fn::Sub": "arn:${AWS::Partition}:cloudformation:" + e.Region + ":" + account + ":stack/" + name + "/*"})
@@ -467,7 +470,7 @@ func checkOIDCRoles(t *testing.T, c *caller, trust func(obj) obj, sub func(confi
 	// The stack names the diff role reads are the environments' stacks.
 	for _, e := range envs {
 		d := c.deployed[e.Name].env
-		if got, want := []string{*d.Site.StackName(), *d.Api.StackName()}, stacks.StackNames(e); !slices.Equal(got, want) {
+		if got, want := []string{*d.Site.StackName(), *d.Api.StackName()}, e.StackNames(); !slices.Equal(got, want) {
 			t.Errorf("%s: stacks %v, the diff role reads %v", e.Name, got, want)
 		}
 	}
@@ -475,10 +478,16 @@ func checkOIDCRoles(t *testing.T, c *caller, trust func(obj) obj, sub func(confi
 }
 
 func TestBadRepositoryIsRefused(t *testing.T) {
-	for _, repo := range []string{"iris", "owner/", "owner/name/extra", "owner/na me"} {
-		if err := stacks.ValidRepository(repo); err == nil {
-			t.Errorf("ValidRepository(%q) accepted it", repo)
+	for _, repo := range []stacks.Repository{
+		{Name: "iris", ID: "1"}, {Name: "owner/", ID: "1"}, {Name: "owner/name/extra", ID: "1"}, {Name: "owner/na me", ID: "1"},
+		{Name: "owner/name"}, {Name: "owner/name", ID: "owner/name"}, {Name: "owner/name", ID: "012"}, {Name: "owner/name", ID: "12 3"},
+	} {
+		if err := repo.Valid(); err == nil {
+			t.Errorf("%+v accepted", repo)
 		}
+	}
+	if err := (stacks.Repository{Name: "owner/name", ID: "123456789"}).Valid(); err != nil {
+		t.Errorf("a valid repository refused: %v", err)
 	}
 	for _, branch := range []string{"", "main*", "a..b", "feature branch"} {
 		if err := stacks.ValidBranch(branch); err == nil {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,6 +22,11 @@ type Environment struct {
 	// Account defaults to CDK_DEFAULT_ACCOUNT; synth needs none.
 	Account string `json:"account,omitempty"`
 	Region  string `json:"region"`
+	// Qualifier names the environment's own CDK bootstrap (`make bootstrap`):
+	// its deploy, publishing and execution roles and asset bucket, so no
+	// other environment's deploy can use them. It defaults to the name
+	// without dashes, cut to 10 characters.
+	Qualifier string `json:"qualifier,omitempty"`
 	// Production turns on the guards (no http://, localhost or * origins) and
 	// keeps the site bucket when the stack is destroyed.
 	Production bool `json:"production,omitempty"`
@@ -41,6 +47,16 @@ type Environment struct {
 	// SiteDomain and APIDomain serve the site and the API on custom domains.
 	SiteDomain *Domain `json:"siteDomain,omitempty"`
 	APIDomain  *Domain `json:"apiDomain,omitempty"`
+}
+
+// The stacks of an environment's Stage, by construct ID: CloudFormation
+// names them <environment>-<ID>, and the resources in them (functions, roles,
+// buckets in lower case) by a name that starts with that.
+const SiteStackID, APIStackID = "Site", "Api"
+
+// StackNames are the CloudFormation stacks of e's Stage, as CDK names them.
+func (e Environment) StackNames() []string {
+	return []string{e.Name + "-" + SiteStackID, e.Name + "-" + APIStackID}
 }
 
 // Domain is a custom domain name with its ACM certificate and, optionally,
@@ -82,10 +98,29 @@ var (
 	envName   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,20}$`)
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
 	accountRe = regexp.MustCompile(`^\d{12}$`)
+	// CDK allows 10 letters, digits, _ and -; the asset bucket's name needs
+	// lower case, and the roles' names leave no room for more.
+	qualifierRe = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
 	// The retention periods CloudWatch Logs accepts.
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 	logLevels     = []string{"debug", "info", "warn", "error"}
 )
+
+// Load reads the environments of a cdk.json, for the tools that run outside
+// the CDK app.
+func Load(cdkJSON string) ([]Environment, error) {
+	raw, err := os.ReadFile(cdkJSON)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", cdkJSON, err)
+	}
+	return Parse(doc.Context["environments"])
+}
 
 // Parse reads the "environments" context value (as CDK hands it over: decoded
 // JSON) and returns the environments sorted by name.
@@ -118,11 +153,38 @@ func Parse(raw any) ([]Environment, error) {
 		envs = append(envs, e)
 	}
 	slices.SortFunc(envs, func(a, b Environment) int { return strings.Compare(a.Name, b.Name) })
-	return envs, nil
+	return envs, apart(envs)
+}
+
+// DefaultQualifier is CDK's own: every CDK app of an account shares it.
+const DefaultQualifier = "hnb659fds"
+
+// apart checks that no two environments share their bootstrap, or the names
+// their resources start with: the execution policies scope by those.
+func apart(envs []Environment) error {
+	for i, a := range envs {
+		for _, b := range envs[i+1:] {
+			if a.Qualifier == b.Qualifier {
+				return fmt.Errorf("environments.%s.qualifier: %q is also environments.%s's; each environment needs its own bootstrap, set a different qualifier", b.Name, b.Qualifier, a.Name)
+			}
+		}
+		for _, b := range envs {
+			for _, stack := range a.StackNames() {
+				if prefix := strings.ToLower(stack); a.Name != b.Name && strings.HasPrefix(b.Name, prefix) {
+					return fmt.Errorf("environments.%s: the name begins with %s, the start of environments.%s's resource names, so its execution policy would reach them; rename one", b.Name, prefix, a.Name)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (e *Environment) check() error {
 	key := "environments." + e.Name
+	if e.Qualifier == "" {
+		e.Qualifier = strings.ReplaceAll(e.Name, "-", "")
+		e.Qualifier = e.Qualifier[:min(len(e.Qualifier), 10)]
+	}
 	switch {
 	case !envName.MatchString(e.Name):
 		return fmt.Errorf("%s: the name must be lower-case letters, digits and dashes (it becomes the stage name and part of stack names)", key)
@@ -132,6 +194,10 @@ func (e *Environment) check() error {
 		return fmt.Errorf("%s.region: %q is not an AWS region name like \"eu-west-1\"", key, e.Region)
 	case e.Account != "" && !accountRe.MatchString(e.Account):
 		return fmt.Errorf("%s.account: %q is not a 12-digit AWS account id", key, e.Account)
+	case !qualifierRe.MatchString(e.Qualifier):
+		return fmt.Errorf("%s.qualifier: %q: want 1 to 10 lower-case letters and digits (it names the environment's CDK bootstrap)", key, e.Qualifier)
+	case e.Qualifier == DefaultQualifier:
+		return fmt.Errorf("%s.qualifier: %q is CDK's default, whose roles every CDK app of the account may use; choose the environment's own", key, e.Qualifier)
 	case e.ThrottleRate <= 0 || e.ThrottleBurst < 1:
 		return fmt.Errorf("%s: throttleRateLimit (%v) and throttleBurstLimit (%d) must be positive", key, e.ThrottleRate, e.ThrottleBurst)
 	case !slices.Contains(retentionDays, e.LogRetentionDays):

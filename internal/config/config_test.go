@@ -30,6 +30,9 @@ func TestValidConfig(t *testing.T) {
 	if got := dev.AllowedOrigins; len(got) != 1 || got[0] != "http://localhost:8080" {
 		t.Errorf("allowedOrigins = %v, want the canonical http://localhost:8080", got)
 	}
+	if dev.Qualifier != "dev" || envs[1].Qualifier != "prod" {
+		t.Errorf("qualifiers %q, %q: want each environment's name", dev.Qualifier, envs[1].Qualifier)
+	}
 	if dev.ThrottleRate != 50 || dev.LogRetentionDays != 30 || dev.CorsMaxAgeSeconds != 600 || dev.LogLevel != "debug" {
 		t.Errorf("defaults not applied: %+v", dev)
 	}
@@ -54,6 +57,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad name", `{"Dev Env": {"region": "eu-west-1"}}`, `environments.Dev Env: the name must be`},
 		{"no environments", `{}`, `environments: none defined`},
 		{"not an object", `[]`, `environments: must be an object`},
+		{"bad qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "Dev_1"}}`, `environments.dev.qualifier: "Dev_1": want 1 to 10 lower-case`},
+		{"long qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "abcdefghijk"}}`, `environments.dev.qualifier: "abcdefghijk"`},
+		{"CDK's qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "hnb659fds"}}`, `environments.dev.qualifier: "hnb659fds" is CDK's default`},
+		{"shared qualifier", `{"dev": {"region": "eu-west-1"}, "prod": {"region": "eu-west-1", "qualifier": "dev"}}`, `environments.prod.qualifier: "dev" is also environments.dev's`},
+		{"derived qualifiers meet", `{"eu-dev": {"region": "eu-west-1"}, "eudev": {"region": "eu-west-1"}}`, `environments.eudev.qualifier: "eudev" is also environments.eu-dev's`},
+		{"a name reaches into another's", `{"dev": {"region": "eu-west-1"}, "dev-api2": {"region": "eu-west-1"}}`, `environments.dev-api2: the name begins with dev-api`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse(t, tc.doc)
@@ -61,6 +70,18 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A qualifier from a long name with dashes keeps its first 10 letters and
+// digits, which CDK's bootstrap accepts.
+func TestDerivedQualifier(t *testing.T) {
+	envs, err := parse(t, `{"eu-west-staging": {"region": "eu-west-1"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := envs[0].Qualifier; q != "euweststag" {
+		t.Errorf("qualifier %q, want euwestst", q)
 	}
 }
 

@@ -5,8 +5,11 @@
 //
 // What it proves, before anything is executed: the CLI synthesizes with a
 // real account (CDK_DEFAULT_ACCOUNT from moto's STS) and cdk-nag passes;
-// the bootstrap stack's version parameter passes each template's
-// CheckBootstrapVersion rule; every asset a template names is published in
+// the environment's own bootstrap stack (CDKToolkit-<qualifier>, no
+// CDKToolkit) is deployed from the template cmd/bootstrap wrote, with its
+// execution policy and boundary; its version parameter passes each
+// template's CheckBootstrapVersion rule; the environment's stacks go through
+// its execution role, the account's with the caller's own credentials; every asset a template names is published in
 // the bucket and under the key it names (the function's zip holds a
 // linux/arm64 bootstrap; the site's files, its page and config.json are in
 // the site deployment's sources); and a change set holds each stack's
@@ -29,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -42,7 +46,9 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/iris-cors/iris-cors-cdk/internal/bootstrap"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -71,28 +77,38 @@ func TestDeployPathAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	openInputs(t, root)
-	region := devRegion(t, root)
+	region := devEnv(t, root).Region
 	endpoint := startMoto(t, server)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "cdk.out")
 	cli := cliEnv(endpoint, region, dir)
 
-	// The README's commands, as a user with credentials types them.
-	makeTarget(t, root, cli, "bootstrap", "ENV="+envName, "CDK_OUT="+filepath.Join(dir, "bootstrap.out"))
+	// The README's commands, as a user with credentials types them: the
+	// administrator's bootstrap, then the environment's deploy.
+	bootOut := filepath.Join(dir, "bootstrap.out")
+	makeTarget(t, root, cli, "bootstrap", "ENV="+envName, "APPROVAL=never", "DEPLOY_METHOD=prepare-change-set", "CDK_OUT="+bootOut)
 	makeTarget(t, root, cli, "deploy", "ENV="+envName, "APPROVAL=never", "DEPLOY_METHOD=prepare-change-set",
 		"CDK_OUT="+out, "OUTPUTS="+filepath.Join(dir, "outputs.json"))
 
 	c := newClients(endpoint, region)
-	var stacks []*stack
-	for _, stage := range []string{"account-" + region, envName} {
-		stacks = append(stacks, readStacks(t, out, stage)...)
-	}
+	env := devEnv(t, root)
+	t.Run("the environment's own bootstrap is deployed", func(t *testing.T) { checkToolkit(t, c, env, bootOut) })
+	account := readStacks(t, bootOut, "account-"+region)
+	stacks := append(account, readStacks(t, out, envName)...)
 	if len(stacks) != 3 {
 		t.Fatalf("deployed %d stacks, want the account's and dev's Site and Api", len(stacks))
 	}
 	for _, s := range stacks {
 		t.Run(s.name, func(t *testing.T) {
-			t.Run("its bootstrap version check passes", func(t *testing.T) { checkBootstrapVersion(t, c, s) })
+			// What all environments share goes with the administrator's
+			// credentials; an environment's stacks through its execution role.
+			role := "arn:aws:iam::" + motoAccount + ":role/cdk-" + env.Qualifier + "-cfn-exec-role-" + motoAccount + "-" + region
+			if slices.Contains(account, s) {
+				role = ""
+			} else {
+				t.Run("its bootstrap version check passes", func(t *testing.T) { checkBootstrapVersion(t, c, s) })
+			}
+			t.Run("CloudFormation deploys it with the right role", func(t *testing.T) { checkRole(t, c, s, role) })
 			t.Run("every asset it names is published there", func(t *testing.T) { checkAssets(t, c, s) })
 			t.Run("a change set holds its synthesized template", func(t *testing.T) { checkChangeSet(t, c, s) })
 		})
@@ -199,6 +215,76 @@ func firstOf(list []any) any {
 	return list[0]
 }
 
+// checkToolkit finds the environment's bootstrap stack, named for its
+// qualifier (and no CDKToolkit, the default qualifier's), made from the
+// template cmd/bootstrap wrote, with the execution policy and boundary it
+// creates handed to it by name.
+func checkToolkit(t *testing.T, c *clients, env config.Environment, out string) {
+	ctx := context.Background()
+	if _, err := c.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("CDKToolkit")}); err == nil {
+		t.Error("make bootstrap deployed CDKToolkit, the default qualifier's bootstrap, which every CDK app of the account may use")
+	}
+	name := bootstrap.ToolkitStack(env)
+	got, err := c.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &name})
+	if err != nil || len(got.Stacks) != 1 {
+		t.Fatalf("the bootstrap stack %s: %v", name, err)
+	}
+	params := map[string]string{}
+	for _, p := range got.Stacks[0].Parameters {
+		params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	for key, want := range map[string]string{
+		"Qualifier":                       env.Qualifier,
+		"CloudFormationExecutionPolicies": bootstrap.PolicyARN(env, motoAccount),
+		"InputPermissionsBoundary":        bootstrap.BoundaryName(env),
+	} {
+		// moto writes a list parameter as Python writes a list: ['...'].
+		if v := strings.Trim(params[key], "[']"); v != want {
+			t.Errorf("%s: parameter %s is %q, want %q", name, key, params[key], want)
+		}
+	}
+	tmpl, err := c.cfn.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.ReadFile(filepath.Join(out, "bootstrap-"+env.Name+".template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameTemplate(t, []byte(aws.ToString(tmpl.TemplateBody)), written) {
+		t.Errorf("%s's template is not the one cmd/bootstrap wrote", name)
+	}
+}
+
+// checkRole reads the role CloudFormation got for the stack's change set:
+// role, or none (the caller's own credentials).
+func checkRole(t *testing.T, c *clients, s *stack, role string) {
+	got, err := c.cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: &s.name})
+	if err != nil || len(got.Stacks) != 1 {
+		t.Fatalf("%s: %v", s.name, err)
+	}
+	if r := aws.ToString(got.Stacks[0].RoleARN); r != role {
+		t.Errorf("CloudFormation deploys %s with role %q, want %q", s.name, r, role)
+	}
+}
+
+// sameTemplate compares two templates as documents: the CLI may hand a
+// template over as YAML, and moto hands it back as it came.
+func sameTemplate(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := yaml.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(x, y) {
+		return false
+	}
+	return true
+}
+
 // objectRef is an S3 object a template names.
 type objectRef struct{ what, bucket, key string }
 
@@ -290,6 +376,13 @@ func checkChangeSet(t *testing.T, c *clients, s *stack) {
 	slices.Sort(want)
 	if !slices.Equal(adds, want) {
 		t.Errorf("the change set adds %d resources, the template has %d:\nadds     %v\ntemplate %v", len(adds), len(want), adds, want)
+	}
+	if s.templateURL == "" {
+		// A stack without a bootstrap: the CLI hands the template over in
+		// the call, whose body moto's GetTemplate does not give back before
+		// execution; the resources the change set adds are what is left to
+		// compare.
+		return
 	}
 	bucket, key, ok := strings.Cut(strings.TrimPrefix(s.templateURL, "s3://"), "/")
 	if !ok {
@@ -555,19 +648,9 @@ func openInputs(t *testing.T, root string) {
 	}
 }
 
-func devRegion(t *testing.T, root string) string {
+func devEnv(t *testing.T, root string) config.Environment {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(root, "cdk.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	envs, err := config.Parse(doc.Context["environments"])
+	envs, err := config.Load(filepath.Join(root, "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,5 +658,5 @@ func devRegion(t *testing.T, root string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e[0].Region
+	return e[0]
 }

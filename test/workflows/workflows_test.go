@@ -253,3 +253,63 @@ func TestCredentialedJobsUseTheTestedCommands(t *testing.T) {
 		}
 	}
 }
+
+// The deploy roles trust deploy-env.yml's job (job_workflow_ref names the
+// called file, not its caller), so any workflow on the default branch that
+// calls it would get a role: only deploy.yml may, and deploy.yml runs only
+// on a push to the default branch or a manual run; deploy-env.yml itself
+// runs only when called.
+func TestOnlyTheDeployWorkflowCallsTheDeployJob(t *testing.T) {
+	const called = "./.github/workflows/deploy-env.yml"
+	for file, w := range parsed(t) {
+		for id, j := range w.Jobs {
+			if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil && strings.Contains(j.WorkflowCall.Uses.Value, "deploy-env.yml") {
+				if file != "deploy.yml" || j.WorkflowCall.Uses.Value != called {
+					t.Errorf("%s: job %s calls %s; only deploy.yml may (the deploy roles trust its job)", file, id, j.WorkflowCall.Uses.Value)
+				}
+			}
+		}
+	}
+	w := parsed(t)
+	var events []string
+	for _, e := range w["deploy.yml"].On {
+		events = append(events, e.EventName())
+		if push, ok := e.(*actionlint.WebhookEvent); ok && push.EventName() == "push" {
+			if push.Branches.IsEmpty() || len(push.Branches.Values) != 1 || push.Branches.Values[0].Value != "main" || !push.Tags.IsEmpty() {
+				t.Errorf("deploy.yml runs on pushes other than to main (%s)", push.Pos)
+			}
+		}
+	}
+	if slices.Sort(events); !slices.Equal(events, []string{"push", "workflow_dispatch"}) {
+		t.Errorf("deploy.yml runs on %v, want push (to main) and workflow_dispatch only", events)
+	}
+	for _, e := range w["deploy-env.yml"].On {
+		if e.EventName() != "workflow_call" {
+			t.Errorf("deploy-env.yml runs on %s, want workflow_call only", e.EventName())
+		}
+	}
+}
+
+// The README has AWS_REGION set in each GitHub environment: a job outside
+// one that read it would get an empty region.
+func TestRegionVariableOnlyInEnvironments(t *testing.T) {
+	for file, w := range parsed(t) {
+		for id, j := range w.Jobs {
+			if j.Environment != nil {
+				continue
+			}
+			for _, s := range j.Steps {
+				if a, ok := s.Exec.(*actionlint.ExecAction); ok {
+					for name, in := range a.Inputs {
+						if strings.Contains(in.Value.Value, "vars.AWS_REGION") {
+							t.Errorf("%s: job %s reads vars.AWS_REGION (input %s) outside a GitHub environment, where the README sets it", file, id, name)
+						}
+					}
+				}
+				if strings.Contains(run(s), "vars.AWS_REGION") {
+					t.Errorf("%s: job %s reads vars.AWS_REGION outside a GitHub environment", file, id)
+				}
+			}
+		}
+	}
+}
