@@ -1,0 +1,71 @@
+// Package repository checks what the repository tracks.
+package repository
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
+)
+
+// large are the tracked files allowed over maxSize, each for its reason.
+var large = []string{
+	// The largest parity fixture: a 100-tree forest of 54,392 nodes, the
+	// size data scientists deploy, which the model tests compare with
+	// scikit-learn's own predictions.
+	"internal/model/testdata/parity/forest-diabetes.model.json",
+}
+
+const maxSize = 1 << 20
+
+// Executable formats by their first bytes: ELF, Mach-O (both byte orders, 32
+// and 64 bits, universal), PE.
+var executables = [][]byte{
+	[]byte("\x7fELF"),
+	{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}, {0xca, 0xfe, 0xba, 0xbe},
+	[]byte("MZ"),
+}
+
+// A binary built at the root (go build ./cmd/x writes ./x) is easy to commit
+// by accident: no tracked file is an executable binary, and none is over
+// 1 MB unless it is listed above.
+func TestNoBinariesOrLargeFiles(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("git", "ls-files", "-z")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("not a git checkout (git ls-files: %v): nothing tracked to check", err)
+	}
+	files := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if len(files) < 50 {
+		t.Fatalf("git ls-files lists %d files", len(files))
+	}
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(root, name))
+		if err != nil {
+			continue // deleted in the work tree, not yet committed
+		}
+		head := make([]byte, 4)
+		n, _ := io.ReadFull(f, head)
+		info, _ := f.Stat()
+		f.Close()
+		for _, magic := range executables {
+			if n >= len(magic) && bytes.HasPrefix(head, magic) {
+				t.Errorf("%s is an executable binary: git rm --cached it, and ignore it in .gitignore", name)
+			}
+		}
+		if info != nil && info.Size() > maxSize && !slices.Contains(large, name) {
+			t.Errorf("%s is %.1f MB: over 1 MB, and not in test/repository's list of large files", name, float64(info.Size())/(1<<20))
+		}
+	}
+}
