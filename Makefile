@@ -12,6 +12,7 @@
 #   make bench          benchmarks and measurements
 
 SHELL := bash
+# GNU Make 3.81 (macOS's) ignores .SHELLFLAGS; no recipe relies on it.
 .SHELLFLAGS := -eu -o pipefail -c
 ENV ?= dev
 # deploy asks before widening IAM or security groups; CI, gated by GitHub
@@ -83,6 +84,10 @@ $(LOCAL_STAMP): $(APP_BIN) cdk.json $(shell find site -type f)
 	@echo "make local: synthesizing dev ($(words $?) input(s) changed since the last synth)"
 	@$(MAKE) --no-print-directory local-synth
 
+# macOS: every package vets for both Macs, and the Lambda runtime emulator
+# (a tool dependency) builds for them; nothing here runs on a Mac.
+RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
 # Go tests run last, through gotestsum (a tool dependency): its summary ends
 # the output and lists what was skipped and why, e.g. the browser tests on a
 # machine without Chromium, with how to enable them. -race costs ~10 s warm.
@@ -90,6 +95,10 @@ test: $(NODE_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+	GOOS=darwin GOARCH=arm64 go vet ./...
+	GOOS=darwin GOARCH=amd64 go vet ./...
+	GOOS=darwin GOARCH=arm64 go build -o /dev/null $(RIE)
+	GOOS=darwin GOARCH=amd64 go build -o /dev/null $(RIE)
 	node --test 'site/*.test.js'
 	go tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg -- -race $(GOTESTFLAGS) ./...
 

@@ -124,8 +124,9 @@ func startOnce(ctx context.Context, o Options) (*environment, error) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdout, cmd.Stderr = o.Output, o.Output
-	// Own process group, killed with us: Ctrl-C or a crash leaves nothing running.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Own process group, killed with us (where the OS can: processAttrs):
+	// Ctrl-C or a crash leaves nothing running.
+	cmd.SysProcAttr = processAttrs()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", o.RIE, err)
 	}
