@@ -216,7 +216,7 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 	m.integration, _ = integ["Type"].(string)
 	switch m.integration {
 	case "AWS_PROXY":
-		m.function = integratedFunction(integ)
+		m.function = integratedFunction(t, integ)
 	case "MOCK":
 		m.mockStatus = "200"
 		if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
@@ -355,13 +355,15 @@ func statusCode(v any) (int, error) {
 	return n, nil
 }
 
-// integratedFunction is the logical ID of the Lambda function in an
-// integration URI: arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations,
-// the ARN being {"Fn::GetAtt": [<function>, "Arn"]}.
-func integratedFunction(integration map[string]any) string {
-	uri := jsonText(integration["Uri"])
-	if i := strings.Index(uri, `"Fn::GetAtt":["`); i >= 0 {
-		return strings.SplitN(uri[i+len(`"Fn::GetAtt":["`):], `"`, 2)[0]
+// integratedFunction is the logical ID of the Lambda function an AWS_PROXY
+// integration invokes: the function its URI refers to
+// (arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations,
+// the ARN being {"Fn::GetAtt": [<function>, "Arn"]}), "" for none.
+func integratedFunction(t *cfn.Template, integration map[string]any) string {
+	for _, id := range cfn.Refers(integration["Uri"]) {
+		if t.Resources[id].Type == "AWS::Lambda::Function" {
+			return id
+		}
 	}
 	return ""
 }
@@ -371,7 +373,7 @@ func Functions(t *cfn.Template) []string {
 	var ids []string
 	for _, id := range t.OfType("AWS::ApiGateway::Method") {
 		integ := cfn.Map(t.Resources[id].Properties["Integration"])
-		if fn := integratedFunction(integ); integ["Type"] == "AWS_PROXY" && fn != "" && !slices.Contains(ids, fn) {
+		if fn := integratedFunction(t, integ); integ["Type"] == "AWS_PROXY" && fn != "" && !slices.Contains(ids, fn) {
 			ids = append(ids, fn)
 		}
 	}

@@ -2,8 +2,10 @@ package cfn
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func tmpl(name, doc string) *Template {
@@ -127,5 +129,38 @@ func TestConditionsAndParameters(t *testing.T) {
 	}
 	if v, err := r.Resolve(tmpl, map[string]any{"Ref": "Env"}); err != nil || v != "env.local.invalid" {
 		t.Errorf("Ref Env: %v, %v", v, err)
+	}
+}
+
+// A function's properties come resolved, with Lambda's defaults for what
+// the template leaves out and for a function of another stack.
+func TestFunction(t *testing.T) {
+	api := tmpl("dev-Api", `{"Resources": {
+		"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "bootstrap", "Runtime": "provided.al2023", "Timeout": 10, "MemorySize": 256,
+			"Environment": {"Variables": {"REGION": {"Ref": "AWS::Region"}, "N": 3}}}},
+		"Bare": {"Type": "AWS::Lambda::Function", "Properties": {}},
+		"Bucket": {"Type": "AWS::S3::Bucket"}}}`)
+	r := &Resolver{Templates: []*Template{api}, Region: "eu-west-1"}
+	f, err := r.Function(api, "Fn")
+	if err != nil || f.Handler != "bootstrap" || f.Runtime != "provided.al2023" || f.Timeout != 10*time.Second || f.MemoryMB != 256 ||
+		f.Env["REGION"] != "eu-west-1" || f.Env["N"] != "3" {
+		t.Errorf("Fn = %+v, %v", f, err)
+	}
+	for _, id := range []string{"Bare", "InAnotherStack"} {
+		if f, err := r.Function(api, id); err != nil || f.Timeout != 3*time.Second || f.MemoryMB != 128 || len(f.Env) != 0 {
+			t.Errorf("%s = %+v, %v; want Lambda's defaults", id, f, err)
+		}
+	}
+	if _, err := r.Function(api, "Bucket"); err == nil || !strings.Contains(err.Error(), "not an AWS::Lambda::Function") {
+		t.Errorf("a bucket as a function: error %v", err)
+	}
+}
+
+func TestRefers(t *testing.T) {
+	var v any
+	json.Unmarshal([]byte(`{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":apigateway:", {"Ref": "AWS::Region"},
+		":lambda:path/2015-03-31/functions/", {"Fn::GetAtt": ["Predict", "Arn"]}, "/invocations", {"Ref": "Predict"}]]}`), &v)
+	if got := Refers(v); !slices.Equal(got, []string{"AWS::Partition", "AWS::Region", "Predict"}) {
+		t.Errorf("Refers = %v", got)
 	}
 }

@@ -348,21 +348,13 @@ func (s *Stack) startFunctions(ctx context.Context, t *cfn.Template, res *cfn.Re
 		if f.sum, err = fileSum(bin); err != nil {
 			return nil, err
 		}
-		p := t.Resources[id].Properties // absent for a function of another stack: defaults apply
-		env := map[string]string{}
-		vars, err := res.Resolve(t, cfn.Dig(p, "Environment", "Variables"))
+		fn, err := res.Function(t, id)
 		if err != nil {
-			return nil, fmt.Errorf("function %s: environment: %w", t.Describe(id), err)
+			return nil, err
 		}
-		for k, v := range cfn.Map(vars) {
-			env[k] = fmt.Sprint(v)
-		}
-		maps.Copy(env, o.FunctionEnv)
-		timeout, _ := p["Timeout"].(float64)
-		memory, _ := p["MemorySize"].(float64)
+		maps.Copy(fn.Env, o.FunctionEnv)
 		f.opts = rie.Options{
-			Name: id, RIE: s.rieBin, Bootstrap: bin, Env: env,
-			Timeout: time.Duration(max(timeout, 3)) * time.Second, MemoryMB: int(max(memory, 128)),
+			Name: id, RIE: s.rieBin, Bootstrap: bin, Env: fn.Env, Timeout: fn.Timeout, MemoryMB: fn.MemoryMB,
 			Concurrency: o.Concurrency, Output: o.Log,
 		}
 		pool, err := rie.Start(ctx, f.opts)
