@@ -22,6 +22,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/apierror"
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
@@ -140,12 +141,12 @@ func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Func
 		Description: jsii.String("The predict function: writes its own logs and X-Ray traces, nothing else"),
 	})
 	fnLogs.GrantWrite(role)
-	return awslambda.NewFunction(stack, jsii.String("Predict"), &awslambda.FunctionProps{
+	return awslambda.NewFunction(stack, jsii.String(project.FunctionID), &awslambda.FunctionProps{
 		Description:  jsii.String(props.Model.Title + " (Go, " + props.Model.Family + ")"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         goFunctionCode(props.Root, "functions/predict"),
+		Code:         goFunctionCode(props.Root, project.FunctionPackage),
 		// A prediction is ~5 µs and the process stays under 30 MB: the smallest
 		// memory size is plenty, and 5 s bounds a stuck invocation far below
 		// API Gateway's 29 s.

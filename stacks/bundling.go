@@ -19,11 +19,11 @@ import (
 // more unpinned download.
 type goBundler struct {
 	root string // the module root: go build needs go.mod
-	pkg  string // the function's package, relative to root
+	pkg  string // the function's package, e.g. ./functions/predict
 }
 
 func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	build := project.Build{Root: b.root, Package: "./" + b.pkg, Out: filepath.Join(*outputDir, "bootstrap")}
+	build := project.Build{Root: b.root, Package: b.pkg, Out: filepath.Join(*outputDir, "bootstrap")}
 	if err := build.Run(context.Background()); err != nil {
 		// Falling back to Docker would hide a compile error behind "docker: not found".
 		panic(fmt.Sprintf("bundling %s: %v", b.pkg, err))

@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
+	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
@@ -39,10 +40,9 @@ func serveDev(t *testing.T, c *caller) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := stack.Start(context.Background(), stack.Options{
-		Templates: a.Templates, Region: a.Region, ModuleRoot: root, APIAddr: "127.0.0.1:0",
-		Functions: map[string]string{"Predict": "./functions/predict"},
-	})
+	o := local.Options(root)
+	o.Templates, o.Region, o.APIAddr = a.Templates, a.Region, "127.0.0.1:0"
+	s, err := system.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

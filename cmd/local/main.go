@@ -16,16 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
-	"github.com/iris-cors/iris-cors-cdk/internal/model"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
+	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 func main() {
@@ -38,7 +36,7 @@ func main() {
 	flag.Func("template", "CloudFormation template to serve (repeatable: the API's and the site's)", appendTo(&templates))
 	restAPI := flag.String("rest-api", "", "logical ID of the RestApi to serve, when the template defines several")
 	stage := flag.String("stage", "", "API stage, when the template has several")
-	flag.Func("function", "LogicalIdOrPrefix=./go/package (built for this machine) or =/path/to/bootstrap (an executable, run as it is): this Lambda function (repeatable; default Predict=./functions/predict)", appendTo(&functions))
+	flag.Func("function", "LogicalIdOrPrefix=./go/package (built for this machine) or =/path/to/bootstrap (an executable, run as it is): this Lambda function (repeatable; default "+project.FunctionID+"="+project.FunctionPackage+")", appendTo(&functions))
 	apiAddr := flag.String("api", "localhost:3000", "address of the API")
 	siteAddr := flag.String("site", "localhost:8080", "address of the site")
 	siteDir := flag.String("site-dir", "site", "the site's files; empty to serve no site")
@@ -51,11 +49,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	restore := foreground()
-	o := stack.Options{
-		RestApi: *restAPI, Stage: *stage, APIAddr: *apiAddr, SiteAddr: *siteAddr, SiteDir: *siteDir,
-		Throttle: *throttle, Concurrency: *concurrency, Log: os.Stderr,
-	}
-	err := run(ctx, *assembly, *env, templates, functions, *watch, *synth, o)
+	err := run(ctx, *assembly, *env, templates, functions, *watch, *synth, func(o *system.Options) {
+		o.RestApi, o.Stage, o.APIAddr, o.SiteAddr, o.SiteDir = *restAPI, *stage, *apiAddr, *siteAddr, *siteDir
+		o.Throttle, o.Concurrency, o.Log = *throttle, *concurrency, os.Stderr
+	})
 	restore()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
@@ -63,13 +60,14 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, assembly, env string, templates, functions []string, watch bool, synth string, o stack.Options) error {
+func run(ctx context.Context, assembly, env string, templates, functions []string, watch bool, synth string, set func(*system.Options)) error {
 	start := time.Now()
-	o, resynth, err := configure(assembly, env, templates, functions, synth, o)
+	o, resynth, err := configure(assembly, env, templates, functions, synth)
 	if err != nil {
 		return err
 	}
-	s, err := stack.Start(ctx, o)
+	set(&o)
+	s, err := system.Start(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -87,7 +85,7 @@ func run(ctx context.Context, assembly, env string, templates, functions []strin
 	}
 	fmt.Printf("Ready in %.1fs. %s\n", time.Since(start).Seconds(), loop)
 	if watch {
-		err = s.Watch(ctx, stack.WatchOptions{Root: o.ModuleRoot, Synth: resynth, Log: os.Stdout})
+		err = s.Watch(ctx, system.WatchOptions{Root: o.ModuleRoot, Synthesizes: local.Synthesizes, Synth: resynth, Log: os.Stdout})
 	} else {
 		<-ctx.Done()
 	}
@@ -98,11 +96,17 @@ func run(ctx context.Context, assembly, env string, templates, functions []strin
 	return err
 }
 
-// configure completes o for this project: the templates (the assembly's
-// environment, or the files given), the functions' packages, and the
-// site's config.json naming the local API and the model the function
-// serves. It also returns how to synthesize again, when synth is given.
-func configure(assembly, env string, templates, functions []string, synth string, o stack.Options) (stack.Options, func(context.Context) ([]*cfn.Template, error), error) {
+// configure runs this project (local.Options, from the working directory):
+// the templates of the assembly's environment, or the files given (any
+// RestApi: then no function is this project's unless -function says so),
+// and the functions' packages. It also returns how to synthesize again,
+// when synth is given.
+func configure(assembly, env string, templates, functions []string, synth string) (system.Options, func(context.Context) ([]*cfn.Template, error), error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return system.Options{}, nil, err
+	}
+	o := local.Options(root)
 	load := func() ([]*cfn.Template, error) {
 		a, err := cfn.LoadAssembly(assembly, env)
 		if err != nil {
@@ -113,12 +117,8 @@ func configure(assembly, env string, templates, functions []string, synth string
 	}
 	var resynth func(context.Context) ([]*cfn.Template, error)
 	if len(templates) == 0 {
-		var err error
 		if o.Templates, err = load(); err != nil {
 			return o, nil, err
-		}
-		if len(functions) == 0 {
-			functions = []string{"Predict=./functions/predict"}
 		}
 		if synth != "" {
 			resynth = func(ctx context.Context) ([]*cfn.Template, error) {
@@ -137,25 +137,15 @@ func configure(assembly, env string, templates, functions []string, synth string
 		}
 		o.Templates = append(o.Templates, t)
 	}
-	o.Functions = map[string]string{}
+	if len(templates) > 0 || len(functions) > 0 {
+		o.Functions = map[string]string{}
+	}
 	for _, f := range functions {
 		id, pkg, ok := strings.Cut(f, "=")
 		if !ok || id == "" || pkg == "" {
 			return o, nil, fmt.Errorf("-function %q: want LogicalIdOrPrefix=./package", f)
 		}
 		o.Functions[id] = pkg
-	}
-	var err error
-	if o.ModuleRoot, err = os.Getwd(); err != nil {
-		return o, nil, err
-	}
-	// Read at each (re)load: a changed model.json synthesizes again.
-	o.SiteConfig = func(apiURL string) []byte {
-		m, err := model.Load(filepath.Join(o.ModuleRoot, project.ModelFile))
-		if err != nil {
-			return []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))
-		}
-		return sitepage.Config(apiURL, m)
 	}
 	return o, resynth, nil
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
@@ -20,7 +19,7 @@ func TestTheSiteGetsItsConfig(t *testing.T) {
 	}
 	t.Chdir(root)
 	templates := []string{filepath.Join("test", "testdata", "dev-Api.template.json"), filepath.Join("test", "testdata", "dev-Site.template.json")}
-	o, _, err := configure("", "", templates, nil, "", stack.Options{})
+	o, _, err := configure("", "", templates, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

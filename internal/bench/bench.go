@@ -109,7 +109,7 @@ const LargestFixture = "internal/model/testdata/parity/forest-diabetes.model.jso
 // LargestModelStart builds the function serving LargestFixture and times
 // its own start, exec to first answer without the emulator (median of
 // runs).
-func LargestModelStart(ctx context.Context, t *Table, root, dir string, runs int) error {
+func LargestModelStart(ctx context.Context, t *Table, root, dir, origin string, runs int) error {
 	path := filepath.Join(root, LargestFixture)
 	m, err := model.Load(path)
 	if err != nil {
@@ -119,7 +119,7 @@ func LargestModelStart(ctx context.Context, t *Table, root, dir string, runs int
 	if err != nil {
 		return err
 	}
-	env := map[string]string{"ALLOWED_ORIGINS": "http://localhost:8080", "LOG_LEVEL": "error"}
+	env := functionEnv(origin)
 	var starts []time.Duration
 	for range runs {
 		s, err := MeasureStart(ctx, bin, env, proxyEvent(m.ExampleBody()))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,7 @@ import (
 type Side struct {
 	Name      string
 	Bootstrap string            // the executable aws-lambda-rie starts
-	Env       map[string]string // besides ALLOWED_ORIGINS and LOG_LEVEL
+	Env       map[string]string // besides functionEnv's
 	Package   []string          // what a deployment of it carries: files and directories
 }
 
@@ -135,8 +136,8 @@ func BuildGo(ctx context.Context, root, dir, path string) (host, lambda string, 
 		}
 	}
 	for _, b := range []project.Build{
-		{Root: root, Package: "./functions/predict", Out: host, Host: true, Overlay: overlay},
-		{Root: root, Package: "./functions/predict", Out: lambda, Overlay: overlay},
+		{Root: root, Package: project.FunctionPackage, Out: host, Host: true, Overlay: overlay},
+		{Root: root, Package: project.FunctionPackage, Out: lambda, Overlay: overlay},
 	} {
 		if err := b.Run(ctx); err != nil {
 			return "", "", err
@@ -147,18 +148,16 @@ func BuildGo(ctx context.Context, root, dir, path string) (host, lambda string, 
 
 // Measure runs one side: package size, cold starts with and without the
 // emulator, warm invocations, peak memory, and the classes of rows.
-func (s Side) Measure(ctx context.Context, rieBin string, m *model.Model, coldRuns, warmInvokes int, rows [][]float64) (*Result, error) {
+func (s Side) Measure(ctx context.Context, rieBin, origin string, m *model.Model, coldRuns, warmInvokes int, rows [][]float64) (*Result, error) {
 	r := &Result{}
 	var err error
 	if r.PackageBytes, r.PackageZipped, err = packageSize(s.Package); err != nil {
 		return nil, err
 	}
-	env := map[string]string{"ALLOWED_ORIGINS": "http://localhost:8080", "LOG_LEVEL": "error"}
-	for k, v := range s.Env {
-		env[k] = v
-	}
+	env := functionEnv(origin)
+	maps.Copy(env, s.Env)
 	event := proxyEvent(m.ExampleBody())
-	opts := rie.Options{Name: "Predict", RIE: rieBin, Bootstrap: s.Bootstrap, Env: env, Timeout: 30 * time.Second, MemoryMB: 128}
+	opts := rie.Options{Name: project.FunctionID, RIE: rieBin, Bootstrap: s.Bootstrap, Env: env, Timeout: 30 * time.Second, MemoryMB: 128}
 
 	// aws-lambda-rie starts the function on the first invocation, so the
 	// time after the emulator listens is the function's start and first
@@ -208,6 +207,12 @@ func (s Side) Measure(ctx context.Context, rieBin string, m *model.Model, coldRu
 		return nil, err
 	}
 	return r, nil
+}
+
+// functionEnv is the environment the function runs with here: it allows
+// origin, and logs only errors (a log line per request would be measured).
+func functionEnv(origin string) map[string]string {
+	return map[string]string{"ALLOWED_ORIGINS": origin, "LOG_LEVEL": "error"}
 }
 
 // classes predicts rows in one batch request and returns the class of each.

@@ -13,6 +13,13 @@ import (
 	"path/filepath"
 )
 
+// The predict function: its construct ID (CDK's logical ID starts with it)
+// and its package, relative to the module root.
+const (
+	FunctionID      = "Predict"
+	FunctionPackage = "./functions/predict"
+)
+
 // ModelFile is the model.json the predict function embeds and serves,
 // relative to the module root: the app, make local, the tools and the tests
 // read the served model from it.

@@ -25,8 +25,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack/stacktest"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
+	"github.com/iris-cors/iris-cors-cdk/internal/local"
+	"github.com/iris-cors/iris-cors-cdk/internal/localtest"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
@@ -42,9 +43,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// browserEnv is what the site scenarios use: one local stack, one Chromium.
+// browserEnv is what the site scenarios use: one local system, one Chromium.
 type browserEnv struct {
-	stack   *stack.Stack
+	local   *system.System
 	browser context.Context // a tab per scenario
 }
 
@@ -55,7 +56,7 @@ type browserEnv struct {
 func TestBrowser(t *testing.T) {
 	browser := startChromium(t)
 	t.Run("site", func(t *testing.T) {
-		e := &browserEnv{stack: stacktest.Start(t, stacktest.Options{SiteAddr: "localhost:0", AllowSite: true}), browser: browser}
+		e := &browserEnv{local: localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true}), browser: browser}
 		for _, sc := range []struct {
 			name string
 			run  func(*testing.T, *browserEnv)
@@ -86,8 +87,8 @@ func regressionShowsItsNumber(t *testing.T, browser context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &browserEnv{stack: stacktest.Start(t, stacktest.Options{SiteAddr: "localhost:0", AllowSite: true, Model: regressionModel}), browser: browser}
-	p := open(t, e, e.stack.SiteURL)
+	e := &browserEnv{local: localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true, Model: regressionModel}), browser: browser}
+	p := open(t, e, e.local.SiteURL)
 	label := m.Examples[len(m.Examples)-1].Label
 	p.do(chromedp.WaitVisible(`body[data-ready="true"]`), chromedp.Click(fmt.Sprintf(`[data-preset=%q]`, label)))
 	p.do(chromedp.SetValue("#"+m.Features[1].Name, ""), chromedp.Click(`#predict`), chromedp.WaitVisible(`#result-body`))
@@ -290,7 +291,7 @@ func checkPredicted(t *testing.T, m *model.Model, got, label, bars string) {
 }
 
 func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
-	p := open(t, e, e.stack.SiteURL)
+	p := open(t, e, e.local.SiteURL)
 	want := p.predictExample()
 	p.do(chromedp.WaitVisible(`#result-body`))
 	m := served(t)
@@ -315,7 +316,7 @@ func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
 // changed by edit; it stops when the test ends.
 func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
 	t.Helper()
-	resp, err := http.Get(e.stack.SiteURL)
+	resp, err := http.Get(e.local.SiteURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +329,10 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site := &sitesrv.Site{Dir: filepath.Join(root, "site"), RootObject: sitepage.Name, Headers: headers, Config: sitepage.Config(e.stack.APIURL, served(t)), APIURL: e.stack.APIURL}
+	o := local.Served(local.Options(root), served(t))
+	o.SiteDir = filepath.Join(root, "site")
+	site := o.Site(e.local.APIURL)
+	site.Headers = headers
 	edit(site)
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
@@ -353,7 +357,7 @@ func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
 	p := open(t, e, url)
 	p.predictExample()
 	kind, text := p.diagnosis()
-	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, strings.TrimSuffix(e.stack.APIURL, "/dev/")) {
+	if kind != "csp" || !strings.Contains(text, "connect-src") || !strings.Contains(text, strings.TrimSuffix(e.local.APIURL, "/dev/")) {
 		t.Errorf("diagnosis %s: %q; want csp naming connect-src and the API", kind, text)
 	}
 }
@@ -402,7 +406,7 @@ func withSecondPage(t *testing.T, dir, name string) string {
 // The API's 400 reaches the page only because the error response carries
 // CORS headers; without them the browser would hide it behind a CORS error.
 func httpErrorShowsTheAPIMessage(t *testing.T, e *browserEnv) {
-	p := open(t, e, e.stack.SiteURL)
+	p := open(t, e, e.local.SiteURL)
 	m := served(t)
 	_, x := m.Example()
 	bad := slices.Clone(x)
@@ -417,7 +421,7 @@ func httpErrorShowsTheAPIMessage(t *testing.T, e *browserEnv) {
 }
 
 func keyboardOnly(t *testing.T, e *browserEnv) {
-	p := open(t, e, e.stack.SiteURL)
+	p := open(t, e, e.local.SiteURL)
 	m := served(t)
 	focused := `document.activeElement.dataset.preset || document.activeElement.id`
 	p.do(chromedp.WaitVisible(`body[data-ready="true"]`))

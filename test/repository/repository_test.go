@@ -69,3 +69,35 @@ func TestNoBinariesOrLargeFiles(t *testing.T) {
 		}
 	}
 }
+
+// The emulator (internal/emulator/...) is a library that runs any template:
+// it imports nothing of this app, its tests included (no model, site page,
+// stacks, function or project helper); cmd/local hands in what is the app's
+// through options (internal/local). It could move to a module of its own.
+func TestTheEmulatorKnowsNothingOfTheApp(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}", "./internal/emulator/...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const module = "github.com/iris-cors/iris-cors-cdk/"
+	var emulator int
+	for _, pkg := range strings.Fields(string(out)) {
+		rel, ours := strings.CutPrefix(pkg, module)
+		switch {
+		case !ours:
+		case strings.HasPrefix(rel, "internal/emulator/") || strings.HasPrefix(rel, "internal/emulator."):
+			emulator++
+		default:
+			t.Errorf("the emulator depends on %s, a package of the app", rel)
+		}
+	}
+	if emulator < 6 {
+		t.Fatalf("go list found %d emulator packages: %s", emulator, out)
+	}
+}

@@ -185,6 +185,19 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// Package is aws-lambda-rie's main package, a tool dependency of the module.
+const Package = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
+
+// Build builds aws-lambda-rie for this machine into out, from the version
+// the module's go.mod pins (the go command finds it from the working
+// directory, inside the module).
+func Build(ctx context.Context, out string) error {
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", out, Package).CombinedOutput(); err != nil {
+		return fmt.Errorf("build aws-lambda-rie: %v\n%s", err, b)
+	}
+	return nil
+}
+
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 // Invoke sends one event and returns the function's answer.

@@ -1,12 +1,15 @@
-// Package sitesrv serves the static demo site locally the way CloudFront does:
-// the default root object, the response headers of the distribution's
-// ResponseHeadersPolicy (read from the synthesized template) and a generated
-// config.json, and the page with the CSP <meta> the API stack deploys it with
-// (sitepage), with the config.json it is handed. It serves only regular files inside the site's directory: no
-// listings, no dotfiles, nothing through a symlink that leaves it.
+// Package sitesrv serves a static site locally the way CloudFront does: the
+// default root object, the response headers of the distribution's
+// ResponseHeadersPolicy (read from the synthesized template), a config.json
+// it is handed, and the files an app rewrites at deploy time rewritten by
+// the function it is handed. It serves only regular files inside the site's
+// directory: no listings, no dotfiles, nothing through a symlink that
+// leaves it.
 package sitesrv
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,25 +19,29 @@ import (
 	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
+
+// DefaultRootObject is served for "/" when the distribution names none.
+const DefaultRootObject = "index.html"
 
 // Site is what is served.
 type Site struct {
 	Dir        string      // the site's files
-	RootObject string      // served for "/", e.g. index.html
+	RootObject string      // served for "/"; DefaultRootObject when empty
 	Headers    http.Header // added to every response
 	Config     []byte      // served as /config.json
-	// APIURL is the API the page's own policy lets it connect to, as the
-	// deployed page's is; empty serves the page as it is on disk.
-	APIURL string
+	// Rewrites says which files (by URL path, e.g. /index.html) Rewrite
+	// serves rewritten, as the app's deployment writes them; nil serves
+	// every file as it is on disk.
+	Rewrites func(name string) bool
+	Rewrite  func(content []byte) ([]byte, error)
 }
 
 // FromTemplate reads the headers and default root object of the template's
 // CloudFront distribution.
 func FromTemplate(t *cfn.Template, res *cfn.Resolver) (http.Header, string, error) {
 	h := http.Header{}
-	root := sitepage.Name
+	root := DefaultRootObject
 	for _, id := range t.OfType("AWS::CloudFront::Distribution") {
 		if r, _ := res.String(t, cfn.Dig(t.Resources[id].Properties, "DistributionConfig", "DefaultRootObject")); r != "" {
 			root = r
@@ -134,7 +141,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name = path.Clean("/" + name)
 	if name == "/" {
-		name = "/" + s.RootObject
+		name = "/" + cmp.Or(s.RootObject, DefaultRootObject)
 	}
 	if name == "/config.json" && s.Config != nil {
 		w.Header().Set("Content-Type", "application/json")
@@ -165,19 +172,19 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // directories: no listings
 		return
 	}
-	if !sitepage.IsPage(name) || s.APIURL == "" {
+	if s.Rewrites == nil || !s.Rewrites(name) {
 		http.ServeContent(w, r, info.Name(), info.ModTime(), f)
 		return
 	}
 	raw, err := io.ReadAll(f)
 	if err != nil {
-		http.Error(w, "the page cannot be read", http.StatusInternalServerError)
+		http.Error(w, "the file cannot be read", http.StatusInternalServerError)
 		return
 	}
-	page, err := sitepage.WithAPI(string(raw), s.APIURL)
+	rewritten, err := s.Rewrite(raw)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	http.ServeContent(w, r, info.Name(), info.ModTime(), strings.NewReader(page))
+	http.ServeContent(w, r, info.Name(), info.ModTime(), bytes.NewReader(rewritten))
 }

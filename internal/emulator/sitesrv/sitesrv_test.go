@@ -1,6 +1,8 @@
 package sitesrv
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -100,29 +102,32 @@ func TestServing(t *testing.T) {
 	}
 }
 
-// Locally as deployed, every page carries a policy naming the API it calls,
-// not only the root object: another page would connect wherever the
-// header's policy allows.
-func TestEveryPageNamesItsAPI(t *testing.T) {
+// The files an app rewrites at deploy time are served rewritten, the root
+// object included; the others as they are on disk.
+func TestRewrittenFiles(t *testing.T) {
 	dir := t.TempDir()
-	page := []byte("<head><meta charset=utf-8><script src=app.js></script>")
+	page := []byte("<head><script src=app.js></script>")
 	os.WriteFile(filepath.Join(dir, "index.html"), page, 0o644)
 	os.MkdirAll(filepath.Join(dir, "help"), 0o755)
 	os.WriteFile(filepath.Join(dir, "help", "About.HTM"), page, 0o644)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), page, 0o644)
-	s := &Site{Dir: dir, RootObject: "index.html", APIURL: "http://127.0.0.1:3000/dev/"}
-	want := `<meta charset=utf-8>
-  <meta http-equiv="Content-Security-Policy" content="connect-src 'self' http://127.0.0.1:3000/dev/"><script`
-	for _, path := range []string{"/", "/index.html", "/help/About.HTM"} {
+	s := &Site{Dir: dir,
+		Rewrites: func(name string) bool {
+			return strings.HasSuffix(strings.ToLower(name), ".html") || strings.HasSuffix(name, ".HTM")
+		},
+		Rewrite: func(b []byte) ([]byte, error) { return bytes.ToUpper(b), nil },
+	}
+	for path, want := range map[string][]byte{"/": bytes.ToUpper(page), "/index.html": bytes.ToUpper(page), "/help/About.HTM": bytes.ToUpper(page), "/notes.txt": page} {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", "http://site"+path, nil))
-		if !strings.Contains(rec.Body.String(), want) {
-			t.Errorf("GET %s: %q, want the policy %q", path, rec.Body.String(), want)
+		if rec.Body.String() != string(want) {
+			t.Errorf("GET %s: %q, want %q", path, rec.Body.String(), want)
 		}
 	}
+	s.Rewrite = func([]byte) ([]byte, error) { return nil, errors.New("no place for the policy") }
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("GET", "http://site/notes.txt", nil))
-	if rec.Body.String() != string(page) {
-		t.Errorf("GET /notes.txt: %q, want the file as it is", rec.Body.String())
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "http://site/index.html", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "no place for the policy") {
+		t.Errorf("a failed rewrite: %d %q", rec.Code, rec.Body.String())
 	}
 }

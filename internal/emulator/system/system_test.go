@@ -1,6 +1,7 @@
-package stack_test
+package system_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,18 +18,14 @@ import (
 	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
-	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
 )
 
 // start runs this package's fixtures (testdata: an API template whose
 // function is testdata/echo, and a site template) until the test ends.
-func start(t *testing.T, o stack.Options) *stack.Stack {
+func start(t *testing.T, o system.Options) *system.System {
 	t.Helper()
-	root, err := project.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := moduleRoot(t)
 	if o.Templates == nil {
 		o.Templates = fixtures(t)
 	}
@@ -36,15 +33,25 @@ func start(t *testing.T, o stack.Options) *stack.Stack {
 		o.ModuleRoot = root
 	}
 	if o.Functions == nil {
-		o.Functions = map[string]string{"EchoFn": "./internal/emulator/stack/testdata/echo"}
+		o.Functions = map[string]string{"EchoFn": "./internal/emulator/system/testdata/echo"}
 	}
 	o.Region = "eu-west-1"
-	s, err := stack.Start(context.Background(), o)
+	s, err := system.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// moduleRoot is the directory of the module the tests run in.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || len(bytes.TrimSpace(gomod)) == 0 {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	return filepath.Dir(string(bytes.TrimSpace(gomod)))
 }
 
 // fixtures are this package's templates: testdata/api and testdata/site.
@@ -80,7 +87,7 @@ func get(t *testing.T, url string, header http.Header) (*http.Response, string) 
 // The function runs under aws-lambda-rie with the environment its template
 // gives it, intrinsics resolved across the two stacks and nothing of the host's.
 func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0"})
 	if !strings.HasSuffix(s.APIURL, "/local/") {
 		t.Errorf("API URL %s, want the template's stage /local/", s.APIURL)
 	}
@@ -102,9 +109,15 @@ func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
 }
 
 func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
-	// The app hands in its config.json, for the API as the stack serves it.
+	// The app hands in its config.json and its pages' rewrite, for the API
+	// as the system serves it.
 	config := func(apiURL string) []byte { return []byte(`{"apiUrl":"` + apiURL + `"}`) }
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site"), SiteConfig: config})
+	pages := func(name string) bool { return strings.HasSuffix(name, ".html") }
+	page := func(b []byte, apiURL string) ([]byte, error) {
+		return append(b, `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' `+apiURL+`">`...), nil
+	}
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site"),
+		SiteConfig: config, SitePages: pages, SitePage: page})
 	resp, body := get(t, s.SiteURL, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "echo site") {
 		t.Fatalf("GET %s: %d %q", s.SiteURL, resp.StatusCode, body)
@@ -116,7 +129,7 @@ func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
 	if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
 		t.Errorf("X-Frame-Options = %q, want the template's DENY", got)
 	}
-	// As deployed, the page's own policy narrows connect-src to its API.
+	// The app's rewrite, for the local API.
 	if want := `content="connect-src 'self' ` + s.APIURL + `"`; !strings.Contains(body, want) {
 		t.Errorf("the page %q lacks its policy %s", body, want)
 	}
@@ -134,7 +147,7 @@ func TestServesAListenerHandedOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, stack.Options{APIListener: ln, APIAddr: "localhost:0"})
+	s := start(t, system.Options{APIListener: ln, APIAddr: "localhost:0"})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	if want := "http://localhost:" + port + "/local/"; s.APIURL != want {
 		t.Errorf("API URL %s, want %s (the listener's port, the host asked for)", s.APIURL, want)
@@ -148,7 +161,7 @@ func TestServesAListenerHandedOver(t *testing.T) {
 // process group that holds its function too, so an empty group means both
 // are gone.
 func TestCloseStopsEverything(t *testing.T) {
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0"})
 	var groups []int
 	for _, f := range s.Functions() {
 		groups = append(groups, f.PIDs()...)
@@ -178,7 +191,7 @@ func TestBusyPortIsAClearError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = stack.Start(context.Background(), stack.Options{APIAddr: ln.Addr().String()})
+	_, err = system.Start(context.Background(), system.Options{APIAddr: ln.Addr().String()})
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("error = %v, want a clear 'already in use'", err)
 	}
@@ -187,15 +200,12 @@ func TestBusyPortIsAClearError(t *testing.T) {
 // A prebuilt executable runs as the function as it is, with extra environment:
 // any language, or a Go function built some other way.
 func TestRunsAPrebuiltBootstrap(t *testing.T) {
-	root, err := project.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := moduleRoot(t)
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./internal/emulator/stack/testdata/echo").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./internal/emulator/system/testdata/echo").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", Functions: map[string]string{"EchoFn": bin}, FunctionEnv: map[string]string{"GREETING": "from the caller"}})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", Functions: map[string]string{"EchoFn": bin}, FunctionEnv: map[string]string{"GREETING": "from the caller"}})
 	resp, body := get(t, s.APIURL+"echo", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"greeting":"from the caller"`) {
 		t.Errorf("GET /echo: %d %s, want the prebuilt function with the extra environment", resp.StatusCode, body)
@@ -207,10 +217,7 @@ func TestRunsAPrebuiltBootstrap(t *testing.T) {
 // root and the path of the function's main.go.
 func reloadModule(t *testing.T) (root, mainGo string) {
 	t.Helper()
-	project, err := project.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
+	project := moduleRoot(t)
 	root = t.TempDir()
 	src, err := os.ReadFile(filepath.Join("testdata", "echo", "main.go"))
 	if err != nil {
@@ -234,7 +241,7 @@ func reloadModule(t *testing.T) (root, mainGo string) {
 	return root, mainGo
 }
 
-func greeting(t *testing.T, s *stack.Stack) string {
+func greeting(t *testing.T, s *system.System) string {
 	t.Helper()
 	resp, body := get(t, s.APIURL+"echo", nil)
 	var got map[string]string
@@ -248,7 +255,7 @@ func greeting(t *testing.T, s *stack.Stack) string {
 // API; a build that fails keeps the old one serving and says where it failed.
 func TestWatchReloadsTheFunctionOnSave(t *testing.T) {
 	root, mainGo := reloadModule(t)
-	s := start(t, stack.Options{ModuleRoot: root, APIAddr: "127.0.0.1:0", Functions: map[string]string{"EchoFn": "./echo"}})
+	s := start(t, system.Options{ModuleRoot: root, APIAddr: "127.0.0.1:0", Functions: map[string]string{"EchoFn": "./echo"}})
 	if got := greeting(t, s); got != "hello from eu-west-1" {
 		t.Fatalf("greeting %q before the change", got)
 	}
@@ -262,7 +269,7 @@ func TestWatchReloadsTheFunctionOnSave(t *testing.T) {
 	watching := make(chan struct{})
 	go func() {
 		defer close(watching)
-		s.Watch(ctx, stack.WatchOptions{Root: root, Done: func(kind string, _ []string, _ time.Duration, err error) { reloads <- reload{kind, err} }})
+		s.Watch(ctx, system.WatchOptions{Root: root, Done: func(kind string, _ []string, _ time.Duration, err error) { reloads <- reload{kind, err} }})
 	}()
 	wait := func() reload {
 		t.Helper()
@@ -305,7 +312,7 @@ func TestWatchReloadsTheFunctionOnSave(t *testing.T) {
 // Reloading the templates (after a synth) swaps in the new API and functions;
 // a template that fails to load leaves the running one serving.
 func TestReloadSwapsTheTemplates(t *testing.T) {
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0"})
 	var templates []*cfn.Template
 	for _, name := range []string{"api", "site"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", name+".template.json"))
@@ -339,7 +346,7 @@ func TestReloadSwapsTheTemplates(t *testing.T) {
 // The servers bound what a client may send: a header block over 64 KiB is
 // refused before it reaches the API.
 func TestServersBoundHeaders(t *testing.T) {
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0"})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0"})
 	resp, _ := get(t, s.APIURL+"echo", http.Header{"X-Big": {strings.Repeat("a", 128<<10)}})
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("status %d for a 128 KiB header, want 431", resp.StatusCode)
@@ -350,7 +357,7 @@ func TestServersBoundHeaders(t *testing.T) {
 // reaches the ports but not the API or the site: only requests addressed to
 // localhost, 127.0.0.1 or [::1] with the port are served.
 func TestServersAnswerOnlyThisMachinesNames(t *testing.T) {
-	s := start(t, stack.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
 	for _, base := range []string{s.APIURL, s.SiteURL} {
 		u, err := url.Parse(base)
 		if err != nil {

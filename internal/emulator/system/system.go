@@ -1,9 +1,10 @@
-// Package stack runs a synthesized environment on one machine: the RestApi
+// Package system runs a synthesized environment on one machine: the RestApi
 // of the API template through package apigw, its Lambda functions built for
 // this host and run under aws-lambda-rie, and the static site with the
-// CloudFront headers of the site template. `make local`, the integration and
-// browser tests and the benchmarks all start it through Start.
-package stack
+// CloudFront headers of the site template. What is the app's (which package
+// each function is, how to build it, what the site's deployment writes) the
+// caller hands in through Options.
+package system
 
 import (
 	"context"
@@ -29,8 +30,6 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
-	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
 // Options say what to run and where.
@@ -48,12 +47,22 @@ type Options struct {
 	FunctionEnv map[string]string
 	// ModuleRoot is where `go build` runs (the module of the functions).
 	ModuleRoot string
-	SiteDir    string // empty: serve no site
+	// Build builds a function's Go package into out, for this machine; nil
+	// runs `go build` in ModuleRoot.
+	Build func(ctx context.Context, pkg, out string) error
+	// RIE is the aws-lambda-rie binary; empty builds it (BuildRIE).
+	RIE     string
+	SiteDir string // empty: serve no site
 	// SiteConfig renders the site's config.json for the API at apiURL; nil
 	// serves the file in SiteDir, if any.
 	SiteConfig func(apiURL string) []byte
-	APIAddr    string // e.g. 127.0.0.1:3000; port 0 picks a free one
-	SiteAddr   string
+	// SitePages are the files (URL paths) the app's deployment rewrites,
+	// and SitePage rewrites one as it would for the API at apiURL (a policy
+	// naming the API, say); nil serves every file as it is.
+	SitePages func(name string) bool
+	SitePage  func(page []byte, apiURL string) ([]byte, error)
+	APIAddr   string // e.g. 127.0.0.1:3000; port 0 picks a free one
+	SiteAddr  string
 	// APIListener and SiteListener, when set, are served instead of listening
 	// on APIAddr and SiteAddr, whose host then only names the origin. A caller
 	// that must know a port before the stack starts (to allow the site's
@@ -70,8 +79,8 @@ type Options struct {
 	Log         io.Writer
 }
 
-// Stack is the running system.
-type Stack struct {
+// System is the running local system: an API, its functions, a site.
+type System struct {
 	APIURL  string // base URL with the stage, ending in "/"
 	SiteURL string // empty without a site
 	// WorkDir holds the built binaries while the stack runs.
@@ -110,11 +119,11 @@ func (f *function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 }
 
 // Start builds, starts and serves everything; Close stops it.
-func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	s := &Stack{opts: o}
+	s := &System{opts: o}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -156,11 +165,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 }
 
 // API is the RestApi being served.
-func (s *Stack) API() *apigw.API { return s.content.Load().api }
+func (s *System) API() *apigw.API { return s.content.Load().api }
 
 // load builds and starts what templates describe: the functions, the API
 // in front of them and the site's handler.
-func (s *Stack) load(ctx context.Context, templates []*cfn.Template) (_ *content, err error) {
+func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *content, err error) {
 	o := s.opts
 	apiT, siteT, err := classify(templates)
 	if err != nil {
@@ -180,11 +189,7 @@ func (s *Stack) load(ctx context.Context, templates []*cfn.Template) (_ *content
 	if c.api, err = apigw.Load(apiT, res, apigw.Options{RestApi: o.RestApi, Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}); err != nil {
 		return nil, err
 	}
-	apiURL := s.apiOrigin + "/" + c.api.Stage + "/"
-	c.site = &sitesrv.Site{Dir: o.SiteDir, RootObject: sitepage.Name, APIURL: apiURL}
-	if o.SiteConfig != nil {
-		c.site.Config = o.SiteConfig(apiURL)
-	}
+	c.site = o.Site(s.apiOrigin + "/" + c.api.Stage + "/")
 	if siteT != nil {
 		if c.site.Headers, c.site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
 			return nil, err
@@ -196,10 +201,23 @@ func (s *Stack) load(ctx context.Context, templates []*cfn.Template) (_ *content
 	return c, nil
 }
 
+// Site is the site o serves for the API at apiURL: its files, config.json
+// and rewritten pages (the headers come from the site's template).
+func (o Options) Site(apiURL string) *sitesrv.Site {
+	site := &sitesrv.Site{Dir: o.SiteDir, Rewrites: o.SitePages}
+	if o.SitePage != nil {
+		site.Rewrite = func(page []byte) ([]byte, error) { return o.SitePage(page, apiURL) }
+	}
+	if o.SiteConfig != nil {
+		site.Config = o.SiteConfig(apiURL)
+	}
+	return site
+}
+
 // Reload serves templates instead: new functions and API, swapped in when
 // they are ready, the old ones stopped once their requests have finished.
 // On error the old content keeps serving.
-func (s *Stack) Reload(ctx context.Context, templates []*cfn.Template) error {
+func (s *System) Reload(ctx context.Context, templates []*cfn.Template) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.load(ctx, templates)
@@ -213,7 +231,7 @@ func (s *Stack) Reload(ctx context.Context, templates []*cfn.Template) error {
 // Rebuild builds every function from its package again and swaps in those
 // whose binary changed, returning their IDs. A compile error (with the
 // compiler's file:line messages) leaves the running versions serving.
-func (s *Stack) Rebuild(ctx context.Context) (changed []string, err error) {
+func (s *System) Rebuild(ctx context.Context) (changed []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.content.Load()
@@ -250,11 +268,13 @@ func (s *Stack) Rebuild(ctx context.Context) (changed []string, err error) {
 }
 
 // build builds a function's package into a path of its own.
-func (s *Stack) build(ctx context.Context, id, pkg string) (string, error) {
+func (s *System) build(ctx context.Context, id, pkg string) (string, error) {
 	s.generation++
 	bin := filepath.Join(s.WorkDir, id, strconv.Itoa(s.generation), "bootstrap")
-	// Built as the stack bundles it, for this machine instead of arm64 Linux.
-	return bin, project.Build{Root: s.opts.ModuleRoot, Package: pkg, Out: bin, Host: true}.Run(ctx)
+	if s.opts.Build != nil {
+		return bin, s.opts.Build(ctx, pkg, bin)
+	}
+	return bin, goBuild(ctx, s.opts.ModuleRoot, bin, pkg)
 }
 
 func fileSum(path string) ([sha256.Size]byte, error) {
@@ -315,7 +335,7 @@ func classify(ts []*cfn.Template) (api, site *cfn.Template, err error) {
 
 // startFunctions builds and starts every Lambda function that an AWS_PROXY
 // method integrates with and that Options.Functions names a package for.
-func (s *Stack) startFunctions(ctx context.Context, t *cfn.Template, res *cfn.Resolver, c *content) (map[string]apigw.Invoker, error) {
+func (s *System) startFunctions(ctx context.Context, t *cfn.Template, res *cfn.Resolver, c *content) (map[string]apigw.Invoker, error) {
 	o := s.opts
 	invokers := map[string]apigw.Invoker{}
 	for _, id := range apigw.Functions(t) {
@@ -325,15 +345,11 @@ func (s *Stack) startFunctions(ctx context.Context, t *cfn.Template, res *cfn.Re
 			continue
 		}
 		if s.rieBin == "" {
-			// A tool dependency of this project's module, whatever module the
-			// functions come from.
-			self, err := project.Root()
-			if err != nil {
-				return nil, err
-			}
-			s.rieBin = filepath.Join(s.WorkDir, "aws-lambda-rie")
-			if err := goBuild(ctx, self, s.rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"); err != nil {
-				return nil, err
+			if s.rieBin = o.RIE; s.rieBin == "" {
+				s.rieBin = filepath.Join(s.WorkDir, "aws-lambda-rie")
+				if err := rie.Build(ctx, s.rieBin); err != nil {
+					return nil, err
+				}
 			}
 		}
 		f := &function{id: id}
@@ -386,10 +402,11 @@ func packageFor(functions map[string]string, id string) string {
 	return ""
 }
 
-// goBuild builds a tool (aws-lambda-rie, a tool dependency of the module).
+// goBuild builds a function's package for this machine, as Lambda's Go
+// runtime would run it (no RPC mode, no cgo).
 func goBuild(ctx context.Context, dir, out, pkg string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-	cmd.Dir = dir
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
@@ -398,7 +415,7 @@ func goBuild(ctx context.Context, dir, out, pkg string) error {
 
 // serve answers on ln with bounds a local server still needs: a browser tab
 // left open, or a client that trickles its request, must not hold it.
-func (s *Stack) serve(ln net.Listener, h http.Handler) {
+func (s *System) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{
 		Handler:           thisMachineOnly(ln, h),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -434,7 +451,7 @@ func thisMachineOnly(ln net.Listener, h http.Handler) http.Handler {
 }
 
 // Functions are the function pools the stack runs now.
-func (s *Stack) Functions() []*rie.Function {
+func (s *System) Functions() []*rie.Function {
 	var pools []*rie.Function
 	if c := s.content.Load(); c != nil {
 		for _, id := range slices.Sorted(maps.Keys(c.functions)) {
@@ -445,7 +462,7 @@ func (s *Stack) Functions() []*rie.Function {
 }
 
 // Close stops the servers and the functions and removes the build directory.
-func (s *Stack) Close() {
+func (s *System) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	for _, srv := range s.servers {

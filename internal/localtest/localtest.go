@@ -1,7 +1,8 @@
-// Package stacktest starts the local stack for tests: the dev environment's
-// golden templates (test/testdata, kept equal to the synthesized ones by the
-// snapshot tests), the real function under aws-lambda-rie, free ports.
-package stacktest
+// Package localtest starts the local system for tests: the dev
+// environment's golden templates (test/testdata, kept equal to the
+// synthesized ones by the snapshot tests), the project's function under
+// aws-lambda-rie (internal/local), free ports.
+package localtest
 
 import (
 	"context"
@@ -13,21 +14,38 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/stack"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
+	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
 )
 
-// DevOrigin is the origin the dev environment allows besides its site.
-const DevOrigin = "http://localhost:8080"
+// DevOrigin is the origin cdk.json's dev environment allows besides its
+// site (its first).
+func DevOrigin(t testing.TB) string {
+	t.Helper()
+	origin, err := devOrigin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return origin
+}
 
-// Options adjust the stack for a test.
+func devOrigin() (string, error) {
+	root, err := project.Root()
+	if err != nil {
+		return "", err
+	}
+	return local.DevOrigin(root)
+}
+
+// Options adjust the system for a test.
 type Options struct {
 	// SiteAddr serves the site there (e.g. "localhost:0"); empty for no site.
 	SiteAddr string
-	// AllowSite replaces DevOrigin in the templates with the site's own origin,
+	// AllowSite replaces the dev origin in the templates with the site's own origin,
 	// as if cdk.json allowed the port the test got. Browser tests need it.
 	AllowSite bool
 	Throttle  bool
@@ -38,8 +56,8 @@ type Options struct {
 	Model string
 }
 
-// Start runs the stack until the test ends.
-func Start(t testing.TB, o Options) *stack.Stack {
+// Start runs the system until the test ends.
+func Start(t testing.TB, o Options) *system.System {
 	t.Helper()
 	s, stop, err := start(o)
 	if err != nil {
@@ -49,7 +67,7 @@ func Start(t testing.TB, o Options) *stack.Stack {
 	return s
 }
 
-func start(o Options) (s *stack.Stack, stop func(), err error) {
+func start(o Options) (s *system.System, stop func(), err error) {
 	root, err := project.Root()
 	if err != nil {
 		return nil, nil, err
@@ -67,22 +85,20 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	lo := stack.Options{
-		SiteConfig:  func(apiURL string) []byte { return sitepage.Config(apiURL, served) },
-		Functions:   map[string]string{"Predict": function},
-		ModuleRoot:  root,
-		APIAddr:     "127.0.0.1:0",
-		Throttle:    o.Throttle,
-		Concurrency: 2,
-		Log:         o.Log,
+	devOrigin, err := devOrigin()
+	if err != nil {
+		return nil, nil, err
 	}
+	lo := local.Served(local.Options(root), served)
+	lo.Functions = map[string]string{project.FunctionID: function}
+	lo.APIAddr, lo.Throttle, lo.Concurrency, lo.Log = "127.0.0.1:0", o.Throttle, 2, o.Log
 	siteOrigin := ""
 	if o.SiteAddr != "" {
 		lo.SiteDir = filepath.Join(root, "site")
 		lo.SiteAddr = o.SiteAddr
 		if o.AllowSite {
-			// The templates must name the site's origin before the stack
-			// starts: listen now and hand the listener to the stack.
+			// The templates must name the site's origin before the system
+			// starts: listen now and hand the listener to it.
 			if lo.SiteListener, err = net.Listen("tcp", o.SiteAddr); err != nil {
 				return nil, nil, err
 			}
@@ -91,17 +107,17 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 					lo.SiteListener.Close()
 				}
 			}()
-			siteOrigin = stack.Origin(o.SiteAddr, lo.SiteListener)
+			siteOrigin = system.Origin(o.SiteAddr, lo.SiteListener)
 		}
 	}
-	for _, stack := range []string{"Api", "Site"} {
+	for _, stack := range []string{config.APIStackID, config.SiteStackID} {
 		raw, err := os.ReadFile(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
 		if err != nil {
 			return nil, nil, err
 		}
 		text := string(raw)
 		if siteOrigin != "" {
-			text = strings.ReplaceAll(text, DevOrigin, siteOrigin)
+			text = strings.ReplaceAll(text, devOrigin, siteOrigin)
 		}
 		path := filepath.Join(dir, "dev-"+stack+".template.json")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -113,7 +129,7 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 		}
 		lo.Templates = append(lo.Templates, tmpl)
 	}
-	if s, err = stack.Start(context.Background(), lo); err != nil {
+	if s, err = system.Start(context.Background(), lo); err != nil {
 		return nil, nil, err
 	}
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
@@ -125,7 +141,7 @@ func start(o Options) (s *stack.Stack, stop func(), err error) {
 func serve(root, dir, path string) (*model.Model, string, error) {
 	if path == "" {
 		m, err := model.Load(filepath.Join(root, project.ModelFile))
-		return m, "./functions/predict", err
+		return m, project.FunctionPackage, err
 	}
 	m, err := model.Load(path)
 	if err != nil {
@@ -141,6 +157,6 @@ func serve(root, dir, path string) (*model.Model, string, error) {
 		return nil, "", err
 	}
 	bin := filepath.Join(dir, "predict", "bootstrap")
-	err = project.Build{Root: root, Package: "./functions/predict", Out: bin, Host: true, Overlay: overlayFile}.Run(context.Background())
+	err = project.Build{Root: root, Package: project.FunctionPackage, Out: bin, Host: true, Overlay: overlayFile}.Run(context.Background())
 	return m, bin, err
 }

@@ -1,4 +1,4 @@
-package stack
+package system
 
 import (
 	"context"
@@ -16,13 +16,16 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 )
 
-// WatchOptions say how Watch keeps a running stack up to date with the
+// WatchOptions say how Watch keeps a running system up to date with the
 // sources under Root.
 type WatchOptions struct {
 	Root string
-	// Synth synthesizes again after a change to what the templates come
-	// from (cdk.json, the app, stacks/, the model) and returns them; nil
-	// reports such changes without acting.
+	// Synthesizes says whether a change to a file (its path relative to
+	// Root, with slashes) changes the templates: the app's sources, its
+	// configuration. nil: none does, and a Go file rebuilds the functions.
+	Synthesizes func(path string) bool
+	// Synth synthesizes again after such a change and returns the templates;
+	// nil reports such changes without acting.
 	Synth func(ctx context.Context) ([]*cfn.Template, error)
 	Log   io.Writer
 	// Done, when set, hears of each reload: what changed, how long the
@@ -34,7 +37,7 @@ type WatchOptions struct {
 // synthesizes and reloads the API when its templates' sources change, until
 // ctx ends. A site file needs nothing: it is read at each request. The
 // running version keeps serving through a failed build or synth.
-func (s *Stack) Watch(ctx context.Context, o WatchOptions) error {
+func (s *System) Watch(ctx context.Context, o WatchOptions) error {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -62,7 +65,7 @@ func (s *Stack) Watch(ctx context.Context, o WatchOptions) error {
 			if info, err := os.Stat(ev.Name); err == nil && info.IsDir() && ev.Has(fsnotify.Create) {
 				addTree(w, ev.Name)
 			}
-			if rel, err := filepath.Rel(o.Root, ev.Name); err == nil && kindOf(rel) != "" && !slices.Contains(pending, rel) {
+			if rel, err := filepath.Rel(o.Root, ev.Name); err == nil && s.kindOf(o, rel) != "" && !slices.Contains(pending, rel) {
 				pending = append(pending, rel)
 				timer.Reset(settle)
 			}
@@ -73,17 +76,20 @@ func (s *Stack) Watch(ctx context.Context, o WatchOptions) error {
 	}
 }
 
-// kindOf says what a change to path (relative to the module root) needs:
-// "synth", "build", "site" or nothing.
-func kindOf(path string) string {
+// kindOf says what a change to path (relative to o.Root) needs: "synth",
+// "build", "site" or nothing.
+func (s *System) kindOf(o WatchOptions, path string) string {
 	slashed := filepath.ToSlash(path)
+	site, err := filepath.Abs(s.opts.SiteDir)
+	if err == nil {
+		site, err = filepath.Rel(o.Root, site)
+	}
 	switch {
 	case skipped(slashed):
 		return ""
-	case slashed == "cdk.json" || slashed == "app.go" || strings.HasPrefix(slashed, "stacks/") ||
-		slashed == "functions/predict/model.json" || slashed == "go.mod" || slashed == "go.sum":
+	case o.Synthesizes != nil && o.Synthesizes(slashed):
 		return "synth"
-	case strings.HasPrefix(slashed, "site/"):
+	case s.opts.SiteDir != "" && err == nil && strings.HasPrefix(slashed, filepath.ToSlash(site)+"/"):
 		return "site"
 	case strings.HasSuffix(slashed, ".go") && !strings.HasSuffix(slashed, "_test.go"):
 		return "build"
@@ -100,10 +106,10 @@ func skipped(slashed string) bool {
 	return false
 }
 
-func (s *Stack) apply(ctx context.Context, o WatchOptions, paths []string) {
+func (s *System) apply(ctx context.Context, o WatchOptions, paths []string) {
 	kinds := map[string][]string{}
 	for _, p := range paths {
-		k := kindOf(p)
+		k := s.kindOf(o, p)
 		kinds[k] = append(kinds[k], p)
 	}
 	report := func(kind string, paths []string, start time.Time, err error) {
