@@ -5,6 +5,7 @@ package corscheck
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -87,35 +88,9 @@ const maxRedirects = 20
 // Run performs the check. An error means the check itself could not be done
 // (bad options, network, TLS): the caller exits 2.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.URL == "" || o.Origin == "" {
-		return nil, errors.New("both -url and -origin are required")
-	}
-	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
-		return nil, fmt.Errorf("-url %q must start with http:// or https://", o.URL)
-	}
-	if o.Method == "" {
-		o.Method = http.MethodPost
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Second
-	}
-	header := http.Header{}
-	for _, h := range o.Headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok {
-			value = "corscheck"
-		}
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if name == "" {
-			return nil, fmt.Errorf("-header %q: want Name or Name: value", h)
-		}
-		header.Add(name, value)
-	}
-	if o.Body != "" {
-		if o.ContentType == "" {
-			o.ContentType = "application/json"
-		}
-		header.Set("Content-Type", o.ContentType)
+	header, err := o.complete()
+	if err != nil {
+		return nil, err
 	}
 	c := &checker{o: o, client: &http.Client{
 		Timeout: o.Timeout,
@@ -134,26 +109,63 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Steps = append(rep.Steps, call.steps...)
 	rep.Denied = call.denied
-	final := call.final()
+	errOK, err := c.errorPath(ctx, rep, req, call.denied)
+	if err != nil {
+		return nil, err
+	}
+	if o.ExpectDenied {
+		return rep, c.simpleGet(ctx, rep)
+	}
+	rep.Pass = !rep.Denied && call.final().Problem == "" && errOK
+	return rep, nil
+}
 
-	errStep := Step{Name: "error path", Method: o.Method}
-	errOK := true
-	switch {
-	case o.ErrorBody == "" || o.Body == "":
-		errStep.Skipped = "no request body to make invalid"
-		rep.Steps = append(rep.Steps, errStep)
-	case call.denied:
-		errStep.Skipped = "the request itself is refused"
-		rep.Steps = append(rep.Steps, errStep)
-	default:
-		bad, err := c.fetch(ctx, "error path", req, o.URL, o.ErrorBody)
-		if err != nil {
-			return nil, err
+// complete checks o and fills in its defaults; it returns the headers the
+// page's request sets.
+func (o *Options) complete() (http.Header, error) {
+	if o.URL == "" || o.Origin == "" {
+		return nil, errors.New("both -url and -origin are required")
+	}
+	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
+		return nil, fmt.Errorf("-url %q must start with http:// or https://", o.URL)
+	}
+	o.Method = cmp.Or(o.Method, http.MethodPost)
+	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
+	header := http.Header{}
+	for _, h := range o.Headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok {
+			value = "corscheck"
 		}
-		last := bad.final()
-		if last.Status < 400 {
-			errStep.Skipped = fmt.Sprintf("the API accepted the invalid body (%d); no error to check", last.Status)
-			rep.Steps = append(rep.Steps, errStep)
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if name == "" {
+			return nil, fmt.Errorf("-header %q: want Name or Name: value", h)
+		}
+		header.Add(name, value)
+	}
+	if o.Body != "" {
+		o.ContentType = cmp.Or(o.ContentType, "application/json")
+		header.Set("Content-Type", o.ContentType)
+	}
+	return header, nil
+}
+
+// errorPath sends the invalid body, where there is one to send and the
+// request itself got through, and reports whether its error is readable.
+func (c *checker) errorPath(ctx context.Context, rep *Report, req corsrules.Request, denied bool) (bool, error) {
+	step := Step{Name: "error path", Method: c.o.Method}
+	switch {
+	case c.o.ErrorBody == "" || c.o.Body == "":
+		step.Skipped = "no request body to make invalid"
+	case denied:
+		step.Skipped = "the request itself is refused"
+	default:
+		bad, err := c.fetch(ctx, "error path", req, c.o.URL, c.o.ErrorBody)
+		if err != nil {
+			return false, err
+		}
+		if last := bad.final(); last.Status < 400 {
+			step.Skipped = fmt.Sprintf("the API accepted the invalid body (%d); no error to check", last.Status)
 			break
 		}
 		// Only the error's own answers: its preflight is the one above.
@@ -162,29 +174,31 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				rep.Steps = append(rep.Steps, s)
 			}
 		}
-		errOK = !bad.denied
+		return !bad.denied, nil
 	}
+	rep.Steps = append(rep.Steps, step)
+	return true, nil
+}
 
-	if o.ExpectDenied {
-		rep.SimpleURL = o.SimpleURL
-		if rep.SimpleURL == "" {
-			rep.SimpleURL = o.URL
-			if base, ok := strings.CutSuffix(o.URL, "/predict"); ok {
-				rep.SimpleURL = base + "/model"
-			}
+// simpleGet is -expect-denied's second half: a GET needs no preflight, so
+// only its answer's headers keep another origin from reading it.
+func (c *checker) simpleGet(ctx context.Context, rep *Report) error {
+	rep.SimpleURL = c.o.SimpleURL
+	if rep.SimpleURL == "" {
+		rep.SimpleURL = c.o.URL
+		if base, ok := strings.CutSuffix(c.o.URL, "/predict"); ok {
+			rep.SimpleURL = base + "/model"
 		}
-		simple := corsrules.Request{Origin: o.Origin, Method: http.MethodGet, Credentials: o.Credentials}
-		get, err := c.fetch(ctx, "simple GET", simple, rep.SimpleURL, "")
-		if err != nil {
-			return nil, err
-		}
-		rep.Steps = append(rep.Steps, get.steps...)
-		rep.SimpleReadable = !get.denied
-		rep.Pass = rep.Denied && !rep.SimpleReadable
-		return rep, nil
 	}
-	rep.Pass = !rep.Denied && final.Problem == "" && errOK
-	return rep, nil
+	simple := corsrules.Request{Origin: c.o.Origin, Method: http.MethodGet, Credentials: c.o.Credentials}
+	get, err := c.fetch(ctx, "simple GET", simple, rep.SimpleURL, "")
+	if err != nil {
+		return err
+	}
+	rep.Steps = append(rep.Steps, get.steps...)
+	rep.SimpleReadable = !get.denied
+	rep.Pass = rep.Denied && !rep.SimpleReadable
+	return nil
 }
 
 type checker struct {
@@ -421,54 +435,61 @@ func (r *Report) WriteText(out io.Writer) {
 	w := &escaping{w: out}
 	fmt.Fprintf(w, "corscheck %s as a page on %s\n\n", safe(r.URL), safe(r.Origin))
 	for _, s := range r.Steps {
-		label := "PASS"
-		switch {
-		case s.Skipped != "":
-			label = "SKIP"
-		case !s.Verdict.Allowed || s.Problem != "":
-			label = "FAIL"
-		}
-		if s.Skipped != "" {
-			fmt.Fprintf(w, "%-4s  %-10s %s\n", label, s.Name, safe(s.Skipped))
-			continue
-		}
-		fmt.Fprintf(w, "%-4s  %-10s %s -> %d\n", label, s.Name, safe(s.Method), s.Status)
-		if s.URL != r.URL {
-			fmt.Fprintf(w, "      at %s\n", safe(s.URL))
-		}
-		if s.Origin != r.Origin {
-			fmt.Fprintf(w, "      with Origin: %s\n", safe(s.Origin))
-		}
-		if s.Location != "" {
-			fmt.Fprintf(w, "      Location: %s\n", safe(s.Location))
-		}
-		for _, h := range corsHeaders {
-			if v, ok := s.Headers[h]; ok {
-				fmt.Fprintf(w, "      %s: %s\n", h, safe(v))
-			} else if h == "Access-Control-Allow-Origin" {
-				fmt.Fprintf(w, "      %s: (absent)\n", h)
-			}
-		}
-		for _, f := range s.Verdict.Findings {
-			kind := "note"
-			if f.Fatal {
-				kind = "blocked"
-			}
-			fmt.Fprintf(w, "      %s: %s\n", kind, safe(f.Detail))
-		}
-		// A body keeps its lines, each behind the margin.
-		for i, line := range strings.Split(s.Problem, "\n") {
-			if i == 0 && line != "" {
-				fmt.Fprintf(w, "      problem: %s\n", safe(line))
-			} else if i > 0 {
-				fmt.Fprintf(w, "      | %s\n", safe(line))
-			}
-		}
-		for _, e := range s.Explain {
-			fmt.Fprintf(w, "      fix: %s\n", safe(e))
-		}
+		r.writeStep(w, s)
 	}
 	fmt.Fprintln(w)
+	r.writeVerdict(w)
+}
+
+// writeStep writes a step: its verdict, what it saw, what to fix.
+func (r *Report) writeStep(w io.Writer, s Step) {
+	label := "PASS"
+	switch {
+	case s.Skipped != "":
+		fmt.Fprintf(w, "%-4s  %-10s %s\n", "SKIP", s.Name, safe(s.Skipped))
+		return
+	case !s.Verdict.Allowed || s.Problem != "":
+		label = "FAIL"
+	}
+	fmt.Fprintf(w, "%-4s  %-10s %s -> %d\n", label, s.Name, safe(s.Method), s.Status)
+	if s.URL != r.URL {
+		fmt.Fprintf(w, "      at %s\n", safe(s.URL))
+	}
+	if s.Origin != r.Origin {
+		fmt.Fprintf(w, "      with Origin: %s\n", safe(s.Origin))
+	}
+	if s.Location != "" {
+		fmt.Fprintf(w, "      Location: %s\n", safe(s.Location))
+	}
+	for _, h := range corsHeaders {
+		if v, ok := s.Headers[h]; ok {
+			fmt.Fprintf(w, "      %s: %s\n", h, safe(v))
+		} else if h == "Access-Control-Allow-Origin" {
+			fmt.Fprintf(w, "      %s: (absent)\n", h)
+		}
+	}
+	for _, f := range s.Verdict.Findings {
+		kind := "note"
+		if f.Fatal {
+			kind = "blocked"
+		}
+		fmt.Fprintf(w, "      %s: %s\n", kind, safe(f.Detail))
+	}
+	// A body keeps its lines, each behind the margin.
+	for i, line := range strings.Split(s.Problem, "\n") {
+		if i == 0 && line != "" {
+			fmt.Fprintf(w, "      problem: %s\n", safe(line))
+		} else if i > 0 {
+			fmt.Fprintf(w, "      | %s\n", safe(line))
+		}
+	}
+	for _, e := range s.Explain {
+		fmt.Fprintf(w, "      fix: %s\n", safe(e))
+	}
+}
+
+// writeVerdict writes the last line: pass or fail, and why in a phrase.
+func (r *Report) writeVerdict(w io.Writer) {
 	switch {
 	case r.ExpectDenied && r.Pass:
 		fmt.Fprintf(w, "PASS: a browser on %s is refused, as expected, and cannot read a simple GET of %s either.\n", safe(r.Origin), safe(r.SimpleURL))

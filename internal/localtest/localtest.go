@@ -85,10 +85,6 @@ func start(o Options) (s *system.System, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	devOrigin, err := devOrigin()
-	if err != nil {
-		return nil, nil, err
-	}
 	lo := local.Served(local.Options(root), served)
 	lo.Functions = map[string]string{project.FunctionID: function}
 	lo.APIAddr, lo.Throttle, lo.Concurrency, lo.Log = "127.0.0.1:0", o.Throttle, 2, o.Log
@@ -110,10 +106,27 @@ func start(o Options) (s *system.System, stop func(), err error) {
 			siteOrigin = system.Origin(o.SiteAddr, lo.SiteListener)
 		}
 	}
+	if lo.Templates, err = devTemplates(root, dir, siteOrigin); err != nil {
+		return nil, nil, err
+	}
+	if s, err = system.Start(context.Background(), lo); err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+}
+
+// devTemplates are the dev environment's golden templates, written into dir
+// with siteOrigin in place of the dev origin when it is set.
+func devTemplates(root, dir, siteOrigin string) ([]*cfn.Template, error) {
+	devOrigin, err := devOrigin()
+	if err != nil {
+		return nil, err
+	}
+	var templates []*cfn.Template
 	for _, stack := range []string{config.APIStackID, config.SiteStackID} {
 		raw, err := os.ReadFile(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		text := string(raw)
 		if siteOrigin != "" {
@@ -121,18 +134,15 @@ func start(o Options) (s *system.System, stop func(), err error) {
 		}
 		path := filepath.Join(dir, "dev-"+stack+".template.json")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		tmpl, err := cfn.Load(path)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		lo.Templates = append(lo.Templates, tmpl)
+		templates = append(templates, tmpl)
 	}
-	if s, err = system.Start(context.Background(), lo); err != nil {
-		return nil, nil, err
-	}
-	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+	return templates, nil
 }
 
 // serve is the model to serve and the function that serves it: the served

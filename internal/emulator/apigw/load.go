@@ -35,235 +35,303 @@ func parseParamSource(expr string) (paramSource, error) {
 // the template has several) with its resources, methods, models, gateway
 // responses and stage.
 func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
-	apis := t.OfType("AWS::ApiGateway::RestApi")
-	apiID := opts.RestApi
-	switch {
-	case len(apis) == 0:
-		return nil, fmt.Errorf("%s has no AWS::ApiGateway::RestApi", t.Path)
-	case apiID == "" && len(apis) > 1:
-		return nil, fmt.Errorf("%s defines %d RestApis (%s): choose one (cmd/local: -rest-api ID)", t.Path, len(apis), strings.Join(apis, ", "))
-	case apiID == "":
-		apiID = apis[0]
-	case !slices.Contains(apis, apiID):
-		return nil, fmt.Errorf("%s has no RestApi %q (it has %s)", t.Path, apiID, strings.Join(apis, ", "))
+	apiID, err := chooseAPI(t, opts.RestApi)
+	if err != nil {
+		return nil, err
 	}
 	a := &API{responses: map[string]*gatewayResponse{}, functions: opts.Functions, now: opts.Now}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	a.Name, _ = res.String(t, t.Resources[apiID].Properties["Name"])
-	// Only the chosen API's parts: a template may hold another.
-	ofAPI := func(typ string) []string {
-		var ids []string
-		for _, id := range t.OfType(typ) {
-			if refID(t.Resources[id].Properties["RestApiId"]) == apiID {
-				ids = append(ids, id)
-			}
+	l := &loader{t: t, res: res, apiID: apiID, a: a}
+	for _, step := range []func() error{l.resources, l.models, l.methods, l.gatewayResponses, func() error { return l.stage(opts) }} {
+		if err := step(); err != nil {
+			return nil, err
 		}
-		return ids
 	}
+	return a, nil
+}
 
-	// Resources: each has a parent (another resource, or the root) and a path part.
-	parts := map[string][2]any{}
-	for _, id := range ofAPI("AWS::ApiGateway::Resource") {
-		p := t.Resources[id].Properties
-		parts[id] = [2]any{p["ParentId"], p["PathPart"]}
+// chooseAPI is the logical ID of the RestApi to serve.
+func chooseAPI(t *cfn.Template, apiID string) (string, error) {
+	apis := t.OfType("AWS::ApiGateway::RestApi")
+	switch {
+	case len(apis) == 0:
+		return "", fmt.Errorf("%s has no AWS::ApiGateway::RestApi", t.Path)
+	case apiID == "" && len(apis) > 1:
+		return "", fmt.Errorf("%s defines %d RestApis (%s): choose one (cmd/local: -rest-api ID)", t.Path, len(apis), strings.Join(apis, ", "))
+	case apiID == "":
+		return apis[0], nil
+	case !slices.Contains(apis, apiID):
+		return "", fmt.Errorf("%s has no RestApi %q (it has %s)", t.Path, apiID, strings.Join(apis, ", "))
 	}
-	var pathOf func(ref any, depth int) (string, string, error)
-	pathOf = func(ref any, depth int) (string, string, error) {
-		if isRoot(ref, apiID) {
-			return "/", "", nil
-		}
-		id := refID(ref)
-		p, ok := parts[id]
-		if !ok || depth > 64 {
-			return "", "", fmt.Errorf("resource reference %v is not a resource of %s", ref, apiID)
-		}
-		parent, _, err := pathOf(p[0], depth+1)
-		if err != nil {
-			return "", "", err
-		}
-		return strings.TrimSuffix(parent, "/") + "/" + fmt.Sprint(p[1]), id, nil
-	}
-	byPath := map[string]*resource{}
-	getResource := func(ref any) (*resource, error) {
-		path, id, err := pathOf(ref, 0)
-		if err != nil {
-			return nil, err
-		}
-		if r, ok := byPath[path]; ok {
-			return r, nil
-		}
-		r := &resource{path: path, methods: map[string]*method{}, resource: id}
-		r.pattern, r.params = pathPattern(path)
-		byPath[path] = r
-		return r, nil
-	}
-	for id := range parts {
-		if _, err := getResource(map[string]any{"Ref": id}); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := getResource(map[string]any{"Fn::GetAtt": []any{apiID, "RootResourceId"}}); err != nil {
-		return nil, err
-	}
+	return apiID, nil
+}
 
-	models := map[string]*jsonschema.Schema{}
-	for _, id := range ofAPI("AWS::ApiGateway::Model") {
-		schema, err := compileSchema(t.Resources[id].Properties["Schema"])
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", t.Describe(id), err)
+// loader reads one RestApi's parts into a.
+type loader struct {
+	t      *cfn.Template
+	res    *cfn.Resolver
+	apiID  string
+	a      *API
+	parts  map[string][2]any // resource ID -> its parent reference and path part
+	byPath map[string]*resource
+	schema map[string]*jsonschema.Schema // by model ID
+}
+
+// ofAPI lists the resources of a type that belong to the chosen API: a
+// template may hold another.
+func (l *loader) ofAPI(typ string) []string {
+	var ids []string
+	for _, id := range l.t.OfType(typ) {
+		if refID(l.t.Resources[id].Properties["RestApiId"]) == l.apiID {
+			ids = append(ids, id)
 		}
-		models[id] = schema
 	}
-	for _, id := range ofAPI("AWS::ApiGateway::Method") {
-		p := t.Resources[id].Properties
-		r, err := getResource(p["ResourceId"])
-		if err != nil {
-			return nil, fmt.Errorf("method %s: %w", t.Describe(id), err)
-		}
-		m, err := loadMethod(t, res, id, models)
-		if err != nil {
-			return nil, err
-		}
-		if m.denied != nil {
-			a.Refused = append(a.Refused, fmt.Sprintf("%s requires %s, which the emulator does not check: it answers %d %s, as API Gateway does to a request without them",
-				m.name, m.requires, m.denied.status, m.denied.message))
-		}
-		r.methods[m.httpMethod] = m
+	return ids
+}
+
+// resources builds the resource tree: each resource has a parent (another
+// resource, or the root) and a path part.
+func (l *loader) resources() error {
+	l.parts, l.byPath = map[string][2]any{}, map[string]*resource{}
+	for _, id := range l.ofAPI("AWS::ApiGateway::Resource") {
+		p := l.t.Resources[id].Properties
+		l.parts[id] = [2]any{p["ParentId"], p["PathPart"]}
 	}
-	for _, r := range byPath {
-		a.resources = append(a.resources, r)
+	for id := range l.parts {
+		if _, err := l.resource(map[string]any{"Ref": id}); err != nil {
+			return err
+		}
+	}
+	if _, err := l.resource(map[string]any{"Fn::GetAtt": []any{l.apiID, "RootResourceId"}}); err != nil {
+		return err
+	}
+	for _, r := range l.byPath {
+		l.a.resources = append(l.a.resources, r)
 	}
 	// Literal path parts win over {params}, as in API Gateway.
-	slices.SortFunc(a.resources, func(x, y *resource) int {
+	slices.SortFunc(l.a.resources, func(x, y *resource) int {
 		if c := len(x.params) - len(y.params); c != 0 {
 			return c
 		}
 		return strings.Compare(x.path, y.path)
 	})
+	return nil
+}
 
-	for _, id := range ofAPI("AWS::ApiGateway::GatewayResponse") {
-		p := t.Resources[id].Properties
-		g := &gatewayResponse{params: map[string]paramSource{}}
-		typ, _ := p["ResponseType"].(string)
+// resource is the resource a reference names, made on first use.
+func (l *loader) resource(ref any) (*resource, error) {
+	path, id, err := l.pathOf(ref, 0)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := l.byPath[path]; ok {
+		return r, nil
+	}
+	r := &resource{path: path, methods: map[string]*method{}, resource: id}
+	r.pattern, r.params = pathPattern(path)
+	l.byPath[path] = r
+	return r, nil
+}
+
+// pathOf is the path of the resource a reference names, and its ID.
+func (l *loader) pathOf(ref any, depth int) (string, string, error) {
+	if isRoot(ref, l.apiID) {
+		return "/", "", nil
+	}
+	id := refID(ref)
+	p, ok := l.parts[id]
+	if !ok || depth > 64 {
+		return "", "", fmt.Errorf("resource reference %v is not a resource of %s", ref, l.apiID)
+	}
+	parent, _, err := l.pathOf(p[0], depth+1)
+	if err != nil {
+		return "", "", err
+	}
+	return strings.TrimSuffix(parent, "/") + "/" + fmt.Sprint(p[1]), id, nil
+}
+
+// models compiles the API's JSON Schema models.
+func (l *loader) models() error {
+	l.schema = map[string]*jsonschema.Schema{}
+	for _, id := range l.ofAPI("AWS::ApiGateway::Model") {
+		schema, err := compileSchema(l.t.Resources[id].Properties["Schema"])
+		if err != nil {
+			return fmt.Errorf("model %s: %w", l.t.Describe(id), err)
+		}
+		l.schema[id] = schema
+	}
+	return nil
+}
+
+// methods puts each method on its resource, noting those it refuses.
+func (l *loader) methods() error {
+	for _, id := range l.ofAPI("AWS::ApiGateway::Method") {
+		r, err := l.resource(l.t.Resources[id].Properties["ResourceId"])
+		if err != nil {
+			return fmt.Errorf("method %s: %w", l.t.Describe(id), err)
+		}
+		m, err := l.method(id)
+		if err != nil {
+			return err
+		}
+		if m.denied != nil {
+			l.a.Refused = append(l.a.Refused, fmt.Sprintf("%s requires %s, which the emulator does not check: it answers %d %s, as API Gateway does to a request without them",
+				m.name, m.requires, m.denied.status, m.denied.message))
+		}
+		r.methods[m.httpMethod] = m
+	}
+	return nil
+}
+
+// gatewayResponses reads API Gateway's own answers: status, headers, body.
+func (l *loader) gatewayResponses() error {
+	for _, id := range l.ofAPI("AWS::ApiGateway::GatewayResponse") {
+		p := l.t.Resources[id].Properties
+		g := &gatewayResponse{}
+		var err error
 		if s, ok := p["StatusCode"]; ok {
-			var err error
 			if g.status, err = statusCode(s); err != nil {
-				return nil, fmt.Errorf("gateway response %s: StatusCode: %w", t.Describe(id), err)
+				return fmt.Errorf("gateway response %s: StatusCode: %w", l.t.Describe(id), err)
 			}
 		}
-		rp, err := res.Resolve(t, p["ResponseParameters"])
-		if err != nil {
+		if g.params, err = l.headerSources(p["ResponseParameters"], "gatewayresponse.header."); err != nil {
+			return fmt.Errorf("gateway response %s: %w", l.t.Describe(id), err)
+		}
+		if g.template, err = responseTemplate(p["ResponseTemplates"]); err != nil {
+			return fmt.Errorf("gateway response %s: template: %w", l.t.Describe(id), err)
+		}
+		typ, _ := p["ResponseType"].(string)
+		l.a.responses[typ] = g
+	}
+	return nil
+}
+
+// headerSources reads response parameters (prefix + header name -> a
+// mapping expression) into where each header's value comes from.
+func (l *loader) headerSources(params any, prefix string) (map[string]paramSource, error) {
+	resolved, err := l.res.Resolve(l.t, params)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]paramSource{}
+	for k, v := range cfn.Map(resolved) {
+		name, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			return nil, fmt.Errorf("parameter %s is not emulated", k)
+		}
+		if out[name], err = parseParamSource(fmt.Sprint(v)); err != nil {
 			return nil, err
 		}
-		for k, v := range cfn.Map(rp) {
-			name, ok := strings.CutPrefix(k, "gatewayresponse.header.")
-			if !ok {
-				return nil, fmt.Errorf("gateway response %s: parameter %s is not emulated", t.Describe(id), k)
-			}
-			if g.params[name], err = parseParamSource(fmt.Sprint(v)); err != nil {
-				return nil, fmt.Errorf("gateway response %s: %w", t.Describe(id), err)
-			}
-		}
-		if src, ok := cfn.Map(p["ResponseTemplates"])["application/json"].(string); ok {
-			if g.template, err = vtl.Parse(src); err != nil {
-				return nil, fmt.Errorf("gateway response %s: template: %w", t.Describe(id), err)
-			}
-		}
-		a.responses[typ] = g
 	}
+	return out, nil
+}
 
-	stages := ofAPI("AWS::ApiGateway::Stage")
+// responseTemplate parses the application/json template of a response, nil
+// when there is none.
+func responseTemplate(templates any) (*vtl.Template, error) {
+	if src, ok := cfn.Map(templates)["application/json"].(string); ok {
+		return vtl.Parse(src)
+	}
+	return nil, nil
+}
+
+// stage picks the stage to serve and its throttling.
+func (l *loader) stage(opts Options) error {
 	var names []string
-	for _, id := range stages {
-		p := t.Resources[id].Properties
+	for _, id := range l.ofAPI("AWS::ApiGateway::Stage") {
+		p := l.t.Resources[id].Properties
 		name, _ := p["StageName"].(string)
 		names = append(names, name)
 		if opts.Stage != "" && name != opts.Stage {
 			continue
 		}
-		if a.Stage != "" {
-			return nil, fmt.Errorf("%s defines stages %v: choose one", t.Path, names)
+		if l.a.Stage != "" {
+			return fmt.Errorf("%s defines stages %v: choose one", l.t.Path, names)
 		}
-		a.Stage = name
+		l.a.Stage = name
 		for _, s := range asSlice(p["MethodSettings"]) {
 			s := cfn.Map(s)
 			perSecond, _ := s["ThrottlingRateLimit"].(float64)
 			burst, _ := s["ThrottlingBurstLimit"].(float64)
 			if opts.Throttle && s["ResourcePath"] == "/*" && s["HttpMethod"] == "*" && perSecond > 0 {
-				a.limiter = rate.NewLimiter(rate.Limit(perSecond), int(burst))
+				l.a.limiter = rate.NewLimiter(rate.Limit(perSecond), int(burst))
 			}
 		}
 	}
-	if a.Stage == "" {
-		if opts.Stage != "" {
-			return nil, fmt.Errorf("%s has no stage %q (it has %v)", t.Path, opts.Stage, names)
-		}
-		return nil, fmt.Errorf("%s has no AWS::ApiGateway::Stage: the API is not deployed (Deploy: true creates one)", t.Path)
+	switch {
+	case l.a.Stage != "":
+		return nil
+	case opts.Stage != "":
+		return fmt.Errorf("%s has no stage %q (it has %v)", l.t.Path, opts.Stage, names)
 	}
-	return a, nil
+	return fmt.Errorf("%s has no AWS::ApiGateway::Stage: the API is not deployed (Deploy: true creates one)", l.t.Path)
 }
 
-func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string]*jsonschema.Schema) (*method, error) {
-	p := t.Resources[id].Properties
+// method reads one method: its authorization, integration, validation.
+func (l *loader) method(id string) (*method, error) {
+	p := l.t.Resources[id].Properties
 	m := &method{httpMethod: fmt.Sprint(p["HttpMethod"]), models: map[string]*jsonschema.Schema{}}
-	m.name = fmt.Sprintf("%s %s", m.httpMethod, t.Describe(id))
-	if err := m.authorization(t, res, p); err != nil {
+	m.name = fmt.Sprintf("%s %s", m.httpMethod, l.t.Describe(id))
+	if err := m.authorization(l.t, l.res, p); err != nil {
 		return nil, fmt.Errorf("method %s: %w", m.name, err)
 	}
 	integ := cfn.Map(p["Integration"])
 	m.integration, _ = integ["Type"].(string)
 	switch m.integration {
 	case "AWS_PROXY":
-		m.function = integratedFunction(t, integ)
+		m.function = integratedFunction(l.t, integ)
 	case "MOCK":
-		m.mockStatus = "200"
-		if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
-			if s := mockStatusPattern.FindStringSubmatch(tmpl); s != nil {
-				if _, err := statusCode(s[1]); err != nil {
-					return nil, fmt.Errorf("method %s: MOCK request template: %w", m.name, err)
-				}
-				m.mockStatus = s[1]
-			}
-		}
-		for _, ir := range asSlice(integ["IntegrationResponses"]) {
-			ir := cfn.Map(ir)
-			r := &integrationResponse{params: map[string]paramSource{}}
-			var err error
-			if r.status, err = statusCode(ir["StatusCode"]); err != nil {
-				return nil, fmt.Errorf("method %s: integration response StatusCode: %w", m.name, err)
-			}
-			if sel, ok := ir["SelectionPattern"].(string); ok && sel != "" {
-				re, err := regexp.Compile(`^(?:` + sel + `)$`)
-				if err != nil {
-					return nil, fmt.Errorf("method %s: SelectionPattern: %w", m.name, err)
-				}
-				r.selection = re
-			}
-			params, err := res.Resolve(t, ir["ResponseParameters"])
-			if err != nil {
-				return nil, fmt.Errorf("method %s: %w", m.name, err)
-			}
-			for k, v := range cfn.Map(params) {
-				name, ok := strings.CutPrefix(k, "method.response.header.")
-				if !ok {
-					return nil, fmt.Errorf("method %s: response parameter %s is not emulated", m.name, k)
-				}
-				if r.params[name], err = parseParamSource(fmt.Sprint(v)); err != nil {
-					return nil, fmt.Errorf("method %s: %w", m.name, err)
-				}
-			}
-			if src, ok := cfn.Map(ir["ResponseTemplates"])["application/json"].(string); ok {
-				if r.template, err = vtl.Parse(src); err != nil {
-					return nil, fmt.Errorf("method %s: response template: %w", m.name, err)
-				}
-			}
-			m.responses = append(m.responses, r)
+		if err := l.mock(m, integ); err != nil {
+			return nil, fmt.Errorf("method %s: %w", m.name, err)
 		}
 	}
+	l.validation(m, p)
+	return m, nil
+}
+
+// mock reads a MOCK integration: the status its request template picks
+// (CDK's "{ statusCode: 200 }") and its integration responses.
+func (l *loader) mock(m *method, integ map[string]any) error {
+	m.mockStatus = "200"
+	if tmpl, ok := cfn.Map(integ["RequestTemplates"])["application/json"].(string); ok {
+		if s := mockStatusPattern.FindStringSubmatch(tmpl); s != nil {
+			if _, err := statusCode(s[1]); err != nil {
+				return fmt.Errorf("MOCK request template: %w", err)
+			}
+			m.mockStatus = s[1]
+		}
+	}
+	for _, ir := range asSlice(integ["IntegrationResponses"]) {
+		ir := cfn.Map(ir)
+		r := &integrationResponse{}
+		var err error
+		if r.status, err = statusCode(ir["StatusCode"]); err != nil {
+			return fmt.Errorf("integration response StatusCode: %w", err)
+		}
+		if sel, ok := ir["SelectionPattern"].(string); ok && sel != "" {
+			if r.selection, err = regexp.Compile(`^(?:` + sel + `)$`); err != nil {
+				return fmt.Errorf("SelectionPattern: %w", err)
+			}
+		}
+		if r.params, err = l.headerSources(ir["ResponseParameters"], "method.response.header."); err != nil {
+			return err
+		}
+		if r.template, err = responseTemplate(ir["ResponseTemplates"]); err != nil {
+			return fmt.Errorf("response template: %w", err)
+		}
+		m.responses = append(m.responses, r)
+	}
+	return nil
+}
+
+// validation reads what the method's request validator checks: the body
+// against its model, the required parameters.
+func (l *loader) validation(m *method, p map[string]any) {
 	if v := refID(p["RequestValidatorId"]); v != "" {
-		vp := t.Resources[v].Properties
+		vp := l.t.Resources[v].Properties
 		m.validateBody = vp["ValidateRequestBody"] == true
 		if vp["ValidateRequestParameters"] == true {
 			for k, required := range cfn.Map(p["RequestParameters"]) {
@@ -275,11 +343,10 @@ func loadMethod(t *cfn.Template, res *cfn.Resolver, id string, models map[string
 		}
 	}
 	for ct, ref := range cfn.Map(p["RequestModels"]) {
-		if s, ok := models[refID(ref)]; ok {
+		if s, ok := l.schema[refID(ref)]; ok {
 			m.models[ct] = s
 		}
 	}
-	return m, nil
 }
 
 // authorization reads what the method requires of a caller. What the

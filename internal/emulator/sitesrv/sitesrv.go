@@ -134,27 +134,37 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	name := r.URL.Path
-	if strings.Contains(name, "\\") || strings.Contains(name, "\x00") {
+	name, ok := s.name(r.URL.Path)
+	switch {
+	case !ok:
 		http.NotFound(w, r)
-		return
-	}
-	name = path.Clean("/" + name)
-	if name == "/" {
-		name = "/" + cmp.Or(s.RootObject, DefaultRootObject)
-	}
-	if name == "/config.json" && s.Config != nil {
+	case name == "/config.json" && s.Config != nil:
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(s.Config)
-		return
+	default:
+		s.serveFile(w, r, name)
 	}
-	// Only regular files inside Dir, opened through os.Root so that no path
-	// and no symlink leads out of it, and no dotfile (.env, .git).
-	if strings.Contains(name, "/.") || strings.HasSuffix(name, ".test.js") {
-		http.NotFound(w, r)
-		return
+}
+
+// name is the file a URL path asks for, the root object for "/"; not ok
+// for a path no file of the site may have (a backslash, a NUL, a dotfile,
+// a test).
+func (s *Site) name(urlPath string) (string, bool) {
+	if strings.Contains(urlPath, "\\") || strings.Contains(urlPath, "\x00") {
+		return "", false
 	}
+	name := path.Clean("/" + urlPath)
+	if name == "/" {
+		name = "/" + cmp.Or(s.RootObject, DefaultRootObject)
+	}
+	return name, !strings.Contains(name, "/.") && !strings.HasSuffix(name, ".test.js")
+}
+
+// serveFile serves a regular file inside Dir, opened through os.Root so
+// that no path and no symlink leads out of it, rewritten if Rewrites says
+// so.
+func (s *Site) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 	root, err := os.OpenRoot(s.Dir)
 	if err != nil {
 		http.Error(w, "the site directory cannot be opened", http.StatusInternalServerError)
@@ -177,14 +187,12 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, err := io.ReadAll(f)
-	if err != nil {
-		http.Error(w, "the file cannot be read", http.StatusInternalServerError)
-		return
+	if err == nil {
+		raw, err = s.Rewrite(raw)
 	}
-	rewritten, err := s.Rewrite(raw)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	http.ServeContent(w, r, info.Name(), info.ModTime(), bytes.NewReader(rewritten))
+	http.ServeContent(w, r, info.Name(), info.ModTime(), bytes.NewReader(raw))
 }

@@ -173,27 +173,37 @@ func (p *parser) directive() (node, error) {
 	defer func() { p.depth-- }()
 	if p.peek("#set") {
 		p.pos += len("#set")
-		if err := p.expect("("); err != nil {
-			return nil, err
-		}
-		p.space()
-		target, err := p.reference()
-		if err != nil {
-			return nil, err
-		}
-		if err := checkTarget(target); err != nil {
-			return nil, p.errorf("%v", err)
-		}
-		if err := p.expect("="); err != nil {
-			return nil, err
-		}
-		value, err := p.expr()
-		if err != nil {
-			return nil, err
-		}
-		return setNode{target, value}, p.expect(")")
+		return p.set()
 	}
 	p.pos += len("#if")
+	return p.ifElse()
+}
+
+// set parses the rest of #set($target = expr).
+func (p *parser) set() (node, error) {
+	if err := p.expect("("); err != nil {
+		return nil, err
+	}
+	p.space()
+	target, err := p.reference()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTarget(target); err != nil {
+		return nil, p.errorf("%v", err)
+	}
+	if err := p.expect("="); err != nil {
+		return nil, err
+	}
+	value, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	return setNode{target, value}, p.expect(")")
+}
+
+// ifElse parses the rest of #if(cond) ... #elseif(cond) ... #else ... #end.
+func (p *parser) ifElse() (node, error) {
 	n := ifNode{}
 	for {
 		if err := p.expect("("); err != nil {
