@@ -3,7 +3,11 @@ package repository
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,5 +103,42 @@ func TestTheEmulatorKnowsNothingOfTheApp(t *testing.T) {
 	}
 	if emulator < 6 {
 		t.Fatalf("go list found %d emulator packages: %s", emulator, out)
+	}
+}
+
+// The emulator, corscheck and the commands read as steps, each a function of
+// at most 60 lines (aws-lambda-go's longest is about that): a longer one is
+// several steps waiting for names.
+func TestFunctionsAreSteps(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const most = 60
+	for _, dir := range []string{"internal/emulator", "internal/corscheck", "cmd"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			fset := token.NewFileSet()
+			file, err := parser.ParseFile(fset, path, nil, 0)
+			if err != nil {
+				return err
+			}
+			for _, decl := range file.Decls {
+				fn, ok := decl.(*ast.FuncDecl)
+				if !ok || fn.Body == nil {
+					continue
+				}
+				if n := fset.Position(fn.End()).Line - fset.Position(fn.Pos()).Line + 1; n > most {
+					rel, _ := filepath.Rel(root, path)
+					t.Errorf("%s: %s is %d lines, over %d: split it into named steps", rel, fn.Name.Name, n, most)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
