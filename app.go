@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -27,48 +28,58 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	all, err := config.Parse(app.Node().TryGetContext(jsii.String("environments")))
-	var envs []config.Environment
-	if err == nil {
-		envs, err = config.Select(all, contextList(app, "env"))
-	}
-	root, rootErr := project.Root()
-	if err == nil {
-		err = rootErr
-	}
-	var repo stacks.Repository
-	repo.Name, _ = app.Node().TryGetContext(jsii.String("ciRepository")).(string)
-	repo.ID, _ = app.Node().TryGetContext(jsii.String("ciRepositoryId")).(string)
-	branch, _ := app.Node().TryGetContext(jsii.String("ciBranch")).(string)
-	if branch == "" {
-		branch = "main"
-	}
-	if err == nil && repo.Name != "" {
-		err = errors.Join(repo.Valid(), stacks.ValidBranch(branch))
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cdk.json:", err)
+	if err := build(app); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		jsii.Close()
 		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+// build adds to app the Stages of the environments -c env= selects (all by
+// default), and the ci Stage when -c ciRepository= is set.
+func build(app awscdk.App) error {
+	all, err := config.Parse(app.Node().TryGetContext(jsii.String("environments")))
+	if err != nil {
+		return fmt.Errorf("cdk.json: %w", err)
+	}
+	envs, err := config.Select(all, contextList(app, "env"))
+	if err != nil {
+		return fmt.Errorf("cdk.json: %w", err)
+	}
+	root, err := project.Root()
+	if err != nil {
+		return err
+	}
+	repo := stacks.Repository{Name: contextString(app, "ciRepository"), ID: contextString(app, "ciRepositoryId")}
+	branch := cmp.Or(contextString(app, "ciBranch"), "main")
+	if repo.Name != "" {
+		if err := errors.Join(repo.Valid(), stacks.ValidBranch(branch)); err != nil {
+			return fmt.Errorf("cdk.json: %w", err)
+		}
 	}
 	// The model the function embeds: the gateway's schema, the site's form
 	// and the names follow it.
 	served, err := model.Load(filepath.Join(root, project.ModelFile))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
 	stacks.NewDeployment(app, envs, root, served)
 	if repo.Name != "" {
 		stacks.NewCI(app, repo, branch, all)
 	}
-	app.Synth(nil)
+	return nil
+}
+
+func contextString(app awscdk.App, key string) string {
+	v, _ := app.Node().TryGetContext(jsii.String(key)).(string)
+	return v
 }
 
 // contextList reads a comma-separated context value such as -c env=dev,prod.
 func contextList(app awscdk.App, key string) []string {
-	v, ok := app.Node().TryGetContext(jsii.String(key)).(string)
-	if !ok || v == "" {
-		return nil
+	if v := contextString(app, key); v != "" {
+		return strings.Split(v, ",")
 	}
-	return strings.Split(v, ",")
+	return nil
 }

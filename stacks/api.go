@@ -56,7 +56,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 
 	accessLogs := newLogGroup(stack, "AccessLogs", env)
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
-		RestApiName:                 jsii.String("iris-predictor-" + env.Name),
+		RestApiName:                 jsii.String(props.Model.Name + "-" + env.Name),
 		Description:                 jsii.String(served.Title + " with CORS for the demo site"),
 		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		DefaultCorsPreflightOptions: policy.Preflight(siteOrigin),

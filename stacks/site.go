@@ -18,8 +18,9 @@ import (
 // SiteStackProps configures the demo site of one environment.
 type SiteStackProps struct {
 	awscdk.StackProps
-	Env  config.Environment
-	Cors *CorsPolicy // the CSP lets the page connect to the API hosts it names
+	Env   config.Environment
+	Cors  *CorsPolicy // the CSP lets the page connect to the API hosts it names
+	Title string      // what the site serves, the model's title
 }
 
 // SiteStack is a private S3 bucket served by CloudFront through Origin Access
@@ -71,7 +72,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 	})
 
 	headers := awscloudfront.NewResponseHeadersPolicy(stack, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
-		Comment: jsii.String("Iris demo site: CSP allowing only the site and its API, HSTS, no framing"),
+		Comment: jsii.String(comment(props.Title + " demo site: CSP allowing only the site and its API, HSTS, no framing")),
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
 			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
 				ContentSecurityPolicy: jsii.String(ContentSecurityPolicy(props.Cors.ConnectSrc())),
@@ -102,7 +103,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 	})
 
 	distProps := &awscloudfront.DistributionProps{
-		Comment:           jsii.String(fmt.Sprintf("Iris predictor demo site (%s)", props.Env.Name)),
+		Comment:           jsii.String(comment(fmt.Sprintf("%s demo site (%s)", props.Title, props.Env.Name))),
 		DefaultRootObject: jsii.String(sitepage.Name), // the page the API stack deploys with its CSP
 		HttpVersion:       awscloudfront.HttpVersion_HTTP2_AND_3,
 		PriceClass:        awscloudfront.PriceClass_PRICE_CLASS_100,
@@ -141,4 +142,12 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 		Description: jsii.String("The demo site; the API allows this origin"),
 	})
 	return &SiteStack{Stack: stack, Bucket: bucket, Distribution: dist, Origin: origin}
+}
+
+// comment is s as CloudFront takes a comment: at most 128 characters.
+func comment(s string) string {
+	if r := []rune(s); len(r) > 128 {
+		return string(r[:125]) + "..."
+	}
+	return s
 }

@@ -16,17 +16,18 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
-// Environment is one deployed copy of the system.
-type Environment struct {
-	Stage awscdk.Stage
-	Site  *SiteStack
-	Api   *ApiStack
+// Stage is one environment's deployed copy of the system: the CDK Stage
+// of a config.Environment, with its two stacks.
+type Stage struct {
+	awscdk.Stage
+	Site *SiteStack
+	Api  *ApiStack
 }
 
-// NewEnvironment builds the Stage of env: `cdk deploy 'dev/*'` deploys exactly it.
+// NewStage builds the Stage of env: `cdk deploy 'dev/*'` deploys exactly it.
 // root is the module root (project.Root); m is the model the function embeds
 // (project.ModelFile), from which the gateway's schema and the site's form come.
-func NewEnvironment(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Environment {
+func NewStage(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Stage {
 	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{
 		Env: deployTo(env.Account, env.Region),
 		// The boundary `make bootstrap` creates (CDK's example boundary):
@@ -44,6 +45,7 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")"), Synthesizer: synthesizer()},
 		Env:        env,
 		Cors:       policy,
+		Title:      m.Title,
 	})
 	api := NewApiStack(stage, config.APIStackID, &ApiStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": API (" + env.Name + ")"), Synthesizer: synthesizer()},
@@ -61,24 +63,24 @@ func NewEnvironment(scope constructs.Construct, env config.Environment, root str
 	}
 	aspects.Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	suppressNagFindings(env, site, api)
-	return &Environment{Stage: stage, Site: site, Api: api}
+	return &Stage{Stage: stage, Site: site, Api: api}
 }
 
 // Deployment is what the app builds for some environments: their Stages, and
 // a Stage per account and region they deploy to, for API Gateway's settings.
 type Deployment struct {
-	Environments []*Environment
-	Accounts     []*AccountStack
+	Stages   []*Stage
+	Accounts []*AccountStack
 }
 
-// NewDeployment builds envs and their accounts' Stages (see NewEnvironment).
+// NewDeployment builds envs and their accounts' Stages (see NewStage).
 func NewDeployment(scope constructs.Construct, envs []config.Environment, root string, m *model.Model) *Deployment {
 	d := &Deployment{}
 	for _, a := range Accounts(envs) {
 		d.Accounts = append(d.Accounts, NewAccountStage(scope, a))
 	}
 	for _, e := range envs {
-		d.Environments = append(d.Environments, NewEnvironment(scope, e, root, m))
+		d.Stages = append(d.Stages, NewStage(scope, e, root, m))
 	}
 	return d
 }

@@ -71,7 +71,7 @@ func ownAccountEnv() config.Environment {
 }
 
 type synthesized struct {
-	env       *stacks.Environment
+	env       *stacks.Stage
 	site, api assertions.Template
 	// The Stage of the account and region the environment deploys to,
 	// shared with the other environments there.
@@ -236,7 +236,7 @@ func synthModel(dir string, m *model.Model, envs ...config.Environment) (out map
 		accounts[a.Account] = a
 	}
 	out = map[string]*synthesized{}
-	for i, env := range d.Environments {
+	for i, env := range d.Stages {
 		a := accounts[stacks.Account{ID: envs[i].Account, Region: envs[i].Region}]
 		out[envs[i].Name] = &synthesized{
 			env:             env,

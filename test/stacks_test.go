@@ -355,7 +355,7 @@ func TestProductionGuardCatchesAHandWrittenWildcard(t *testing.T) {
 	}
 	dir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
-	env := stacks.NewEnvironment(app, envByName(t, "prod"), root, served)
+	env := stacks.NewStage(app, envByName(t, "prod"), root, served)
 	extra := awsapigateway.NewRestApi(env.Api.Stack, jsii.String("Extra"), &awsapigateway.RestApiProps{
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{AllowOrigins: awsapigateway.Cors_ALL_ORIGINS()},
 	})
@@ -390,7 +390,7 @@ func TestProductionNeverEchoesAnOrigin(t *testing.T) {
 	}
 	dir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
-	env := stacks.NewEnvironment(app, envByName(t, "prod"), root, served)
+	env := stacks.NewStage(app, envByName(t, "prod"), root, served)
 	env.Api.Api.AddGatewayResponse(jsii.String("Echo"), &awsapigateway.GatewayResponseOptions{
 		Type:            awsapigateway.ResponseType_ACCESS_DENIED(),
 		ResponseHeaders: &map[string]*string{"Access-Control-Allow-Origin": jsii.String("method.request.header.Origin")},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -78,8 +79,8 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 
 	body, n, err := h.route(req)
 	if err != nil {
-		e, ok := err.(*apiError)
-		if !ok {
+		var e *apiError
+		if !errors.As(err, &e) {
 			e = badInput(err)
 		}
 		resp.StatusCode = e.status

@@ -216,7 +216,7 @@ func functionEnv(origin string) map[string]string {
 }
 
 // classes predicts rows in one batch request and returns the class of each.
-func classes(ctx context.Context, fn *rie.Function, m *model.Model, rows [][]float64) ([]string, error) {
+func classes(ctx context.Context, fn *rie.Pool, m *model.Model, rows [][]float64) ([]string, error) {
 	var b strings.Builder
 	b.WriteString(`{"instances":[`)
 	for i, x := range rows {

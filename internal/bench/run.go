@@ -18,7 +18,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sklearn"
+	"github.com/iris-cors/iris-cors-cdk/internal/python"
 )
 
 // Options are one make bench.
@@ -99,9 +99,9 @@ func (b *session) prepare(ctx context.Context) error {
 // sideBySide serves each comparison's model from Go and from Python +
 // scikit-learn (where there is a Python with it), under the same emulator.
 func (b *session) sideBySide(ctx context.Context) error {
-	py := sklearn.Python()
+	py := python.With("sklearn", "joblib")
 	if py == "" {
-		fmt.Fprintln(b.Log, "bench: "+sklearn.Hint+" to measure the Python side too; measuring Go alone")
+		fmt.Fprintln(b.Log, "bench: "+python.ScikitLearnHint+" to measure the Python side too; measuring Go alone")
 	}
 	for i, c := range Comparisons {
 		fmt.Fprintf(b.Log, "  %s…\n", c.Name)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/sklearn"
+	"github.com/iris-cors/iris-cors-cdk/internal/python"
 )
 
 // Every family computes what its library computes, on every row of the
@@ -25,9 +25,9 @@ func TestParity(t *testing.T) {
 // The fixtures are what scikit-learn and XGBoost give today: fit them again
 // and compare, where Python has both (CI requires it).
 func TestParityRefit(t *testing.T) {
-	py := sklearn.Python("xgboost")
+	py := python.With("sklearn", "joblib", "xgboost")
 	if py == "" {
-		msg := sklearn.Hint + " and run make test again"
+		msg := python.ScikitLearnHint + " and run make test again"
 		if os.Getenv("SKLEARN_REQUIRED") == "1" {
 			t.Fatal(msg)
 		}

@@ -18,10 +18,10 @@ import (
 	"time"
 )
 
-// Function is a pool of emulated execution environments of one function. Like
+// Pool is the emulated execution environments of one function. Like
 // Lambda, each environment handles one invocation at a time; more
 // environments serve concurrent requests.
-type Function struct {
+type Pool struct {
 	Name    string
 	timeout time.Duration
 	idle    chan *environment
@@ -61,7 +61,7 @@ type Options struct {
 }
 
 // Start launches the environments and waits until they accept invocations.
-func Start(ctx context.Context, o Options) (*Function, error) {
+func Start(ctx context.Context, o Options) (*Pool, error) {
 	if o.Concurrency < 1 {
 		o.Concurrency = 1
 	}
@@ -71,7 +71,7 @@ func Start(ctx context.Context, o Options) (*Function, error) {
 	if o.Output == nil {
 		o.Output = io.Discard
 	}
-	f := &Function{Name: o.Name, timeout: o.Timeout, idle: make(chan *environment, o.Concurrency)}
+	f := &Pool{Name: o.Name, timeout: o.Timeout, idle: make(chan *environment, o.Concurrency)}
 	for range o.Concurrency {
 		env, err := start(ctx, o)
 		if err != nil {
@@ -201,7 +201,7 @@ func Build(ctx context.Context, out string) error {
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 // Invoke sends one event and returns the function's answer.
-func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+func (f *Pool) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	f.running.RLock()
 	defer f.running.RUnlock()
 	if f.closed {
@@ -242,7 +242,7 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 
 // PIDs are the process ids of the emulators. Each leads its own process
 // group, which holds the function too (the emulator's child).
-func (f *Function) PIDs() []int {
+func (f *Pool) PIDs() []int {
 	var pids []int
 	for _, env := range f.all {
 		pids = append(pids, env.cmd.Process.Pid)
@@ -252,7 +252,7 @@ func (f *Function) PIDs() []int {
 
 // Close stops every environment once the invocations in progress have
 // finished (each is bounded by the function's timeout).
-func (f *Function) Close() {
+func (f *Pool) Close() {
 	f.running.Lock()
 	defer f.running.Unlock()
 	if f.closed {

@@ -111,7 +111,7 @@ type function struct {
 	id, pkg string // pkg "" for a prebuilt executable, which is not rebuilt
 	opts    rie.Options
 	sum     [sha256.Size]byte // of what runs, to tell whether a rebuild changed anything
-	slot    atomic.Pointer[rie.Function]
+	slot    atomic.Pointer[rie.Pool]
 }
 
 func (f *function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
@@ -451,8 +451,8 @@ func thisMachineOnly(ln net.Listener, h http.Handler) http.Handler {
 }
 
 // Functions are the function pools the stack runs now.
-func (s *System) Functions() []*rie.Function {
-	var pools []*rie.Function
+func (s *System) Functions() []*rie.Pool {
+	var pools []*rie.Pool
 	if c := s.content.Load(); c != nil {
 		for _, id := range slices.Sorted(maps.Keys(c.functions)) {
 			pools = append(pools, c.functions[id].slot.Load())
