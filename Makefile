@@ -1,7 +1,8 @@
 # The project's commands. Everything installs what it needs: a machine with Go
 # and npm is enough (AWS credentials only for deploy/diff/destroy).
 #
-#   make local          the whole system on this machine (site :8080, API :3000)
+#   make local          the whole system on this machine (site :8080, API :3000;
+#                       API=host:port and SITE=host:port to move them)
 #   make test           every test: Go (unit, snapshot, local stack, browser), JS
 #                       (GOTESTFLAGS=... adds go test flags, e.g. -count=3 or -run X)
 #   make synth          synthesize every environment into cdk.out
@@ -50,6 +51,12 @@ deps: $(NODE_DEPS)
 	go mod download
 	go build ./...
 
+# Where make local serves (e.g. make local API=localhost:3001 when a front-end
+# dev server has :3000). A site elsewhere than :8080 is allowed in dev's
+# place of http://localhost:8080 (cdk.json) in what is served.
+API ?= localhost:3000
+SITE ?= localhost:8080
+
 # Synthesize dev, then serve exactly that: the API from its template through the
 # Lambda runtime emulator, the site with CloudFront's headers. The synth runs
 # only when one of its inputs changed since the last one; while serving, saving
@@ -59,7 +66,7 @@ local: $(NODE_DEPS)
 	  && echo "make local: cdk.out is up to date with the app, cdk.json and site/: no synth" \
 	  || $(MAKE) --no-print-directory $(LOCAL_STAMP)
 	@go build -o bin/local ./cmd/local
-	bin/local -assembly cdk.out -env dev -synth '$(MAKE) --no-print-directory local-synth'
+	bin/local -assembly cdk.out -env dev -api '$(API)' -site '$(SITE)' -synth '$(MAKE) --no-print-directory local-synth'
 
 # The synth make local runs: only its environment, from a binary of the app
 # that Make rebuilds when a Go source or the model changes (instead of

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
@@ -72,7 +71,7 @@ func start(o Options) (s *system.System, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	dir, err := os.MkdirTemp("", "iris-templates-")
+	dir, err := os.MkdirTemp("", "iris-localtest-")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +105,7 @@ func start(o Options) (s *system.System, stop func(), err error) {
 			siteOrigin = system.Origin(o.SiteAddr, lo.SiteListener)
 		}
 	}
-	if lo.Templates, err = devTemplates(root, dir, siteOrigin); err != nil {
+	if lo.Templates, err = devTemplates(root, siteOrigin); err != nil {
 		return nil, nil, err
 	}
 	if s, err = system.Start(context.Background(), lo); err != nil {
@@ -115,30 +114,21 @@ func start(o Options) (s *system.System, stop func(), err error) {
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }
 
-// devTemplates are the dev environment's golden templates, written into dir
-// with siteOrigin in place of the dev origin when it is set.
-func devTemplates(root, dir, siteOrigin string) ([]*cfn.Template, error) {
+// devTemplates are the dev environment's golden templates, with siteOrigin
+// allowed in the dev origin's place when it is set.
+func devTemplates(root, siteOrigin string) ([]*cfn.Template, error) {
 	devOrigin, err := devOrigin()
 	if err != nil {
 		return nil, err
 	}
 	var templates []*cfn.Template
 	for _, stack := range []string{config.APIStackID, config.SiteStackID} {
-		raw, err := os.ReadFile(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
+		tmpl, err := cfn.Load(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
 		if err != nil {
 			return nil, err
 		}
-		text := string(raw)
 		if siteOrigin != "" {
-			text = strings.ReplaceAll(text, devOrigin, siteOrigin)
-		}
-		path := filepath.Join(dir, "dev-"+stack+".template.json")
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			return nil, err
-		}
-		tmpl, err := cfn.Load(path)
-		if err != nil {
-			return nil, err
+			tmpl.Replace(devOrigin, siteOrigin)
 		}
 		templates = append(templates, tmpl)
 	}

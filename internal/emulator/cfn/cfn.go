@@ -413,3 +413,29 @@ func Map(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
 }
+
+// Replace replaces old with new in every string of the template's resources
+// (at any depth: a mapping template, a comma-separated variable), for a
+// local run that serves a value the template fixed, such as an allowed
+// origin on another port.
+func (t *Template) Replace(old, new string) {
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return strings.ReplaceAll(v, old, new)
+		case []any:
+			for i, x := range v {
+				v[i] = walk(x)
+			}
+		case map[string]any:
+			for k, x := range v {
+				v[k] = walk(x)
+			}
+		}
+		return v
+	}
+	for _, r := range t.Resources {
+		walk(r.Properties)
+	}
+}

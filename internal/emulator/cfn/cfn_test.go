@@ -164,3 +164,14 @@ func TestRefers(t *testing.T) {
 		t.Errorf("Refers = %v", got)
 	}
 }
+
+func TestReplace(t *testing.T) {
+	api := tmpl("dev-Api", `{"Resources": {"M": {"Type": "AWS::ApiGateway::Method", "Properties": {"Integration": {"IntegrationResponses": [
+		{"ResponseTemplates": {"application/json": "#if($o == \"http://localhost:8080\")"}}]}}},
+		"F": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {"ALLOWED_ORIGINS": "https://d.example,http://localhost:8080"}}}}}}`)
+	api.Replace("http://localhost:8080", "http://localhost:8081")
+	doc, _ := json.Marshal(api.Resources)
+	if strings.Contains(string(doc), "8080") || strings.Count(string(doc), "http://localhost:8081") != 2 {
+		t.Errorf("after Replace: %s", doc)
+	}
+}

@@ -291,10 +291,22 @@ func (c *content) stop() {
 	}
 }
 
+// AddrInUse is Start's error when an address it was given is taken (by
+// another local run, a front-end dev server): the caller can say how to pick
+// another.
+type AddrInUse struct {
+	What string // "API" or "site"
+	Addr string
+}
+
+func (e *AddrInUse) Error() string {
+	return fmt.Sprintf("the %s address %s is already in use (by another local run, or a dev server)", e.What, e.Addr)
+}
+
 func listen(addr, what string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("the %s address %s is already in use (is another `make local` running?); choose another port with a flag", what, addr)
+		return nil, &AddrInUse{What: what, Addr: addr}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s address %s: %w", what, addr, err)

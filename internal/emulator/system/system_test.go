@@ -192,8 +192,9 @@ func TestBusyPortIsAClearError(t *testing.T) {
 	}
 	defer ln.Close()
 	_, err = system.Start(context.Background(), system.Options{APIAddr: ln.Addr().String()})
-	if err == nil || !strings.Contains(err.Error(), "already in use") {
-		t.Errorf("error = %v, want a clear 'already in use'", err)
+	var busy *system.AddrInUse
+	if !errors.As(err, &busy) || busy.What != "API" || busy.Addr != ln.Addr().String() || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("error = %v, want a clear 'already in use' naming the API's address", err)
 	}
 }
 
