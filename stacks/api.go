@@ -42,6 +42,7 @@ type ApiStack struct {
 	awscdk.Stack
 	Api      awsapigateway.RestApi
 	Function awslambda.Function
+	Rollout  *Rollout
 	URL      *string
 	// SiteContentRole copies the site into its bucket.
 	SiteContentRole awsiam.Role
@@ -53,6 +54,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	served := props.Model
 
 	fn := newPredictFunction(stack, props)
+	alias := newAlias(stack, fn)
 
 	accessLogs := newLogGroup(stack, "AccessLogs", env)
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
@@ -103,7 +105,8 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 
 	addGatewayResponses(api, policy, siteOrigin, served)
 
-	integration := awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
+	// Through the alias, never $LATEST: the version CodeDeploy moved it to.
+	integration := awsapigateway.NewLambdaIntegration(alias, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
 	validator := api.AddRequestValidator(jsii.String("BodyValidator"), &awsapigateway.RequestValidatorOptions{
 		RequestValidatorName:      jsii.String("predict-body"),
 		ValidateRequestBody:       jsii.Bool(true),
@@ -122,13 +125,17 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
 	api.Root().AddResource(jsii.String("openapi.json"), nil).AddMethod(jsii.String("GET"), integration, nil)
 
+	rollout := newRollout(stack, props, fn, alias, api)
+	if props.Env.WantsDashboard() {
+		newDashboard(stack, props, fn, alias, api)
+	}
 	siteContent := deploySiteContent(stack, props, url)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Value:       url,
 		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
 	})
-	return &ApiStack{Stack: stack, Api: api, Function: fn, URL: url, SiteContentRole: siteContent}
+	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, URL: url, SiteContentRole: siteContent}
 }
 
 // newPredictFunction is the function with its role and log group. The role
@@ -161,8 +168,9 @@ func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Func
 		// into the function.
 		Tracing: awslambda.Tracing_ACTIVE,
 		Environment: &map[string]*string{
-			"ALLOWED_ORIGINS": props.Cors.AllowedOriginsEnv(props.Site.Origin),
-			"LOG_LEVEL":       jsii.String(props.Env.LogLevel),
+			"ALLOWED_ORIGINS":   props.Cors.AllowedOriginsEnv(props.Site.Origin),
+			"LOG_LEVEL":         jsii.String(props.Env.LogLevel),
+			"METRICS_NAMESPACE": jsii.String(MetricsNamespace(props.Env)),
 		},
 	})
 }

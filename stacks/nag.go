@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -42,6 +43,7 @@ func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack)
 		suppress(site.Distribution, true, defaultCertificate)
 	}
 	suppress(api.SiteContentRole, true, siteContentRole(api.Stack, env.Qualifier)...)
+	suppress(api.Rollout.Group.Role(), true, codeDeployRole(api.Stack, api.Rollout.Hook)...)
 	// BucketDeployment's handler is a singleton child of the stack whose id
 	// carries a hash; find it by prefix rather than by a brittle path.
 	for _, child := range *api.Node().Children() {
@@ -53,6 +55,24 @@ func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack)
 
 func suppress(c constructs.IConstruct, children bool, s ...*cdknag.NagPackSuppression) {
 	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(children))
+}
+
+// codeDeployRole are the findings on the deployment group's service role:
+// AWS's policy for CodeDeploy on Lambda, and invoking the smoke test.
+func codeDeployRole(stack awscdk.Stack, hook awslambda.Function) []*cdknag.NagPackSuppression {
+	hookARN := *stack.GetLogicalId(hook.Node().DefaultChild().(awscdk.CfnElement))
+	return []*cdknag.NagPackSuppression{
+		{
+			Id:        jsii.String("AwsSolutions-IAM4"),
+			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"},
+			Reason:    jsii.String("CDK's LambdaDeploymentGroup gives CodeDeploy AWS's limited policy for Lambda: it moves and reads aliases, reads alarms, and invokes only functions named CodeDeployHook_* (the smoke test is granted by its ARN instead)."),
+		},
+		{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			AppliesTo: &[]any{"Resource::<" + hookARN + ".Arn>:*"},
+			Reason:    jsii.String("CodeDeploy invokes the smoke test function; CDK grants any qualifier (version, alias) of that one function."),
+		},
+	}
 }
 
 // siteContentRole are the findings on the role we give CDK's BucketDeployment

@@ -12,7 +12,8 @@ import (
 )
 
 // customized is prod with what cdk.json leaves out: custom domains (the
-// site's DNS in Route 53, the API's elsewhere) and reserved concurrency,
+// site's DNS in Route 53, the API's elsewhere), reserved concurrency, an
+// alarm email and linear traffic shifting,
 // synthesized once for the tests below.
 var customized struct {
 	sync.Once
@@ -34,6 +35,7 @@ func customizedProd(t *testing.T) (config.Environment, *synthesized) {
 		e.ReservedConcurrency = &reserved
 		e.SiteDomain = &config.Domain{Name: "iris.example.com", CertificateArn: siteCert, HostedZoneID: "Z0123456789ABC", HostedZoneName: "example.com"}
 		e.APIDomain = &config.Domain{Name: "api.iris.example.com", CertificateArn: apiCert}
+		e.AlarmEmail, e.TrafficShift = "ops@example.com", "Linear10PercentEvery2Minutes"
 		out, err := synth(filepath.Join(filepath.Dir(withoutCredentials.assembly), "customized"), e)
 		customized.env, customized.out, customized.err = e, out[e.Name], err
 	})

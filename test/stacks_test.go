@@ -512,16 +512,16 @@ func TestTracingTLSAndLogRetention(t *testing.T) {
 			api.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), obj{"TracingEnabled": true})
 			// Clients must speak TLS 1.2 or newer.
 			api.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), obj{"SecurityPolicy": "TLS_1_2"})
-			// The function's, the access logs' and the site
-			// deployment's: every log group of the stack.
+			// The function's, the access logs', the smoke test's and
+			// the site deployment's: every log group of the stack.
 			all = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), nil))
 			ours = len(*api.FindResources(jsii.String("AWS::Logs::LogGroup"), obj{
 				"DeletionPolicy": policy, "UpdateReplacePolicy": policy,
 				"Properties": obj{"RetentionInDays": e.LogRetentionDays},
 			}))
 		})
-		if ours != 3 || all != 3 {
-			t.Errorf("%d of %d log groups with retention %d days and DeletionPolicy %s, want the function's, the access logs' and the site deployment's", ours, all, e.LogRetentionDays, policy)
+		if ours != 4 || all != 4 {
+			t.Errorf("%d of %d log groups with retention %d days and DeletionPolicy %s, want the function's, the access logs', the smoke test's and the site deployment's", ours, all, e.LogRetentionDays, policy)
 		}
 	})
 }
@@ -542,7 +542,13 @@ func TestSiteDeploymentIsScoped(t *testing.T) {
 					like(obj{"Fn::GetStackOutput": like(obj{"StackName": e.Name + "-Site", "OutputName": matches(`^PublishOutputRefDistribution`)})}),
 				)}}},
 			)})})
-			d.api.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Role"), obj{"ManagedPolicyArns": present}, jsii.Number(0))
+			// No managed policy (AWSLambdaBasicExecutionRole: every log
+			// group of the account), but CodeDeploy's own, on its role.
+			d.api.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Role"), obj{"ManagedPolicyArns": present}, jsii.Number(1))
+			d.api.HasResourceProperties(jsii.String("AWS::IAM::Role"), obj{
+				"AssumeRolePolicyDocument": like(obj{"Statement": []any{like(obj{"Principal": obj{"Service": "codedeploy.amazonaws.com"}})}}),
+				"ManagedPolicyArns":        []any{obj{"Fn::Join": []any{"", []any{"arn:", obj{"Ref": "AWS::Partition"}, ":iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}}}},
+			})
 		})
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/apierror"
 	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+	"github.com/iris-cors/iris-cors-cdk/internal/emf"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/openapi"
 )
@@ -43,13 +45,14 @@ type handler struct {
 	model   *model.Model
 	origins *cors.Matcher
 	log     *slog.Logger
+	metrics *emf.Writer
 	// The GET /model and GET /openapi.json bodies, rendered once at init.
 	modelDoc, openapiDoc []byte
 	schema               *requestSchema
 	maxBody              int // follows from the batch limit and the model's features
 }
 
-func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger) (*handler, error) {
+func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger, met *emf.Writer) (*handler, error) {
 	doc, err := json.Marshal(m.Public())
 	if err != nil {
 		return nil, fmt.Errorf("GET /model: %w", err)
@@ -58,7 +61,7 @@ func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger) (*handl
 	if err != nil {
 		return nil, fmt.Errorf("GET /openapi.json: %w", err)
 	}
-	return &handler{model: m, origins: origins, log: log, modelDoc: doc, openapiDoc: api, schema: newRequestSchema(m), maxBody: m.MaxBodyBytes()}, nil
+	return &handler{model: m, origins: origins, log: log, metrics: met, modelDoc: doc, openapiDoc: api, schema: newRequestSchema(m), maxBody: m.MaxBodyBytes()}, nil
 }
 
 // Handle serves one API Gateway proxy request. It never returns a Go error:
@@ -83,6 +86,7 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		if !errors.As(err, &e) {
 			e = badInput(err)
 		}
+		h.metrics.Rejected(e.code)
 		resp.StatusCode = e.status
 		if e.allow != "" {
 			resp.Headers["Allow"] = e.allow
@@ -97,6 +101,7 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		slog.String("method", bounded(req.HTTPMethod)),
 		slog.String("path", bounded(req.Path)),
 		slog.Int("status", resp.StatusCode),
+		slog.String("model_version", h.model.Version),
 		slog.Int("rows", n),
 		slog.Int("body_bytes", len(req.Body)),
 		slog.String("origin", bounded(origin)),
@@ -155,9 +160,13 @@ func (h *handler) predict(req events.APIGatewayProxyRequest) ([]byte, int, error
 	}
 	w := writers.Get().(*writer)
 	defer writers.Put(w)
-	w.buf.Reset()
-	w.enc.Reset(&w.buf, jsontext.AllowDuplicateNames(true))
-	h.encode(w.enc, rows, batch, make([]float64, h.model.Outputs()))
+	w.reset(len(h.model.Classes))
+	h.encode(w, rows, batch, make([]float64, h.model.Outputs()))
+	if h.model.Task == model.Regression {
+		h.metrics.Values(w.values)
+	} else {
+		h.metrics.Classes(h.model.Classes, w.counts)
+	}
 	return bytes.Clone(w.buf.Bytes()), len(rows), nil
 }
 
@@ -168,6 +177,18 @@ func (h *handler) predict(req events.APIGatewayProxyRequest) ([]byte, int, error
 type writer struct {
 	buf bytes.Buffer
 	enc *jsontext.Encoder
+	// What the rows got, for the metrics: rows per class, or a
+	// regression's values.
+	counts []int
+	values []float64
+}
+
+func (w *writer) reset(classes int) {
+	w.buf.Reset()
+	w.enc.Reset(&w.buf, jsontext.AllowDuplicateNames(true))
+	w.counts = slices.Grow(w.counts[:0], classes)[:classes]
+	clear(w.counts)
+	w.values = w.values[:0]
 }
 
 var writers = sync.Pool{New: func() any { w := &writer{}; w.enc = jsontext.NewEncoder(&w.buf); return w }}
@@ -176,18 +197,20 @@ var writers = sync.Pool{New: func() any { w := &writer{}; w.enc = jsontext.NewEn
 // for one row of a classifier ({"<target>": 151.3, ...} of a regression),
 // or {"predictions":[...], "model_version":...} for a batch. The prediction
 // goes under the model's target name ("species" for Iris).
-func (h *handler) encode(enc *jsontext.Encoder, rows [][]float64, batch bool, p []float64) {
+func (h *handler) encode(w *writer, rows [][]float64, batch bool, p []float64) {
 	write := func(toks ...jsontext.Token) {
 		for _, t := range toks {
-			enc.WriteToken(t) // into a bytes.Buffer, from valid tokens: cannot fail
+			w.enc.WriteToken(t) // into a bytes.Buffer, from valid tokens: cannot fail
 		}
 	}
 	prediction := func(x []float64) {
 		best := h.model.Predict(x, p)
 		if h.model.Task == model.Regression {
+			w.values = append(w.values, p[0])
 			write(jsontext.String(h.model.Target), jsontext.Float(p[0]))
 			return
 		}
+		w.counts[best]++
 		write(jsontext.String(h.model.Target), jsontext.String(h.model.Classes[best]), jsontext.String("probabilities"), jsontext.BeginObject)
 		for k, c := range h.model.Classes {
 			write(jsontext.String(c), jsontext.Float(p[k]))

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+	"github.com/iris-cors/iris-cors-cdk/internal/emf"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
@@ -45,7 +47,8 @@ func handlerFor(tb testing.TB, m *model.Model) *handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h, err := newHandler(m, origins, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	met := &emf.Writer{Out: io.Discard, Namespace: "Predictor/test", Version: m.Version, Now: time.Now}
+	h, err := newHandler(m, origins, slog.New(slog.NewJSONHandler(io.Discard, nil)), met)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,7 +7,9 @@
 //	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./functions/predict
 //
 // Environment: ALLOWED_ORIGINS (comma-separated origins whose browsers may read
-// the responses) and LOG_LEVEL (debug, info, warn, error; default info).
+// the responses), LOG_LEVEL (debug, info, warn, error; default info) and
+// METRICS_NAMESPACE (of the CloudWatch metrics its log lines carry; default
+// Predictor).
 //
 // Benchmarks (go test -bench . -benchmem ./functions/predict/..., 2 cores,
 // 2026-11-25, Iris): model inference 70 ns/op, 0 allocs; one row through
@@ -17,14 +19,17 @@
 package main
 
 import (
+	"cmp"
 	_ "embed"
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/cors"
+	"github.com/iris-cors/iris-cors-cdk/internal/emf"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
@@ -61,7 +66,8 @@ func main() {
 		log.Error("model.json is invalid", "error", err)
 		os.Exit(1)
 	}
-	h, err := newHandler(m, origins, log)
+	met := &emf.Writer{Out: os.Stdout, Namespace: cmp.Or(os.Getenv("METRICS_NAMESPACE"), "Predictor"), Version: m.Version, Now: time.Now}
+	h, err := newHandler(m, origins, log, met)
 	if err != nil {
 		log.Error("the handler", "error", err)
 		os.Exit(1)

@@ -297,13 +297,35 @@ func Policy(env config.Environment) []any {
 				"iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
 				"iam:ListRolePolicies", "iam:ListAttachedRolePolicies"},
 			"Resource": resourceNames(env, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/%s-*", false)},
+		// The managed policies CDK's constructs attach: the bucket-emptying
+		// provider's, CodeDeploy's.
 		statement{"Sid": "ManagedPolicies", "Effect": "Allow",
-			"Action":    []any{"iam:AttachRolePolicy", "iam:DetachRolePolicy"},
+			"Action":   []any{"iam:AttachRolePolicy", "iam:DetachRolePolicy"},
+			"Resource": resourceNames(env, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/%s-*", false),
+			"Condition": object{"ArnEquals": object{"iam:PolicyARN": []any{
+				sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+				sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"),
+			}}}},
+		statement{"Sid": "PassRoles", "Effect": "Allow", "Action": "iam:PassRole",
 			"Resource":  resourceNames(env, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/%s-*", false),
-			"Condition": object{"ArnEquals": object{"iam:PolicyARN": sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")}}},
-		statement{"Sid": "PassRolesToLambda", "Effect": "Allow", "Action": "iam:PassRole",
-			"Resource":  resourceNames(env, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/%s-*", false),
-			"Condition": object{"StringEquals": object{"iam:PassedToService": "lambda.amazonaws.com"}}},
+			"Condition": object{"StringEquals": object{"iam:PassedToService": []any{"lambda.amazonaws.com", "codedeploy.amazonaws.com"}}}},
+		// A new version's rollout: CloudFormation asks CodeDeploy to move
+		// the alias (the alias's update policy).
+		statement{"Sid": "Rollout", "Effect": "Allow", "Action": "codedeploy:*",
+			"Resource": append(resourceNames(env, "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:application:%s-*", false),
+				resourceNames(env, "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentgroup:%s-*", false)...)},
+		statement{"Sid": "RolloutConfigs", "Effect": "Allow", "Action": "codedeploy:GetDeploymentConfig",
+			"Resource": sub("arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentconfig:*")},
+		statement{"Sid": "Alarms", "Effect": "Allow",
+			"Action":   []any{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"},
+			"Resource": resourceNames(env, "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:%s-*", false)},
+		statement{"Sid": "DescribeAlarms", "Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
+			"Resource": sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*")},
+		statement{"Sid": "Dashboards", "Effect": "Allow",
+			"Action":   []any{"cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"},
+			"Resource": resourceNames(env, "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/%s-*", false)},
+		statement{"Sid": "AlarmTopic", "Effect": "Allow", "Action": "sns:*",
+			"Resource": resourceNames(env, "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:%s-*", false)},
 	}
 	return append(policy, domainStatements(env)...)
 }

@@ -158,7 +158,7 @@ func TestThePolicyNamesTheEnvironmentsResources(t *testing.T) {
 	doc, _ := json.Marshal(Policy(environment(t, dev)))
 	for _, want := range []string{
 		`function:dev-Site-*`, `function:dev-Api-*`, `role/dev-Api-*`, `s3:::dev-site-*`, `s3:::dev-api-*`, `log-group:dev-Api-*`,
-		`"iam:PassedToService":"lambda.amazonaws.com"`, `cdk-${Qualifier}-permissions-boundary`,
+		`"iam:PassedToService":["lambda.amazonaws.com","codedeploy.amazonaws.com"]`, `cdk-${Qualifier}-permissions-boundary`,
 	} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("the policy has no %s: %s", want, doc)

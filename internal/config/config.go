@@ -47,6 +47,41 @@ type Environment struct {
 	// SiteDomain and APIDomain serve the site and the API on custom domains.
 	SiteDomain *Domain `json:"siteDomain,omitempty"`
 	APIDomain  *Domain `json:"apiDomain,omitempty"`
+	// TrafficShift is how CodeDeploy moves the API's traffic to a new
+	// version of the function: one of CodeDeploy's predefined Lambda
+	// configurations (TrafficShifts). Production defaults to a canary, the
+	// others to all at once.
+	TrafficShift string `json:"trafficShift,omitempty"`
+	// Alarms roll a deployment back, and notify AlarmEmail when set.
+	Alarms     Alarms `json:"alarms"`
+	AlarmEmail string `json:"alarmEmail,omitempty"`
+	// Dashboard builds the environment's CloudWatch dashboard; production
+	// has one unless it says false, the others only when they say true.
+	Dashboard *bool `json:"dashboard,omitempty"`
+}
+
+// Alarms are the thresholds of the alarms that roll a deployment back. The
+// defaults are far above what a demo's traffic reaches.
+type Alarms struct {
+	FunctionErrors int     `json:"functionErrors"` // errors of the function in a minute
+	Throttles      int     `json:"throttles"`      // throttled invocations in a minute
+	API5XXPercent  float64 `json:"api5xxPercent"`  // of the stage's requests in a minute
+	P99LatencyMs   int     `json:"p99LatencyMs"`   // the stage's p99 latency, three minutes running
+}
+
+// TrafficShifts are CodeDeploy's predefined Lambda deployment
+// configurations, without their CodeDeployDefault.Lambda prefix.
+var TrafficShifts = []string{
+	"AllAtOnce", "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes", "Canary10Percent30Minutes",
+	"Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes", "Linear10PercentEvery3Minutes", "Linear10PercentEvery10Minutes",
+}
+
+// WantsDashboard says whether the environment gets a dashboard.
+func (e Environment) WantsDashboard() bool {
+	if e.Dashboard != nil {
+		return *e.Dashboard
+	}
+	return e.Production
 }
 
 // The stacks of an environment's Stage, by construct ID: CloudFormation
@@ -141,7 +176,8 @@ func Parse(raw any) ([]Environment, error) {
 	}
 	var envs []Environment
 	for name, body := range byName {
-		e := Environment{Name: name, ThrottleRate: 50, ThrottleBurst: 100, LogRetentionDays: 30, LogLevel: "info", CorsMaxAgeSeconds: 600}
+		e := Environment{Name: name, ThrottleRate: 50, ThrottleBurst: 100, LogRetentionDays: 30, LogLevel: "info", CorsMaxAgeSeconds: 600,
+			Alarms: Alarms{FunctionErrors: 5, Throttles: 10, API5XXPercent: 5, P99LatencyMs: 3000}}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e); err != nil {
@@ -211,6 +247,9 @@ func (e *Environment) check() error {
 	case e.SiteDomain != nil && e.APIDomain != nil && e.SiteDomain.Name == e.APIDomain.Name:
 		return fmt.Errorf("%s: siteDomain and apiDomain are both %q; give the API a name of its own, e.g. api.%s", key, e.SiteDomain.Name, e.SiteDomain.Name)
 	}
+	if err := e.checkRollout(key); err != nil {
+		return err
+	}
 	if e.SiteDomain != nil {
 		if err := e.SiteDomain.check(key+".siteDomain", "us-east-1", "CloudFront takes certificates from"); err != nil {
 			return err
@@ -235,6 +274,33 @@ func (e *Environment) check() error {
 		}
 		seen[c] = true
 		e.AllowedOrigins[i] = c
+	}
+	return nil
+}
+
+var email = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
+
+// checkRollout checks how a new version reaches the traffic, defaulting
+// the traffic shift.
+func (e *Environment) checkRollout(key string) error {
+	if e.TrafficShift == "" {
+		e.TrafficShift = "AllAtOnce"
+		if e.Production {
+			e.TrafficShift = "Canary10Percent5Minutes"
+		}
+	}
+	a := e.Alarms
+	switch {
+	case !slices.Contains(TrafficShifts, e.TrafficShift):
+		return fmt.Errorf("%s.trafficShift: %q is not one of CodeDeploy's Lambda configurations %v", key, e.TrafficShift, TrafficShifts)
+	case a.FunctionErrors < 1 || a.Throttles < 1:
+		return fmt.Errorf("%s.alarms: functionErrors (%d) and throttles (%d) must be at least 1 a minute", key, a.FunctionErrors, a.Throttles)
+	case a.API5XXPercent <= 0 || a.API5XXPercent > 100:
+		return fmt.Errorf("%s.alarms.api5xxPercent: %g is not a percentage above 0", key, a.API5XXPercent)
+	case a.P99LatencyMs < 1 || a.P99LatencyMs > 29000:
+		return fmt.Errorf("%s.alarms.p99LatencyMs: %d is outside 1..29000 (API Gateway gives up at 29 s)", key, a.P99LatencyMs)
+	case e.AlarmEmail != "" && !email.MatchString(e.AlarmEmail):
+		return fmt.Errorf("%s.alarmEmail: %q is not an email address", key, e.AlarmEmail)
 	}
 	return nil
 }

@@ -57,6 +57,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad name", `{"Dev Env": {"region": "eu-west-1"}}`, `environments.Dev Env: the name must be`},
 		{"no environments", `{}`, `environments: none defined`},
 		{"not an object", `[]`, `environments: must be an object`},
+		{"unknown traffic shift", `{"dev": {"region": "eu-west-1", "trafficShift": "Canary50Percent"}}`, `environments.dev.trafficShift: "Canary50Percent" is not one of`},
+		{"bad latency bound", `{"dev": {"region": "eu-west-1", "alarms": {"p99LatencyMs": 60000}}}`, `environments.dev.alarms.p99LatencyMs: 60000`},
+		{"bad 5XX rate", `{"dev": {"region": "eu-west-1", "alarms": {"api5xxPercent": 0}}}`, `environments.dev.alarms.api5xxPercent: 0`},
+		{"no errors allowed", `{"dev": {"region": "eu-west-1", "alarms": {"functionErrors": 0}}}`, `environments.dev.alarms: functionErrors (0)`},
+		{"bad email", `{"dev": {"region": "eu-west-1", "alarmEmail": "ops"}}`, `environments.dev.alarmEmail: "ops"`},
+		{"unknown alarm", `{"dev": {"region": "eu-west-1", "alarms": {"latency": 5}}}`, `unknown field "latency"`},
 		{"bad qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "Dev_1"}}`, `environments.dev.qualifier: "Dev_1": want 1 to 10 lower-case`},
 		{"long qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "abcdefghijk"}}`, `environments.dev.qualifier: "abcdefghijk"`},
 		{"CDK's qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "hnb659fds"}}`, `environments.dev.qualifier: "hnb659fds" is CDK's default`},
@@ -82,6 +88,24 @@ func TestDerivedQualifier(t *testing.T) {
 	}
 	if q := envs[0].Qualifier; q != "euweststag" {
 		t.Errorf("qualifier %q, want euwestst", q)
+	}
+}
+
+// A production environment rolls out as a canary and has a dashboard; the
+// others shift all at once, without one; a partial alarms object keeps the
+// other thresholds' defaults.
+func TestRolloutDefaults(t *testing.T) {
+	envs, err := parse(t, `{"dev": {"region": "eu-west-1", "alarms": {"p99LatencyMs": 1000}},
+		"prod": {"region": "eu-west-1", "production": true, "alarmEmail": "ops@example.com"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, prod := envs[0], envs[1]
+	if dev.TrafficShift != "AllAtOnce" || dev.WantsDashboard() || prod.TrafficShift != "Canary10Percent5Minutes" || !prod.WantsDashboard() {
+		t.Errorf("dev %s dashboard %v, prod %s dashboard %v", dev.TrafficShift, dev.WantsDashboard(), prod.TrafficShift, prod.WantsDashboard())
+	}
+	if want := (Alarms{FunctionErrors: 5, Throttles: 10, API5XXPercent: 5, P99LatencyMs: 1000}); dev.Alarms != want {
+		t.Errorf("dev alarms %+v, want %+v", dev.Alarms, want)
 	}
 }
 

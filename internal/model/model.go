@@ -302,10 +302,13 @@ func (m *Model) ExampleBody() string {
 }
 
 // Body is x as the JSON object POST /predict takes; NaN becomes null.
-func (m *Model) Body(x []float64) string {
+func (m *Model) Body(x []float64) string { return Body(m.Features, x) }
+
+// Body is x, a row of features, as the JSON object POST /predict takes.
+func Body(features []Feature, x []float64) string {
 	var b strings.Builder
 	b.WriteByte('{')
-	for j, f := range m.Features {
+	for j, f := range features {
 		if j > 0 {
 			b.WriteByte(',')
 		}

@@ -445,3 +445,22 @@ func FuzzProxyResponse(f *testing.F) {
 		}
 	})
 }
+
+// An integration through an alias (or a version) runs the function the
+// alias's version belongs to, as Lambda would.
+func TestAnAliasIsItsFunction(t *testing.T) {
+	tmpl, err := cfn.Parse("alias.template.json", []byte(`{"Resources": {
+		"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+		"Version": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+		"Live": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}, "FunctionVersion": {"Fn::GetAtt": ["Version", "Version"]}, "Name": "live"}},
+		"Method": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "POST", "Integration": {"Type": "AWS_PROXY",
+			"Uri": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":apigateway:eu-west-1:lambda:path/2015-03-31/functions/", {"Ref": "Live"}, "/invocations"]]}}}},
+		"ByVersion": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET", "Integration": {"Type": "AWS_PROXY",
+			"Uri": {"Fn::Join": ["", ["arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/", {"Ref": "Version"}, "/invocations"]]}}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Functions(tmpl); !slices.Equal(got, []string{"Fn"}) {
+		t.Errorf("Functions = %v, want the alias's and the version's function, Fn", got)
+	}
+}

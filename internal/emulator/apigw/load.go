@@ -427,9 +427,23 @@ func statusCode(v any) (int, error) {
 // (arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations,
 // the ARN being {"Fn::GetAtt": [<function>, "Arn"]}), "" for none.
 func integratedFunction(t *cfn.Template, integration map[string]any) string {
-	for _, id := range cfn.Refers(integration["Uri"]) {
-		if t.Resources[id].Type == "AWS::Lambda::Function" {
+	return lambdaFunction(t, integration["Uri"], 0)
+}
+
+// lambdaFunction is the function v refers to: itself, or the function of
+// an alias or a version it names (an alias names its version, which names
+// the function), "" for none.
+func lambdaFunction(t *cfn.Template, v any, depth int) string {
+	for _, id := range cfn.Refers(v) {
+		switch r := t.Resources[id]; r.Type {
+		case "AWS::Lambda::Function":
 			return id
+		case "AWS::Lambda::Alias", "AWS::Lambda::Version":
+			if depth < 4 {
+				if fn := lambdaFunction(t, r.Properties["FunctionName"], depth+1); fn != "" {
+					return fn
+				}
+			}
 		}
 	}
 	return ""
