@@ -43,6 +43,7 @@ type ApiStack struct {
 	Api      awsapigateway.RestApi
 	Function awslambda.Function
 	Rollout  *Rollout
+	SignIn   *SignIn // nil for an open API
 	URL      *string
 	// SiteContentRole copies the site into its bucket.
 	SiteContentRole awsiam.Role
@@ -55,6 +56,15 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 
 	fn := newPredictFunction(stack, props)
 	alias := newAlias(stack, fn)
+	// With sign-in, every method requires a signed-in user's token unless
+	// it says otherwise: a route added later is closed, not open. (CDK's
+	// preflights say otherwise: a browser sends them without credentials.)
+	var signIn *SignIn
+	var methods *awsapigateway.MethodOptions
+	if env.Auth == config.AuthCognito {
+		signIn = newSignIn(stack, props)
+		methods = &awsapigateway.MethodOptions{Authorizer: signIn.Authorizer, AuthorizationType: awsapigateway.AuthorizationType_COGNITO}
+	}
 
 	accessLogs := newLogGroup(stack, "AccessLogs", env)
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
@@ -62,6 +72,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		Description:                 jsii.String(served.Title + " with CORS for the demo site"),
 		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		DefaultCorsPreflightOptions: policy.Preflight(siteOrigin),
+		DefaultMethodOptions:        methods,
 		// Stage logging needs API Gateway's CloudWatch role, which is one
 		// per account and region: AccountStack sets it, not each environment.
 		CloudWatchRole: jsii.Bool(false),
@@ -129,13 +140,13 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	if props.Env.WantsDashboard() {
 		newDashboard(stack, props, fn, alias, api)
 	}
-	siteContent := deploySiteContent(stack, props, url)
+	siteContent := deploySiteContent(stack, props, url, signIn)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Value:       url,
 		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
 	})
-	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, URL: url, SiteContentRole: siteContent}
+	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, SignIn: signIn, URL: url, SiteContentRole: siteContent}
 }
 
 // newPredictFunction is the function with its role and log group. The role
@@ -203,9 +214,13 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 // API (sitepage), and the config.json that points the page at this API (and
 // carries the model its form is built from) into the site's bucket, and
 // invalidates CloudFront. It returns the role that does it.
-func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string) awsiam.Role {
+func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string, signIn *SignIn) awsiam.Role {
 	site := filepath.Join(props.Root, "site")
-	pages, err := SitePages(site, *apiURL)
+	var connect []string
+	if signIn != nil {
+		connect = append(connect, *signIn.URL+"/oauth2/token")
+	}
+	pages, err := SitePages(site, *apiURL, connect...)
 	if err != nil {
 		panic(err)
 	}
@@ -213,7 +228,7 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string)
 		awss3deployment.Source_Asset(jsii.String(site), &awss3assets.AssetOptions{
 			Exclude: jsii.Strings(append(notDeployed, "*.html", "*.htm")...),
 		}),
-		awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model), nil),
+		awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model, signIn), nil),
 	}
 	for _, p := range pages {
 		sources = append(sources, awss3deployment.Source_Data(jsii.String(p.Name), jsii.String(p.Content), nil))
@@ -256,7 +271,7 @@ type Page struct{ Name, Content string }
 // SitePages are the site's HTML pages (by path under dir), each with the
 // policy naming apiURL (sitepage.WithAPI): the deployment writes them, the
 // other files go as they are.
-func SitePages(dir, apiURL string) ([]Page, error) {
+func SitePages(dir, apiURL string, others ...string) ([]Page, error) {
 	var pages []Page
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -276,7 +291,7 @@ func SitePages(dir, apiURL string) ([]Page, error) {
 		if err != nil {
 			return err
 		}
-		page, err := sitepage.WithAPI(string(raw), apiURL)
+		page, err := sitepage.WithAPI(string(raw), apiURL, others...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", rel, err)
 		}
@@ -366,11 +381,14 @@ func number(n *int) *float64 {
 
 // siteConfig is the site's config.json as plain JSON values, which is what
 // jsii passes on, with the API's URL (a token until deploy) in place.
-func siteConfig(apiURL *string, m *model.Model) map[string]any {
+func siteConfig(apiURL *string, m *model.Model, signIn *SignIn) map[string]any {
 	var doc map[string]any
 	b, _ := json.Marshal(model.SiteConfig{Model: m.Public()})
 	json.Unmarshal(b, &doc)
 	doc["apiUrl"] = apiURL
+	if signIn != nil {
+		doc["signIn"] = map[string]any{"url": signIn.URL, "clientId": signIn.Client.UserPoolClientId()}
+	}
 	return doc
 }
 

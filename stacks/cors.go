@@ -30,6 +30,10 @@ type CorsPolicy struct {
 	// Production gateway responses name the site's origin only (see
 	// GatewayResponseHeaders).
 	Production bool
+	// SignIn: the page signs in (config.AuthCognito) and sends its token in
+	// the Authorization header, never a cookie (credentials stay off), and
+	// connects to the sign-in's token endpoint.
+	SignIn bool
 }
 
 // NewCorsPolicy derives the policy of one environment from its config.
@@ -44,6 +48,10 @@ func NewCorsPolicy(env config.Environment) *CorsPolicy {
 	}
 	if env.APIDomain != nil {
 		p.APIHost = env.APIDomain.Name
+	}
+	if env.Auth == config.AuthCognito {
+		p.SignIn = true
+		p.Headers = append(p.Headers, "Authorization")
 	}
 	return p
 }
@@ -110,10 +118,16 @@ func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {
 // the API stack depends on the site and not the other way round; the page the
 // API stack deploys narrows it to this API (internal/sitepage).
 func (p *CorsPolicy) ConnectSrc() string {
+	src := fmt.Sprintf("'self' https://*.execute-api.%s.amazonaws.com", p.Region)
 	if p.APIHost != "" {
-		return "'self' https://" + p.APIHost
+		src = "'self' https://" + p.APIHost
 	}
-	return fmt.Sprintf("'self' https://*.execute-api.%s.amazonaws.com", p.Region)
+	if p.SignIn {
+		// The token endpoint of the region's Cognito domains; the page's own
+		// policy names the environment's.
+		src += fmt.Sprintf(" https://*.auth.%s.amazoncognito.com", p.Region)
+	}
+	return src
 }
 
 // Fingerprint changes whenever a CORS setting changes; it is mixed into the API

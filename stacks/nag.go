@@ -21,6 +21,14 @@ var (
 		{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String("The predictor is a public, anonymous demo API called from a static site; it holds no user data, and stage throttling bounds abuse.")},
 		{Id: jsii.String("AwsSolutions-COG4"), Reason: jsii.String("No user accounts exist to authorize with Cognito: the API is public by design (see APIG4).")},
 	}
+	// A preflight carries no credentials by the Fetch standard (a browser
+	// strips them), so a method that required a token would fail every
+	// preflight and the browser would report CORS: the sign-in's OPTIONS
+	// methods are open, and only they.
+	openPreflight = []*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String("A CORS preflight (OPTIONS) never carries credentials (Fetch standard, CORS-preflight request): requiring a token would refuse every preflight. Every other method requires a signed-in user.")},
+		{Id: jsii.String("AwsSolutions-COG4"), Reason: jsii.String("A CORS preflight (OPTIONS) never carries a token, so it cannot use the Cognito authorizer that every other method requires (see APIG4).")},
+	}
 	noWAF        = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG3"), Reason: jsii.String("WAF is not attached by default (a web ACL costs more than the whole demo); stage throttling limits request rates. Attach one for high-traffic use.")}
 	xrayWrites   = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"), AppliesTo: &[]any{"Resource::*"}, Reason: jsii.String("Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions: AWS documents them on *.")}
 	apiLogsRole  = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String("AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's account logging role; it only writes logs.")}
@@ -35,7 +43,19 @@ var (
 )
 
 func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack) {
-	suppress(api.Api.Root(), true, publicDemoAPI...)
+	if api.SignIn == nil {
+		suppress(api.Api.Root(), true, publicDemoAPI...)
+	} else {
+		if !env.Production {
+			suppress(api.SignIn.Pool, true, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-COG8"),
+				Reason: jsii.String("Outside production the user pool is on the Essentials plan: threat protection (the Plus plan) is paid per user, and production has it.")})
+		}
+		for _, m := range *api.Api.Methods() {
+			if *m.HttpMethod() == "OPTIONS" {
+				suppress(m, false, openPreflight...)
+			}
+		}
+	}
 	suppress(api.Api.DeploymentStage(), false, noWAF)
 	suppress(api.Function.Role(), true, xrayWrites)
 	suppress(site.Distribution, true, distribution...)

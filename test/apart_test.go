@@ -108,14 +108,21 @@ func TestTheExecutionPolicyCoversWhatTheStacksDeploy(t *testing.T) {
 		e, d := customizedProd(t)
 		check(t, e, d)
 	})
+	t.Run("signed in", func(t *testing.T) {
+		e, d := signedInDev(t)
+		check(t, e, d)
+	})
 }
 
 // serviceOf is the IAM service of a resource type: AWS::S3::Bucket is s3; a
 // custom resource is a function CloudFormation invokes.
 func serviceOf(resourceType string) string {
 	parts := strings.Split(resourceType, "::")
-	if parts[0] == "Custom" || resourceType == "AWS::CloudFormation::CustomResource" {
+	switch {
+	case parts[0] == "Custom" || resourceType == "AWS::CloudFormation::CustomResource":
 		return "lambda"
+	case parts[1] == "Cognito":
+		return "cognito-idp" // user pools; identity pools would be cognito-identity
 	}
 	return strings.ToLower(parts[1])
 }

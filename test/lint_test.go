@@ -24,6 +24,7 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 		t.Skip(msg)
 	}
 	customizedProd(t) // synthesized on first use
+	signedInDev(t)
 	var templates []string
 	for _, c := range callers {
 		filepath.WalkDir(filepath.Dir(c.assembly), func(path string, d fs.DirEntry, err error) error {

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,35 +47,14 @@ func TestEveryPageNamesItsAPI(t *testing.T) {
 		out := (*tmpl)["Outputs"].(map[string]any)["ApiUrl"].(map[string]any)["Value"]
 		want := `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' ` + render(t, out) + `">`
 
-		found := d.api.FindResources(jsii.String("Custom::CDKBucketDeployment"), nil)
-		if len(*found) != 1 {
-			t.Fatalf("%d site deployments, want 1", len(*found))
-		}
 		deployed := map[string]int{}
-		for _, r := range *found {
-			props := (*r)["Properties"].(map[string]any)
-			keys, markers := props["SourceObjectKeys"].([]any), props["SourceMarkers"].([]any)
-			for i, key := range keys {
-				dir := filepath.Join(c.assembly, "asset."+strings.TrimSuffix(key.(string), ".zip"))
-				filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
-					if err != nil || !sitepage.IsPage(path) {
-						return err
-					}
-					rel, _ := filepath.Rel(dir, path)
-					b, err := os.ReadFile(path)
-					if err != nil {
-						return err
-					}
-					page := string(b)
-					for marker, value := range markers[i].(map[string]any) {
-						page = strings.ReplaceAll(page, marker, render(t, value))
-					}
-					deployed[filepath.ToSlash(rel)]++
-					if !strings.Contains(page, want) {
-						t.Errorf("deployed %s has no %s", rel, want)
-					}
-					return nil
-				})
+		for name, page := range deployedSite(t, c.assembly, d) {
+			if !sitepage.IsPage(name) {
+				continue
+			}
+			deployed[name]++
+			if !strings.Contains(page, want) {
+				t.Errorf("deployed %s has no %s", name, want)
 			}
 		}
 		for _, name := range inSite {
@@ -86,6 +66,50 @@ func TestEveryPageNamesItsAPI(t *testing.T) {
 			t.Errorf("deployed pages %v, site/ has %v", deployed, inSite)
 		}
 	})
+}
+
+// deployedSite is every file the site deployment copies, by its path in
+// the site, its deploy-time markers replaced by what they stand for (a file
+// of two sources is listed once per source, under the same name with the
+// source's number: name#2).
+func deployedSite(t *testing.T, assembly string, d *synthesized) map[string]string {
+	t.Helper()
+	found := d.api.FindResources(jsii.String("Custom::CDKBucketDeployment"), nil)
+	if len(*found) != 1 {
+		t.Fatalf("%d site deployments, want 1", len(*found))
+	}
+	files := map[string]string{}
+	for _, r := range *found {
+		props := (*r)["Properties"].(map[string]any)
+		keys, markers := props["SourceObjectKeys"].([]any), props["SourceMarkers"].([]any)
+		for i, key := range keys {
+			dir := filepath.Join(assembly, "asset."+strings.TrimSuffix(key.(string), ".zip"))
+			err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+				if err != nil || e.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(dir, path)
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				text := string(b)
+				for marker, value := range markers[i].(map[string]any) {
+					text = strings.ReplaceAll(text, marker, render(t, value))
+				}
+				name := filepath.ToSlash(rel)
+				for n := 2; files[name] != ""; n++ {
+					name = fmt.Sprintf("%s#%d", filepath.ToSlash(rel), n)
+				}
+				files[name] = text
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return files
 }
 
 // render writes a CloudFormation value as text: strings as they are, a

@@ -23,6 +23,10 @@ func TestSnapshots(t *testing.T) {
 		snapshots[e.Name+"-Site"], snapshots[e.Name+"-Api"] = d.site, d.api
 		snapshots[*d.account.StackName()] = d.accountTemplate
 	}
+	// dev with sign-in: what "auth": "cognito" adds, and what the browser
+	// test serves.
+	_, signIn := signedInDev(t)
+	snapshots["signin-dev-Site"], snapshots["signin-dev-Api"] = signIn.site, signIn.api
 	for name, tmpl := range snapshots {
 		t.Run(name, func(t *testing.T) {
 			golden := filepath.Join("testdata", name+".template.json")

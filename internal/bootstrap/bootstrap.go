@@ -327,7 +327,23 @@ func Policy(env config.Environment) []any {
 		statement{"Sid": "AlarmTopic", "Effect": "Allow", "Action": "sns:*",
 			"Resource": resourceNames(env, "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:%s-*", false)},
 	}
-	return append(policy, domainStatements(env)...)
+	policy = append(policy, domainStatements(env)...)
+	return append(policy, signInStatements(env)...)
+}
+
+// signInStatements manage the environment's Cognito user pool, with
+// config.AuthCognito: pools get IDs at creation, so the region's pools; and
+// the three calls IAM cannot scope to a pool at all.
+func signInStatements(env config.Environment) []any {
+	if env.Auth != config.AuthCognito {
+		return nil
+	}
+	return []any{
+		statement{"Sid": "SignInPools", "Effect": "Allow", "Action": "cognito-idp:*",
+			"Resource": sub("arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*")},
+		statement{"Sid": "SignInUnscoped", "Effect": "Allow", "Resource": "*",
+			"Action": []any{"cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPoolDomain", "cognito-idp:ListUserPools"}},
+	}
 }
 
 // domainStatements let the environment write its custom domains' alias

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -55,6 +56,10 @@ type Environment struct {
 	// Alarms roll a deployment back, and notify AlarmEmail when set.
 	Alarms     Alarms `json:"alarms"`
 	AlarmEmail string `json:"alarmEmail,omitempty"`
+	// Auth is who may call the API: "" (anyone, throttled) or "cognito"
+	// (signed-in users of the environment's Cognito user pool; the page
+	// signs in). A value, not a switch: other kinds may follow.
+	Auth string `json:"auth,omitempty"`
 	// Dashboard builds the environment's CloudWatch dashboard; production
 	// has one unless it says false, the others only when they say true.
 	Dashboard *bool `json:"dashboard,omitempty"`
@@ -75,6 +80,9 @@ var TrafficShifts = []string{
 	"AllAtOnce", "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes", "Canary10Percent30Minutes",
 	"Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes", "Linear10PercentEvery3Minutes", "Linear10PercentEvery10Minutes",
 }
+
+// AuthCognito is Auth for a Cognito user pool.
+const AuthCognito = "cognito"
 
 // WantsDashboard says whether the environment gets a dashboard.
 func (e Environment) WantsDashboard() bool {
@@ -250,6 +258,9 @@ func (e *Environment) check() error {
 	if err := e.checkRollout(key); err != nil {
 		return err
 	}
+	if err := e.checkAuth(key); err != nil {
+		return err
+	}
 	if e.SiteDomain != nil {
 		if err := e.SiteDomain.check(key+".siteDomain", "us-east-1", "CloudFront takes certificates from"); err != nil {
 			return err
@@ -301,6 +312,25 @@ func (e *Environment) checkRollout(key string) error {
 		return fmt.Errorf("%s.alarms.p99LatencyMs: %d is outside 1..29000 (API Gateway gives up at 29 s)", key, a.P99LatencyMs)
 	case e.AlarmEmail != "" && !email.MatchString(e.AlarmEmail):
 		return fmt.Errorf("%s.alarmEmail: %q is not an email address", key, e.AlarmEmail)
+	}
+	return nil
+}
+
+// checkAuth checks the sign-in: with Cognito, every page allowed to call
+// the API is a place Cognito sends a user back to after signing in, and
+// Cognito takes only https:// addresses there, and http://localhost.
+func (e *Environment) checkAuth(key string) error {
+	switch e.Auth {
+	case "":
+		return nil
+	case AuthCognito:
+	default:
+		return fmt.Errorf("%s.auth: %q is not known; leave it out (an open API) or set %q", key, e.Auth, AuthCognito)
+	}
+	for i, o := range e.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme != "https" && u.Hostname() != "localhost" {
+			return fmt.Errorf("%s.allowedOrigins[%d]: %q: with auth %q every allowed origin is a sign-in callback, which Cognito takes only over https:// or from http://localhost", key, i, o, AuthCognito)
+		}
 	}
 	return nil
 }

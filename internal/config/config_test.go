@@ -63,6 +63,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"no errors allowed", `{"dev": {"region": "eu-west-1", "alarms": {"functionErrors": 0}}}`, `environments.dev.alarms: functionErrors (0)`},
 		{"bad email", `{"dev": {"region": "eu-west-1", "alarmEmail": "ops"}}`, `environments.dev.alarmEmail: "ops"`},
 		{"unknown alarm", `{"dev": {"region": "eu-west-1", "alarms": {"latency": 5}}}`, `unknown field "latency"`},
+		{"unknown auth", `{"dev": {"region": "eu-west-1", "auth": "oauth"}}`, `environments.dev.auth: "oauth" is not known`},
+		{"auth from plain http", `{"dev": {"region": "eu-west-1", "auth": "cognito", "allowedOrigins": ["http://intranet.example"]}}`, `environments.dev.allowedOrigins[0]: "http://intranet.example": with auth "cognito"`},
 		{"bad qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "Dev_1"}}`, `environments.dev.qualifier: "Dev_1": want 1 to 10 lower-case`},
 		{"long qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "abcdefghijk"}}`, `environments.dev.qualifier: "abcdefghijk"`},
 		{"CDK's qualifier", `{"dev": {"region": "eu-west-1", "qualifier": "hnb659fds"}}`, `environments.dev.qualifier: "hnb659fds" is CDK's default`},

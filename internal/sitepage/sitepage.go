@@ -45,9 +45,10 @@ var (
 )
 
 // WithAPI returns page with a policy that lets it connect only to its own
-// origin and to apiURL (paths under it included). apiURL may be a CDK token,
-// which the deployment replaces with the API's URL.
-func WithAPI(page, apiURL string) (string, error) {
+// origin, to apiURL (paths under it included) and to the others (the
+// sign-in's token endpoint). A URL may be a CDK token, which the deployment
+// replaces with its value.
+func WithAPI(page, apiURL string, others ...string) (string, error) {
 	at := 0
 	for _, a := range anchors {
 		if loc := a.FindStringIndex(page); loc != nil {
@@ -58,7 +59,8 @@ func WithAPI(page, apiURL string) (string, error) {
 	if loc := loads.FindStringIndex(page[:at]); loc != nil {
 		return "", fmt.Errorf("the page loads %s before its <meta charset>/<head>, where the Content-Security-Policy <meta> goes: the policy would not cover it", page[loc[0]:loc[1]]+">")
 	}
-	meta := fmt.Sprintf("\n  <meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' %s\">", html.EscapeString(apiURL))
+	sources := html.EscapeString(strings.Join(append([]string{apiURL}, others...), " "))
+	meta := fmt.Sprintf("\n  <meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' %s\">", sources)
 	return page[:at] + meta + page[at:], nil
 }
 

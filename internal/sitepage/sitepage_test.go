@@ -33,6 +33,10 @@ func TestWithAPI(t *testing.T) {
 	if _, err := WithAPI("<script src=a.js></script><head><meta charset=utf-8>", "https://x/"); err == nil || !strings.Contains(err.Error(), "<script> before") {
 		t.Errorf("a script before the policy's place: error %v", err)
 	}
+	// The sign-in's token endpoint joins the API.
+	if got, _ := WithAPI("<head>", "https://api.example/dev/", "https://signin.example/oauth2/token"); !strings.Contains(got, `content="connect-src 'self' https://api.example/dev/ https://signin.example/oauth2/token"`) {
+		t.Errorf("another source: %s", got)
+	}
 	// The URL is an attribute value: it cannot end the attribute or the tag.
 	got, _ := WithAPI("<head>", `https://x/"><script>`)
 	if strings.Contains(got, `"><script>`) {
