@@ -56,6 +56,8 @@ deps: $(NODE_DEPS)
 # place of http://localhost:8080 (cdk.json) in what is served.
 API ?= localhost:3000
 SITE ?= localhost:8080
+# The local sign-in, when dev has "auth": "cognito".
+SIGNIN ?= localhost:8088
 
 # Synthesize dev, then serve exactly that: the API from its template through the
 # Lambda runtime emulator, the site with CloudFront's headers. The synth runs
@@ -66,7 +68,7 @@ local: $(NODE_DEPS)
 	  && echo "make local: cdk.out is up to date with the app, cdk.json and site/: no synth" \
 	  || $(MAKE) --no-print-directory $(LOCAL_STAMP)
 	@go build -o bin/local ./cmd/local
-	bin/local -assembly cdk.out -env dev -api '$(API)' -site '$(SITE)' -synth '$(MAKE) --no-print-directory local-synth'
+	bin/local -assembly cdk.out -env dev -api '$(API)' -site '$(SITE)' -signin '$(SIGNIN)' -synth '$(MAKE) --no-print-directory local-synth'
 
 # The synth make local runs: only its environment, from a binary of the app
 # that Make rebuilds when a Go source or the model changes (instead of

@@ -52,6 +52,7 @@ func main() {
 	flag.StringVar(&f.APIAddr, "api", "localhost:3000", "address of the API (make local API=...)")
 	flag.StringVar(&f.SiteAddr, "site", "localhost:8080", "address of the site (make local SITE=...)")
 	flag.StringVar(&f.SiteDir, "site-dir", "site", "the site's files; empty to serve no site")
+	flag.StringVar(&f.SignInAddr, "signin", local.SignInAddr, "address of the local sign-in, when the API has a Cognito authorizer (make local SIGNIN=...)")
 	flag.BoolVar(&f.Throttle, "throttle", true, "apply the stage's throttling limits (429 beyond them)")
 	flag.IntVar(&f.Concurrency, "concurrency", 2, "execution environments per function")
 	flag.BoolVar(&f.watch, "watch", true, "rebuild and reload on save")
@@ -87,6 +88,10 @@ func run(ctx context.Context, f flags) error {
 	if s.SiteURL != "" {
 		fmt.Printf("Site %s\n", s.SiteURL)
 	}
+	if s.SignInURL != "" {
+		fmt.Printf("Sign-in %s   (stands in for Cognito: %s signs in without a password; the API checks its tokens)\n", s.SignInURL, s.Issuer().User.Email)
+		fmt.Printf("     a token for scripts: curl -s -X POST %s/local/token | jq -r .id_token\n", s.SignInURL)
+	}
 	loop := "Ctrl-C stops everything."
 	if f.watch {
 		loop = "Saving a Go file reloads the function; " + loop
@@ -111,8 +116,11 @@ func another(err error) error {
 		return err
 	}
 	variable, flagName := "API", "-api"
-	if busy.What == "site" {
+	switch busy.What {
+	case "site":
 		variable, flagName = "SITE", "-site"
+	case "sign-in":
+		variable, flagName = "SIGNIN", "-signin"
 	}
 	next := busy.Addr
 	if host, port, err := net.SplitHostPort(busy.Addr); err == nil {
@@ -134,7 +142,7 @@ func configure(f flags) (system.Options, func(context.Context) ([]*cfn.Template,
 		return system.Options{}, nil, err
 	}
 	o := local.Options(root)
-	o.RestApi, o.Stage, o.APIAddr, o.SiteAddr, o.SiteDir = f.RestApi, f.Stage, f.APIAddr, f.SiteAddr, f.SiteDir
+	o.RestApi, o.Stage, o.APIAddr, o.SiteAddr, o.SiteDir, o.SignInAddr = f.RestApi, f.Stage, f.APIAddr, f.SiteAddr, f.SiteDir, f.SignInAddr
 	o.Throttle, o.Concurrency, o.Log = f.Throttle, f.Concurrency, os.Stderr
 	var resynth func(context.Context) ([]*cfn.Template, error)
 	if len(f.templates) == 0 {

@@ -35,7 +35,7 @@ func TestTheSiteGetsItsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got model.SiteConfig
-	if err := json.Unmarshal(o.SiteConfig("http://localhost:3000/dev/"), &got); err != nil {
+	if err := json.Unmarshal(o.SiteConfig(system.Endpoints{API: "http://localhost:3000/dev/"}), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != served.Version {

@@ -29,24 +29,41 @@ func Options(root string) system.Options {
 		Build: func(ctx context.Context, pkg, out string) error {
 			return project.Build{Root: root, Package: pkg, Out: out, Host: true}.Run(ctx)
 		},
-		SiteConfig: func(apiURL string) []byte {
+		SiteConfig: func(e system.Endpoints) []byte {
 			m, err := model.Load(filepath.Join(root, project.ModelFile))
 			if err != nil {
 				return []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))
 			}
-			return sitepage.Config(apiURL, m)
+			return sitepage.Config(e.API, m, signIn(e))
 		},
 		SitePages: sitepage.IsPage,
-		SitePage: func(page []byte, apiURL string) ([]byte, error) {
-			rewritten, err := sitepage.WithAPI(string(page), apiURL)
+		SitePage: func(page []byte, e system.Endpoints) ([]byte, error) {
+			var others []string
+			if e.SignIn != "" {
+				others = append(others, e.SignIn+"/oauth2/token")
+			}
+			rewritten, err := sitepage.WithAPI(string(page), e.API, others...)
 			return []byte(rewritten), err
 		},
+		SignInAddr: SignInAddr,
 	}
+}
+
+// SignInAddr is where make local's issuer stands in for Cognito, when the
+// environment signs in.
+const SignInAddr = "localhost:8088"
+
+// signIn is where the page signs in locally, nil without a local issuer.
+func signIn(e system.Endpoints) *model.SignIn {
+	if e.SignIn == "" {
+		return nil
+	}
+	return &model.SignIn{URL: e.SignIn, ClientID: e.Client}
 }
 
 // Served makes o serve the site a config.json of m.
 func Served(o system.Options, m *model.Model) system.Options {
-	o.SiteConfig = func(apiURL string) []byte { return sitepage.Config(apiURL, m) }
+	o.SiteConfig = func(e system.Endpoints) []byte { return sitepage.Config(e.API, m, signIn(e)) }
 	return o
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -28,8 +29,14 @@ func TestEveryPageNamesTheLocalAPI(t *testing.T) {
 			t.Errorf("%s: a page %v, want %v", name, !want, want)
 		}
 	}
-	page, err := o.SitePage([]byte("<!doctype html><meta charset=utf-8><title>x</title>"), "http://localhost:3000/dev/")
-	if want := `content="connect-src 'self' http://localhost:3000/dev/"`; err != nil || !strings.Contains(string(page), want) {
-		t.Errorf("page %q, %v; want %s", page, err, want)
+	for e, want := range map[system.Endpoints]string{
+		{API: "http://localhost:3000/dev/"}: `content="connect-src 'self' http://localhost:3000/dev/"`,
+		// With sign-in, the local issuer's token endpoint joins the API.
+		{API: "http://localhost:3000/dev/", SignIn: "http://localhost:8088", Client: "c"}: `content="connect-src 'self' http://localhost:3000/dev/ http://localhost:8088/oauth2/token"`,
+	} {
+		page, err := o.SitePage([]byte("<!doctype html><meta charset=utf-8><title>x</title>"), e)
+		if err != nil || !strings.Contains(string(page), want) {
+			t.Errorf("page %q, %v; want %s", page, err, want)
+		}
 	}
 }

@@ -49,6 +49,9 @@ type Options struct {
 	AllowSite bool
 	Throttle  bool
 	Log       io.Writer
+	// SignIn serves dev with "auth": "cognito" (the signin-dev golden
+	// templates), with the local issuer on a free port.
+	SignIn bool
 	// Model, a model.json, is served instead of the one the function
 	// embeds: the function is built with it in place (go build -overlay),
 	// and the site's config.json describes it.
@@ -105,7 +108,11 @@ func start(o Options) (s *system.System, stop func(), err error) {
 			siteOrigin = system.Origin(o.SiteAddr, lo.SiteListener)
 		}
 	}
-	if lo.Templates, err = devTemplates(root, siteOrigin); err != nil {
+	golden := "dev-"
+	if o.SignIn {
+		golden, lo.SignInAddr = "signin-dev-", "localhost:0"
+	}
+	if lo.Templates, err = devTemplates(root, golden, siteOrigin); err != nil {
 		return nil, nil, err
 	}
 	if s, err = system.Start(context.Background(), lo); err != nil {
@@ -114,16 +121,17 @@ func start(o Options) (s *system.System, stop func(), err error) {
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }
 
-// devTemplates are the dev environment's golden templates, with siteOrigin
-// allowed in the dev origin's place when it is set.
-func devTemplates(root, siteOrigin string) ([]*cfn.Template, error) {
+// devTemplates are the dev environment's golden templates (their names
+// starting with golden), with siteOrigin allowed in the dev origin's place
+// when it is set.
+func devTemplates(root, golden, siteOrigin string) ([]*cfn.Template, error) {
 	devOrigin, err := devOrigin()
 	if err != nil {
 		return nil, err
 	}
 	var templates []*cfn.Template
 	for _, stack := range []string{config.APIStackID, config.SiteStackID} {
-		tmpl, err := cfn.Load(filepath.Join(root, "test", "testdata", "dev-"+stack+".template.json"))
+		tmpl, err := cfn.Load(filepath.Join(root, "test", "testdata", golden+stack+".template.json"))
 		if err != nil {
 			return nil, err
 		}

@@ -65,9 +65,10 @@ func WithAPI(page, apiURL string, others ...string) (string, error) {
 }
 
 // Config is the config.json the deployed site gets, as make local serves it:
-// the API at apiURL and the model the function embeds. (The stack writes the
+// the API at apiURL, the model the function embeds, and where to sign in
+// (nil for an open API). (The stack writes the
 // same document with the API's URL as a deploy-time token.)
-func Config(apiURL string, m *model.Model) []byte {
-	b, _ := json.Marshal(model.SiteConfig{APIURL: apiURL, Model: m.Public()})
+func Config(apiURL string, m *model.Model, signIn *model.SignIn) []byte {
+	b, _ := json.Marshal(model.SiteConfig{APIURL: apiURL, Model: m.Public(), SignIn: signIn})
 	return b
 }

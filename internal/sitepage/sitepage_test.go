@@ -54,7 +54,7 @@ func TestConfigNamesTheAPIAndTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got model.SiteConfig
-	if err := json.Unmarshal(Config("http://localhost:3000/dev/", m), &got); err != nil {
+	if err := json.Unmarshal(Config("http://localhost:3000/dev/", m, nil), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != m.Version || len(got.Model.Features) != len(m.Features) || got.Model.Target != m.Target || got.Model.Task != m.Task {

@@ -34,6 +34,12 @@ func timedOut(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
+// Verifier checks a user pool token as API Gateway does and returns its
+// claims; clients are the app clients of the authorizer's pools.
+type Verifier interface {
+	Verify(token string, clients []string) (map[string]any, error)
+}
+
 // Options configure how the API is served.
 type Options struct {
 	// RestApi is the logical ID of the API to serve, for a template that
@@ -45,6 +51,11 @@ type Options struct {
 	Functions map[string]Invoker
 	// Throttle enables the stage's rate and burst limits (429 beyond them).
 	Throttle bool
+	// Tokens, when set, checks the tokens of methods behind a Cognito user
+	// pool authorizer, standing in for every user pool of the template (a
+	// local issuer, package oidc); without it such methods refuse every
+	// request, as without a token.
+	Tokens Verifier
 	// Now is the clock the throttle reads; nil means time.Now. Tests pass a
 	// fixed clock so that they count 429s exactly, however busy the machine.
 	Now func() time.Time
@@ -82,6 +93,11 @@ type method struct {
 	// emulator cannot check: it refuses every request, as without them.
 	denied   *gatewayError
 	requires string // what denied stands for, in words
+	// A Cognito authorizer checked locally: the token's verifier and the
+	// app clients it must be for.
+	tokens  Verifier
+	clients []string
+	apiKey  bool // it requires an API key too
 	// MOCK
 	mockStatus string
 	responses  []*integrationResponse

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/oidc"
 )
 
 // timeout is an error that says it is one, as the runner's are.
@@ -462,5 +463,89 @@ func TestAnAliasIsItsFunction(t *testing.T) {
 	}
 	if got := Functions(tmpl); !slices.Equal(got, []string{"Fn"}) {
 		t.Errorf("Functions = %v, want the alias's and the version's function, Fn", got)
+	}
+}
+
+// With a token verifier (make local's issuer), a method behind a Cognito
+// user pool authorizer takes exactly the tokens API Gateway would: a good
+// one reaches the function with its claims in requestContext.authorizer;
+// none, a bad one or one for another client gets 401 with CORS, and the
+// function never runs.
+func TestTokensAreCheckedLikeCognito(t *testing.T) {
+	raw, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const get = `"AuthorizationType": "NONE",
+        "HttpMethod": "GET",`
+	changed := strings.Replace(string(raw), get, `"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "SignedIn"}, "HttpMethod": "GET",`, 1)
+	changed = strings.Replace(changed, `"Resources": {`, `"Resources": {
+    "Users": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
+    "SiteClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Users"}}},
+    "OtherPool": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
+    "OtherClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "OtherPool"}}},
+    "SignedIn": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"Type": "COGNITO_USER_POOLS", "RestApiId": {"Ref": "Api"},
+      "IdentitySource": "method.request.header.Authorization", "ProviderARNs": [{"Fn::GetAtt": ["Users", "Arn"]}]}},`, 1)
+	tmpl, err := cfn.Parse("api.template.json", []byte(changed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &cfn.Resolver{Templates: []*cfn.Template{tmpl}}
+	site, _ := res.String(tmpl, map[string]any{"Ref": "SiteClient"})
+	other, _ := res.String(tmpl, map[string]any{"Ref": "OtherClient"})
+	issuer, err := oidc.New("http://localhost:8088", []oidc.Client{{ID: site}, {ID: other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
+	api, err := Load(tmpl, res, Options{Functions: map[string]Invoker{"Fn": fn}, Tokens: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Refused) != 0 {
+		t.Errorf("start-up notes %q: the method is checked, not refused", api.Refused)
+	}
+	good, _ := issuer.Token(site, time.Hour)
+	forOther, _ := issuer.Token(other, time.Hour)
+	expired, _ := issuer.Token(site, -time.Minute)
+	impostor, err := oidc.New(issuer.URL, issuer.Clients()) // the same issuer's name, another key
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _ := impostor.Token(site, time.Hour)
+	for _, tc := range []struct {
+		name, authorization string
+		status              int
+	}{
+		{"no token", "", 401},
+		{"a token for another pool's client", forOther, 401},
+		{"an expired token", "Bearer " + expired, 401},
+		{"a token signed by another key", "Bearer " + foreign, 401},
+		{"garbage", "Bearer not-a-token", 401},
+		{"a good token", good, 200},
+		{"a good token after Bearer", "Bearer " + good, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fn.events = nil
+			resp := do(api, "GET", "/test/items/1", map[string]string{"Origin": devOrigin, client: "t", "Authorization": tc.authorization}, "")
+			body := readBody(resp)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tc.status)
+			}
+			if tc.status == 401 {
+				// API Gateway's own answer: the gateway response's CORS.
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != devOrigin {
+					t.Errorf("401 with Access-Control-Allow-Origin %q: the page would see a CORS error", got)
+				}
+				if !strings.Contains(body, "UNAUTHORIZED") || len(fn.events) != 0 {
+					t.Errorf("%s; the function ran %d times", body, len(fn.events))
+				}
+				return
+			}
+			claims, _ := fn.events[0].RequestContext.Authorizer["claims"].(map[string]any)
+			if claims["email"] != oidc.DevUser.Email || claims["token_use"] != "id" || claims["aud"] != site {
+				t.Errorf("the function's claims: %v", fn.events[0].RequestContext.Authorizer)
+			}
+		})
 	}
 }

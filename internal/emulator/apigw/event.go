@@ -69,8 +69,18 @@ func (a *API) proxyEvent(in *incoming) events.APIGatewayProxyRequest {
 			RequestTime:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			RequestTimeEpoch: now.UnixMilli(),
 			Identity:         events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+			Authorizer:       authorizerContext(in.claims),
 		},
 	}
+}
+
+// authorizerContext is requestContext.authorizer of a request a user pool
+// authorizer let through: {"claims": {...}}.
+func authorizerContext(claims map[string]any) map[string]any {
+	if claims == nil {
+		return nil
+	}
+	return map[string]any{"claims": claims}
 }
 
 func (a *API) vtlRequest(in *incoming, ge *gatewayError) vtl.Request {

@@ -44,7 +44,7 @@ func Load(t *cfn.Template, res *cfn.Resolver, opts Options) (*API, error) {
 		a.now = time.Now
 	}
 	a.Name, _ = res.String(t, t.Resources[apiID].Properties["Name"])
-	l := &loader{t: t, res: res, apiID: apiID, a: a}
+	l := &loader{t: t, res: res, apiID: apiID, a: a, tokens: opts.Tokens}
 	for _, step := range []func() error{l.resources, l.models, l.methods, l.gatewayResponses, func() error { return l.stage(opts) }} {
 		if err := step(); err != nil {
 			return nil, err
@@ -78,6 +78,7 @@ type loader struct {
 	parts  map[string][2]any // resource ID -> its parent reference and path part
 	byPath map[string]*resource
 	schema map[string]*jsonschema.Schema // by model ID
+	tokens Verifier
 }
 
 // ofAPI lists the resources of a type that belong to the chosen API: a
@@ -275,8 +276,14 @@ func (l *loader) method(id string) (*method, error) {
 	p := l.t.Resources[id].Properties
 	m := &method{httpMethod: fmt.Sprint(p["HttpMethod"]), models: map[string]*jsonschema.Schema{}}
 	m.name = fmt.Sprintf("%s %s", m.httpMethod, l.t.Describe(id))
-	if err := m.authorization(l.t, l.res, p); err != nil {
+	authorizer, err := m.authorization(l.t, l.res, p)
+	if err != nil {
 		return nil, fmt.Errorf("method %s: %w", m.name, err)
+	}
+	if m.denied == errUnauthorized && l.tokens != nil {
+		if err := l.checkTokens(m, authorizer); err != nil {
+			return nil, fmt.Errorf("method %s: %w", m.name, err)
+		}
 	}
 	integ := cfn.Map(p["Integration"])
 	m.integration, _ = integ["Type"].(string)
@@ -356,7 +363,7 @@ func (l *loader) validation(m *method, p map[string]any) {
 // a value the emulator cannot decide (one that depends on a deploy-time
 // parameter) is an error, so the API does not start rather than start
 // open.
-func (m *method) authorization(t *cfn.Template, res *cfn.Resolver, p map[string]any) error {
+func (m *method) authorization(t *cfn.Template, res *cfn.Resolver, p map[string]any) (authorizer string, err error) {
 	decide := func(key string) (any, error) {
 		v, err := res.Decide(t, p[key])
 		if err != nil {
@@ -366,31 +373,31 @@ func (m *method) authorization(t *cfn.Template, res *cfn.Resolver, p map[string]
 	}
 	auth, err := decide("AuthorizationType")
 	if err != nil {
-		return err
+		return "", err
 	}
-	authorizer, err := decide("AuthorizerId")
+	authorizerID, err := decide("AuthorizerId")
 	if err != nil {
-		return err
+		return "", err
 	}
 	apiKey, err := decide("ApiKeyRequired")
 	if err != nil {
-		return err
+		return "", err
 	}
 	kind, ok := auth.(string)
 	if auth != nil && !ok {
-		return fmt.Errorf("AuthorizationType %v is not a string", auth)
+		return "", fmt.Errorf("AuthorizationType %v is not a string", auth)
 	}
 	switch kind {
 	case "", "NONE":
-		if authorizer != nil && authorizer != "" {
-			return fmt.Errorf("an AuthorizerId with AuthorizationType %q: API Gateway takes an authorizer only with CUSTOM or COGNITO_USER_POOLS", kind)
+		if authorizerID != nil && authorizerID != "" {
+			return "", fmt.Errorf("an AuthorizerId with AuthorizationType %q: API Gateway takes an authorizer only with CUSTOM or COGNITO_USER_POOLS", kind)
 		}
 	case "AWS_IAM":
 		m.denied, m.requires = errMissingToken, "IAM (SigV4) authorization"
 	case "CUSTOM", "COGNITO_USER_POOLS":
 		m.denied, m.requires = errUnauthorized, "a "+kind+" authorizer"
 	default:
-		return fmt.Errorf("AuthorizationType %q is not known", kind)
+		return "", fmt.Errorf("AuthorizationType %q is not known", kind)
 	}
 	// CloudFormation takes a boolean or its string.
 	required := false
@@ -400,12 +407,44 @@ func (m *method) authorization(t *cfn.Template, res *cfn.Resolver, p map[string]
 		required = v
 	case string:
 		if required, err = strconv.ParseBool(v); err != nil || (v != "true" && v != "false" && v != "True" && v != "False") {
-			return fmt.Errorf("ApiKeyRequired %q is not true or false", v)
+			return "", fmt.Errorf("ApiKeyRequired %q is not true or false", v)
 		}
 	default:
-		return fmt.Errorf("ApiKeyRequired %v is not true or false", apiKey)
+		return "", fmt.Errorf("ApiKeyRequired %v is not true or false", apiKey)
 	}
+	m.apiKey = required
 	if m.denied == nil && required {
+		m.denied, m.requires = errNoAPIKey, "an API key"
+	}
+	return refID(p["AuthorizerId"]), nil
+}
+
+// checkTokens has a method behind a Cognito user pool authorizer check
+// tokens locally: for the app clients of the authorizer's pools. An API key
+// the method also requires is still refused.
+func (l *loader) checkTokens(m *method, authorizer string) error {
+	a := l.t.Resources[authorizer]
+	if a.Type != "AWS::ApiGateway::Authorizer" || a.Properties["Type"] != "COGNITO_USER_POOLS" {
+		return nil // a Lambda authorizer: refused, as before
+	}
+	pools := map[string]bool{}
+	for _, p := range cfn.Refers(a.Properties["ProviderARNs"]) {
+		pools[p] = true
+	}
+	for _, id := range l.t.OfType("AWS::Cognito::UserPoolClient") {
+		if pools[refID(l.t.Resources[id].Properties["UserPoolId"])] {
+			client, err := l.res.String(l.t, map[string]any{"Ref": id})
+			if err != nil {
+				return err
+			}
+			m.clients = append(m.clients, client)
+		}
+	}
+	if len(m.clients) == 0 {
+		return fmt.Errorf("its user pool authorizer %s has no app client in the template: no token could be for it", l.t.Describe(authorizer))
+	}
+	m.denied, m.requires, m.tokens = nil, "", l.tokens
+	if m.apiKey {
 		m.denied, m.requires = errNoAPIKey, "an API key"
 	}
 	return nil

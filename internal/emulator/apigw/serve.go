@@ -25,6 +25,7 @@ type incoming struct {
 	body       []byte
 	resource   *resource
 	pathParams map[string]string
+	claims     map[string]any // of a token a user pool authorizer took
 }
 
 // gatewayError is an answer API Gateway itself gives.
@@ -80,8 +81,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, in, errMissingToken)
 		return
 	}
-	if m.denied != nil {
-		a.fail(w, in, m.denied)
+	if ge := m.authorize(in); ge != nil {
+		a.fail(w, in, ge)
 		return
 	}
 	if a.limiter != nil && !a.limiter.AllowN(a.now(), 1) {
@@ -106,6 +107,37 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		a.fail(w, in, &gatewayError{"DEFAULT_5XX", 502, fmt.Sprintf("local emulator: %s integrations are not emulated (method %s)", m.integration, m.name)})
 	}
+}
+
+// authorize refuses what API Gateway would: a method whose credentials the
+// emulator cannot check, or a token its verifier refuses. A good token's
+// claims go to the function, as API Gateway's user pool authorizer passes
+// them: each a string.
+func (m *method) authorize(in *incoming) *gatewayError {
+	if m.denied != nil {
+		return m.denied
+	}
+	if m.tokens == nil {
+		return nil
+	}
+	token := in.http.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
+		token = t
+	}
+	claims, err := m.tokens.Verify(token, m.clients)
+	if err != nil {
+		return errUnauthorized
+	}
+	in.claims = map[string]any{}
+	for k, v := range claims {
+		if s, ok := v.(string); ok {
+			in.claims[k] = s
+		} else {
+			b, _ := json.Marshal(v)
+			in.claims[k] = string(b)
+		}
+	}
+	return nil
 }
 
 func (m *method) validate(in *incoming) *gatewayError {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/apigw"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
+	"github.com/iris-cors/iris-cors-cdk/internal/emulator/oidc"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
 )
@@ -53,16 +54,22 @@ type Options struct {
 	// RIE is the aws-lambda-rie binary; empty builds it (BuildRIE).
 	RIE     string
 	SiteDir string // empty: serve no site
-	// SiteConfig renders the site's config.json for the API at apiURL; nil
-	// serves the file in SiteDir, if any.
-	SiteConfig func(apiURL string) []byte
+	// SiteConfig renders the site's config.json for what the system serves;
+	// nil serves the file in SiteDir, if any.
+	SiteConfig func(Endpoints) []byte
 	// SitePages are the files (URL paths) the app's deployment rewrites,
-	// and SitePage rewrites one as it would for the API at apiURL (a policy
-	// naming the API, say); nil serves every file as it is.
+	// and SitePage rewrites one as it would for what the system serves (a
+	// policy naming the API, say); nil serves every file as it is.
 	SitePages func(name string) bool
-	SitePage  func(page []byte, apiURL string) ([]byte, error)
-	APIAddr   string // e.g. 127.0.0.1:3000; port 0 picks a free one
-	SiteAddr  string
+	SitePage  func(page []byte, e Endpoints) ([]byte, error)
+	// SignInAddr is where a local OpenID issuer stands in for the
+	// templates' Cognito user pools (package oidc), when they have one;
+	// SignInListener, when set, is served instead. Empty: methods behind a
+	// user pool authorizer refuse every request.
+	SignInAddr     string
+	SignInListener net.Listener
+	APIAddr        string // e.g. 127.0.0.1:3000; port 0 picks a free one
+	SiteAddr       string
 	// APIListener and SiteListener, when set, are served instead of listening
 	// on APIAddr and SiteAddr, whose host then only names the origin. A caller
 	// that must know a port before the stack starts (to allow the site's
@@ -83,6 +90,8 @@ type Options struct {
 type System struct {
 	APIURL  string // base URL with the stage, ending in "/"
 	SiteURL string // empty without a site
+	// SignInURL is the local issuer's, empty without one.
+	SignInURL string
 	// WorkDir holds the built binaries while the stack runs.
 	WorkDir string
 
@@ -93,12 +102,14 @@ type System struct {
 	content    atomic.Pointer[content] // what the servers serve; a reload swaps it
 	mu         sync.Mutex              // one reload at a time
 	rieBin     string
+	issuer     *oidc.Issuer
 	generation int // numbers the builds, so a new binary never overwrites a running one
 }
 
 // content is everything a reload replaces: the API, the site's handler and
 // the functions behind the API.
 type content struct {
+	endpoints Endpoints
 	api       *apigw.API
 	site      *sitesrv.Site
 	functions map[string]*function // by logical ID
@@ -133,23 +144,18 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		return nil, err
 	}
 	// Listen first: a busy port should fail before any build.
-	apiLn := o.APIListener
-	if apiLn == nil {
-		if apiLn, err = listen(o.APIAddr, "API"); err != nil {
-			return nil, err
-		}
+	apiLn, err := s.listen(o.APIListener, o.APIAddr, "API", true)
+	if err != nil {
+		return nil, err
 	}
-	s.listeners = append(s.listeners, apiLn)
-	siteLn := o.SiteListener
-	if siteLn == nil && o.SiteDir != "" {
-		if siteLn, err = listen(o.SiteAddr, "site"); err != nil {
-			return nil, err
-		}
-	}
-	if siteLn != nil {
-		s.listeners = append(s.listeners, siteLn)
+	siteLn, err := s.listen(o.SiteListener, o.SiteAddr, "site", o.SiteDir != "")
+	if err != nil {
+		return nil, err
 	}
 	s.apiOrigin = Origin(o.APIAddr, apiLn)
+	if err := s.startSignIn(o.Templates); err != nil {
+		return nil, err
+	}
 	c, err := s.load(ctx, o.Templates)
 	if err != nil {
 		return nil, err
@@ -163,6 +169,9 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}
 	return s, nil
 }
+
+// Endpoints are what the system serves that the site calls.
+func (s *System) Endpoints() Endpoints { return s.content.Load().endpoints }
 
 // API is the RestApi being served.
 func (s *System) API() *apigw.API { return s.content.Load().api }
@@ -186,30 +195,56 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 	if err != nil {
 		return nil, err
 	}
-	if c.api, err = apigw.Load(apiT, res, apigw.Options{RestApi: o.RestApi, Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}); err != nil {
+	clients, err := userPoolClients(apiT, res)
+	if err != nil {
 		return nil, err
 	}
-	c.site = o.Site(s.apiOrigin + "/" + c.api.Stage + "/")
+	api := apigw.Options{RestApi: o.RestApi, Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}
+	endpoints := Endpoints{SignIn: s.SignInURL}
+	if s.issuer != nil {
+		s.issuer.SetClients(clients)
+		api.Tokens = s.issuer
+		if len(clients) > 0 {
+			endpoints.Client = clients[0].ID
+		}
+	}
+	if c.api, err = apigw.Load(apiT, res, api); err != nil {
+		return nil, err
+	}
+	endpoints.API = s.apiOrigin + "/" + c.api.Stage + "/"
+	c.endpoints, c.site = endpoints, o.Site(endpoints)
 	if siteT != nil {
 		if c.site.Headers, c.site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
 			return nil, err
 		}
 		if csp := c.site.Headers.Get("Content-Security-Policy"); csp != "" {
-			c.site.Headers.Set("Content-Security-Policy", sitesrv.AddConnectSrc(csp, s.apiOrigin))
+			for _, local := range []string{s.apiOrigin, s.SignInURL} {
+				if local != "" {
+					csp = sitesrv.AddConnectSrc(csp, local)
+				}
+			}
+			c.site.Headers.Set("Content-Security-Policy", csp)
 		}
 	}
 	return c, nil
 }
 
-// Site is the site o serves for the API at apiURL: its files, config.json
-// and rewritten pages (the headers come from the site's template).
-func (o Options) Site(apiURL string) *sitesrv.Site {
+// Endpoints are what the local system serves that the site calls.
+type Endpoints struct {
+	API    string // the API's URL with its stage, ending in "/"
+	SignIn string // the local issuer's base URL; "" without one
+	Client string // the app client the page signs in with
+}
+
+// Site is the site o serves for e: its files, config.json and rewritten
+// pages (the headers come from the site's template).
+func (o Options) Site(e Endpoints) *sitesrv.Site {
 	site := &sitesrv.Site{Dir: o.SiteDir, Rewrites: o.SitePages}
 	if o.SitePage != nil {
-		site.Rewrite = func(page []byte) ([]byte, error) { return o.SitePage(page, apiURL) }
+		site.Rewrite = func(page []byte) ([]byte, error) { return o.SitePage(page, e) }
 	}
 	if o.SiteConfig != nil {
-		site.Config = o.SiteConfig(apiURL)
+		site.Config = o.SiteConfig(e)
 	}
 	return site
 }
@@ -301,6 +336,22 @@ type AddrInUse struct {
 
 func (e *AddrInUse) Error() string {
 	return fmt.Sprintf("the %s address %s is already in use (by another local run, or a dev server)", e.What, e.Addr)
+}
+
+// listen is the listener a server of the system answers on: ln when the
+// caller handed it over, else one on addr; none when the server is not
+// wanted.
+func (s *System) listen(ln net.Listener, addr, what string, wanted bool) (net.Listener, error) {
+	if ln == nil && wanted {
+		var err error
+		if ln, err = listen(addr, what); err != nil {
+			return nil, err
+		}
+	}
+	if ln != nil {
+		s.listeners = append(s.listeners, ln)
+	}
+	return ln, nil
 }
 
 func listen(addr, what string) (net.Listener, error) {

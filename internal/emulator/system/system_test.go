@@ -111,10 +111,10 @@ func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
 func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
 	// The app hands in its config.json and its pages' rewrite, for the API
 	// as the system serves it.
-	config := func(apiURL string) []byte { return []byte(`{"apiUrl":"` + apiURL + `"}`) }
+	config := func(e system.Endpoints) []byte { return []byte(`{"apiUrl":"` + e.API + `"}`) }
 	pages := func(name string) bool { return strings.HasSuffix(name, ".html") }
-	page := func(b []byte, apiURL string) ([]byte, error) {
-		return append(b, `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' `+apiURL+`">`...), nil
+	page := func(b []byte, e system.Endpoints) ([]byte, error) {
+		return append(b, `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' `+e.API+`">`...), nil
 	}
 	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site"),
 		SiteConfig: config, SitePages: pages, SitePage: page})

@@ -1,0 +1,189 @@
+package oidc
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+const site = "http://localhost:8080/"
+
+func issuer(t *testing.T) *Issuer {
+	t.Helper()
+	i, err := New("http://localhost:8088", []Client{{ID: "site-client", CallbackURLs: []string{site}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+// A token is good only as API Gateway's user pool authorizer takes it;
+// each way it can be wrong is refused as Unauthorized.
+func TestVerifyLikeAPIGateway(t *testing.T) {
+	i := issuer(t)
+	good, err := i.Token("site-client", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := i.Verify(good, []string{"site-client"})
+	if err != nil || claims["email"] != DevUser.Email || claims["token_use"] != "id" {
+		t.Fatalf("a good token: %v %v", claims, err)
+	}
+	other := issuer(t) // another issuer: another key, the same URL
+	foreign, _ := other.Token("site-client", time.Hour)
+	i.now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	expired, _ := i.Token("site-client", time.Hour)
+	i.now = time.Now
+	i.SetClients(append(i.Clients(), Client{ID: "other-client"}))
+	otherAudience, _ := i.Token("other-client", time.Hour)
+	access := sign(t, i, map[string]any{"iss": i.URL, "aud": "site-client", "exp": time.Now().Add(time.Hour).Unix(), "token_use": "access"})
+	elsewhere := sign(t, i, map[string]any{"iss": "https://cognito-idp.eu-west-1.amazonaws.com/pool", "aud": "site-client", "exp": time.Now().Add(time.Hour).Unix(), "token_use": "id"})
+	unsigned := strings.Join(strings.Split(good, ".")[:2], ".") + "."
+	for name, token := range map[string]string{
+		"expired": expired, "signed by another key": foreign, "for another client": otherAudience, "an access token": access,
+		"from another issuer": elsewhere, "unsigned": unsigned, "no JWT": "hello", "empty": "",
+	} {
+		if _, err := i.Verify(token, []string{"site-client"}); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+			t.Errorf("%s: %v, want Unauthorized", name, err)
+		}
+	}
+}
+
+// sign makes a token with the issuer's own key and any claims.
+func sign(t *testing.T, i *Issuer, claims map[string]any) string {
+	t.Helper()
+	s, err := jwt.Signed(i.signer).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The authorization code flow with PKCE, as a page runs it against
+// Cognito: the code comes back to the callback with the state, and buys
+// the token once, with the verifier, from the page's origin.
+func TestTheCodeFlowWithPKCE(t *testing.T) {
+	i := issuer(t)
+	srv := httptest.NewServer(i)
+	defer srv.Close()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	verifier := strings.Repeat("v", 43)
+	authorize := func(redirect, challenge string) *http.Response {
+		q := url.Values{"response_type": {"code"}, "client_id": {"site-client"}, "redirect_uri": {redirect}, "state": {"s1"},
+			"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "scope": {"openid email"}}
+		resp, err := noRedirect.Get(srv.URL + "/oauth2/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := authorize("https://evil.example/", challenge(verifier)); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a redirect_uri that is no callback: %d", resp.StatusCode)
+	}
+	resp := authorize(site, challenge(verifier))
+	back, _ := url.Parse(resp.Header.Get("Location"))
+	code := back.Query().Get("code")
+	if resp.StatusCode != http.StatusFound || code == "" || back.Query().Get("state") != "s1" || !strings.HasPrefix(back.String(), site) {
+		t.Fatalf("authorize: %d to %s", resp.StatusCode, back)
+	}
+	exchange := func(verifier string) (int, map[string]any, string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/oauth2/token", strings.NewReader(url.Values{"grant_type": {"authorization_code"},
+			"client_id": {"site-client"}, "code": {code}, "redirect_uri": {site}, "code_verifier": {verifier}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "http://localhost:8080")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body, resp.Header.Get("Access-Control-Allow-Origin")
+	}
+	if status, _, _ := exchange(strings.Repeat("w", 43)); status != http.StatusBadRequest {
+		t.Errorf("a wrong verifier: %d", status)
+	}
+	// The failed try used the code up, as a single-use code must be.
+	resp = authorize(site, challenge(verifier))
+	back, _ = url.Parse(resp.Header.Get("Location"))
+	code = back.Query().Get("code")
+	status, body, acao := exchange(verifier)
+	token, _ := body["id_token"].(string)
+	if status != http.StatusOK || acao != "http://localhost:8080" {
+		t.Fatalf("token: %d %v, Access-Control-Allow-Origin %q", status, body, acao)
+	}
+	if _, err := i.Verify(token, []string{"site-client"}); err != nil {
+		t.Errorf("the token the flow gave: %v", err)
+	}
+	if status, _, _ := exchange(verifier); status != http.StatusBadRequest {
+		t.Errorf("a code used twice: %d", status)
+	}
+}
+
+// The issuer's discovery document and keys verify its tokens elsewhere.
+func TestDiscoveryAndKeys(t *testing.T) {
+	i := issuer(t)
+	srv := httptest.NewServer(i)
+	defer srv.Close()
+	var doc map[string]any
+	resp, _ := http.Get(srv.URL + "/.well-known/openid-configuration")
+	json.NewDecoder(resp.Body).Decode(&doc)
+	if doc["issuer"] != i.URL || doc["token_endpoint"] != i.URL+"/oauth2/token" {
+		t.Errorf("discovery: %v", doc)
+	}
+	var keys jose.JSONWebKeySet
+	resp, _ = http.Get(srv.URL + "/.well-known/jwks.json")
+	json.NewDecoder(resp.Body).Decode(&keys)
+	token, _ := i.Token("site-client", time.Hour)
+	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c jwt.Claims
+	if err := parsed.Claims(keys, &c); err != nil || c.Issuer != i.URL {
+		t.Errorf("the published keys do not verify a token: %v", err)
+	}
+}
+
+// A script gets the dev user's token with a POST (the README's curl): for
+// the one client, or the one it names when there are several.
+func TestALocalTokenForScripts(t *testing.T) {
+	i := issuer(t)
+	srv := httptest.NewServer(i)
+	defer srv.Close()
+	post := func(form url.Values) (int, string) {
+		resp, err := http.PostForm(srv.URL+"/local/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			IDToken string `json:"id_token"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.IDToken
+	}
+	status, token := post(nil)
+	if _, err := i.Verify(token, []string{"site-client"}); status != http.StatusOK || err != nil {
+		t.Errorf("POST /local/token: %d, the token: %v", status, err)
+	}
+	if resp, err := http.Get(srv.URL + "/local/token"); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /local/token: %v %v, want 405", resp.StatusCode, err)
+	}
+	i.SetClients(append(i.Clients(), Client{ID: "other-client"}))
+	if status, _ := post(nil); status != http.StatusBadRequest {
+		t.Errorf("two clients, none named: %d, want 400", status)
+	}
+	if status, token := post(url.Values{"client_id": {"other-client"}}); status != http.StatusOK {
+		t.Errorf("the client named: %d", status)
+	} else if _, err := i.Verify(token, []string{"other-client"}); err != nil {
+		t.Errorf("the named client's token: %v", err)
+	}
+}
