@@ -4,12 +4,18 @@ import {
   TIMEOUT_MS, ConfigError, buildPredictBody, classifyFailure, describeHttpError,
   endpoint, parseAnswer, parseConfig, picture, presets, rangeText,
 } from "./lib.js";
+import {
+  authorization, authorizeURL, expired, logoutURL, parseCallback, pkce, readTokens, redirectUri, tokenRequest,
+} from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("predict-form");
 const violations = [];
 let apiUrl = null;
 let model = null;
+let signIn = null; // where to sign in, when the API requires it
+let session = null; // the signed-in user's token: in memory only (signin.js says why)
+const PENDING = "signin-pending"; // sessionStorage: the PKCE verifier and state, during the redirect
 
 // CSP blocks raise this event on the document; fetch itself only says TypeError.
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -99,18 +105,22 @@ async function predict(event) {
   button.disabled = true;
   button.textContent = "Predicting…";
   try {
-    const answer = await call(endpoint(apiUrl, "predict"), {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: built.body,
-    });
+    const headers = { "Content-Type": "application/json" };
+    if (signIn && !expired(session)) {
+      headers.Authorization = authorization(session);
+    }
+    const answer = await call(endpoint(apiUrl, "predict"), { method: "POST", headers, body: built.body });
     if (answer.failure) {
       showDiagnosis(answer.failure);
       return;
     }
     const parsed = parseAnswer(answer.status, answer.text, model);
     if (parsed.error) {
-      showDiagnosis(describeHttpError(parsed.error));
+      showDiagnosis(describeHttpError(parsed.error, { signedIn: session !== null }));
+      if (parsed.error.status === 401) {
+        session = null;
+        showAccount();
+      }
       return;
     }
     showPrediction(parsed.prediction);
@@ -164,12 +174,63 @@ function buildForm() {
   $("presets").hidden = examples.length === 0;
 }
 
+// showAccount shows who is signed in, or the button to sign in.
+function showAccount() {
+  $("account").hidden = !signIn;
+  const signedIn = session !== null && !expired(session);
+  $("account-state").textContent = signedIn ? `Signed in as ${session.email}` : "Not signed in";
+  $("sign-in").hidden = signedIn;
+  $("sign-out").hidden = !signedIn;
+}
+
+// beginSignIn sends the user to the sign-in, keeping the PKCE verifier and
+// state for the way back.
+async function beginSignIn() {
+  const request = await pkce();
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier: request.verifier, state: request.state }));
+  location.assign(authorizeURL(signIn, redirectUri(location.origin), request));
+}
+
+// finishSignIn exchanges the code the sign-in sent the user back with, once:
+// the pending verifier is deleted whatever happens, and the code leaves the
+// address bar.
+async function finishSignIn() {
+  const back = parseCallback(location.href);
+  if (!back) {
+    return;
+  }
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
+  sessionStorage.removeItem(PENDING);
+  history.replaceState(null, "", location.pathname);
+  if (back.error || !pending || back.state !== pending.state) {
+    const detail = back.error ?? "The sign-in's answer does not belong to a sign-in this tab started (its state differs); sign in again.";
+    showDiagnosis({ kind: "auth", title: "Sign-in failed", detail });
+    return;
+  }
+  const { url, init } = tokenRequest(signIn, redirectUri(location.origin), back.code, pending.verifier);
+  const answer = await call(url, init);
+  if (answer.failure) {
+    showDiagnosis(answer.failure);
+    return;
+  }
+  try {
+    session = readTokens(answer.status, answer.text);
+  } catch (error) {
+    showDiagnosis({ kind: "auth", title: "Sign-in failed", detail: error.message });
+  }
+}
+
 async function start() {
   $("page-origin").textContent = location.origin;
   form.addEventListener("submit", predict);
+  $("sign-in").addEventListener("click", beginSignIn);
+  $("sign-out").addEventListener("click", () => {
+    session = null;
+    location.assign(logoutURL(signIn, redirectUri(location.origin)));
+  });
   try {
     const response = await fetch("config.json", { cache: "no-store" });
-    ({ apiUrl, model } = parseConfig(response.status, await response.text()));
+    ({ apiUrl, model, signIn } = parseConfig(response.status, await response.text()));
   } catch (error) {
     const detail = error instanceof ConfigError ? error.message : `config.json could not be loaded: ${error}`;
     $("form-help").textContent = "No model to show.";
@@ -178,6 +239,10 @@ async function start() {
   }
   buildForm();
   $("api-url").textContent = apiUrl;
+  if (signIn) {
+    await finishSignIn();
+    showAccount();
+  }
   document.body.dataset.ready = "true";
 }
 

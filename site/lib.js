@@ -6,8 +6,9 @@ export const TIMEOUT_MS = 10_000;
 export class ConfigError extends Error {}
 
 // parseConfig checks config.json's text: {"apiUrl": "https://...", "model":
-// {...}}, the model being what GET /model describes (the deployment writes
-// both, from the model the function embeds).
+// {...}, "signIn": {...}}, the model being what GET /model describes (the
+// deployment writes both, from the model the function embeds), signIn
+// where the page signs in when the API requires it.
 export function parseConfig(status, text) {
   if (status === 404) {
     throw new ConfigError("config.json is missing: the deployment writes it next to index.html (make local serves one too).");
@@ -33,7 +34,25 @@ export function parseConfig(status, text) {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new ConfigError(`config.json: apiUrl must be http(s), got ${url.protocol}`);
   }
-  return { apiUrl: url.href.endsWith("/") ? url.href : url.href + "/", model: checkModel(doc.model) };
+  return { apiUrl: url.href.endsWith("/") ? url.href : url.href + "/", model: checkModel(doc.model), signIn: checkSignIn(doc.signIn) };
+}
+
+// checkSignIn reads where the page signs in, when the API requires it:
+// {"url": the sign-in's base URL, "clientId": the site's app client}.
+function checkSignIn(s) {
+  if (s === undefined || s === null) {
+    return null;
+  }
+  let url;
+  try {
+    url = new URL(s.url);
+  } catch {
+    throw new ConfigError(`config.json: signIn.url ${JSON.stringify(s?.url)} is not an absolute URL.`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || typeof s.clientId !== "string" || s.clientId === "") {
+    throw new ConfigError("config.json: signIn needs an http(s) url and a clientId.");
+  }
+  return { url: url.href.replace(/\/$/, ""), clientId: s.clientId };
 }
 
 // checkModel keeps what the page needs of the model description: a
@@ -187,7 +206,17 @@ export function classifyFailure({ error, violation, reachable, pageOrigin, url }
 }
 
 // describeHttpError words an API error answer for the diagnostics panel.
-export function describeHttpError({ status, message, code }) {
+// A 401 is the sign-in's: no token, or one that ran out or is not this
+// API's. The browser could read it: CORS is fine, and says so.
+export function describeHttpError({ status, message, code }, { signedIn = false } = {}) {
+  if (status === 401) {
+    return {
+      kind: "auth",
+      title: signedIn ? "Sign in again" : "Sign in needed",
+      detail: (signedIn ? "The API did not take your sign-in (it ran out, or is not for this API)" : "The API requires a signed-in user") +
+        `: it answered 401${code ? ` (${code})` : ""}. This is not a CORS error: the browser let the page read the answer. Press Sign in.`,
+    };
+  }
   return {
     kind: "http",
     title: `The API answered ${status}${code ? ` (${code})` : ""}`,

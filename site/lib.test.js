@@ -164,3 +164,20 @@ test("failure: an HTTP error shows status, code and the API's message", () => {
   assert.equal(got.title, "The API answered 400 (invalid_input)");
   assert.equal(got.detail, "petal_width: must be a number between 0 and 30");
 });
+
+test("config.json may say where to sign in; a bad sign-in is a config error", () => {
+  const signIn = { url: "https://dev-signin-1.auth.eu-west-1.amazoncognito.com/", clientId: "abc" };
+  assert.deepEqual(parseConfig(200, config({ signIn })).signIn, { url: "https://dev-signin-1.auth.eu-west-1.amazoncognito.com", clientId: "abc" });
+  assert.equal(parseConfig(200, config()).signIn, null);
+  assert.throws(() => parseConfig(200, config({ signIn: { url: "nope", clientId: "abc" } })), /signIn.url/);
+  assert.throws(() => parseConfig(200, config({ signIn: { url: "https://x.example" } })), /clientId/);
+});
+
+test("a 401 is the sign-in's, worded as such, and not CORS", () => {
+  const out = describeHttpError({ status: 401, code: "UNAUTHORIZED", message: "Unauthorized" });
+  assert.equal(out.kind, "auth");
+  assert.equal(out.title, "Sign in needed");
+  assert.match(out.detail, /not a CORS error/);
+  assert.equal(describeHttpError({ status: 401, code: "UNAUTHORIZED", message: "Unauthorized" }, { signedIn: true }).title, "Sign in again");
+  assert.equal(describeHttpError({ status: 400, code: "invalid_input", message: "bad" }).kind, "http");
+});

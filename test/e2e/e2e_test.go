@@ -72,6 +72,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 	t.Run("a regression shows its number", func(t *testing.T) { regressionShowsItsNumber(t, browser) })
+	t.Run("signing in gets a prediction", func(t *testing.T) { signingInGetsAPrediction(t, browser) })
 	t.Run("corscheck agrees with Chromium", func(t *testing.T) { corscheckAgreesWithChromium(t, browser) })
 }
 
@@ -331,7 +332,7 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
 	}
 	o := local.Served(local.Options(root), served(t))
 	o.SiteDir = filepath.Join(root, "site")
-	site := o.Site(e.local.APIURL)
+	site := o.Site(e.local.Endpoints())
 	site.Headers = headers
 	edit(site)
 	srv := httptest.NewServer(site)
@@ -372,7 +373,7 @@ func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 		if csp := s.Headers.Get("Content-Security-Policy"); !strings.Contains(csp, "https://*.execute-api.eu-west-1.amazonaws.com") {
 			t.Fatalf("the header policy %q does not admit the region's APIs: the test would prove nothing", csp)
 		}
-		s.Config = sitepage.Config(other, served(t))
+		s.Config = sitepage.Config(other, served(t), nil)
 		s.Dir = withSecondPage(t, s.Dir, "second.html")
 	})
 	for _, page := range []string{"", "second.html"} {
