@@ -3,6 +3,7 @@
 //
 //	corscheck -url https://abc.execute-api.eu-west-1.amazonaws.com/prod/predict -origin https://d111.cloudfront.net
 //	corscheck -url http://localhost:3000/dev/predict -origin https://evil.example -expect-denied
+//	corscheck -url http://localhost:3000/dev/predict -origin http://localhost:8080 -header "Authorization: Bearer $TOKEN"
 //
 // Exit status: 0 pass, 1 fail, 2 usage, network or TLS error.
 package main
@@ -11,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -20,10 +22,10 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout))
 }
 
-func run(args []string) int {
+func run(args []string, stdout io.Writer) int {
 	fs := flag.NewFlagSet("corscheck", flag.ContinueOnError)
 	var o corscheck.Options
 	fs.StringVar(&o.URL, "url", "", "the endpoint, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod/predict")
@@ -38,6 +40,7 @@ func run(args []string) int {
 	fs.StringVar(&o.ErrorBody, "error-body", corscheck.DefaultErrorBody, "invalid body for the error path; empty to skip it")
 	fs.BoolVar(&o.Credentials, "credentials", false, `as fetch(url, {credentials: "include"})`)
 	fs.BoolVar(&o.ExpectDenied, "expect-denied", false, "pass when a browser on -origin can read nothing: the call and a simple GET of -simple-url are refused")
+	fs.BoolVar(&o.ExpectUnauthorized, "expect-unauthorized", false, "pass when the API requires sign-in and a browser on -origin can read its 401 (no token sent)")
 	fs.StringVar(&o.SimpleURL, "simple-url", "", "with -expect-denied, a URL to GET without a preflight (default: .../model for a URL ending in /predict, else -url)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "per request (default 10s)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -53,9 +56,9 @@ func run(args []string) int {
 		return 2
 	}
 	if *asJSON {
-		rep.WriteJSON(os.Stdout)
+		rep.WriteJSON(stdout)
 	} else {
-		rep.WriteText(os.Stdout)
+		rep.WriteText(stdout)
 	}
 	if !rep.Pass {
 		return 1

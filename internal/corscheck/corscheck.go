@@ -41,6 +41,10 @@ type Options struct {
 	// ExpectDenied passes when a browser on Origin can read nothing: the call
 	// is refused, and so is a simple GET of SimpleURL, which needs no preflight.
 	ExpectDenied bool
+	// ExpectUnauthorized passes when the API requires sign-in and says so
+	// readably: the call, sent without a token, answers a 401 the page can
+	// read (what a deploy checks of an API behind Cognito).
+	ExpectUnauthorized bool
 	// SimpleURL defaults to the sibling "model" of a URL ending in "/predict"
 	// (this project's GET /model), else to URL itself.
 	SimpleURL string
@@ -70,11 +74,18 @@ type Report struct {
 	Steps        []Step `json:"steps"`
 	Denied       bool   `json:"denied"` // a browser would refuse the call
 	ExpectDenied bool   `json:"expectDenied"`
+	// ExpectUnauthorized: the call must answer a readable 401.
+	ExpectUnauthorized bool `json:"expectUnauthorized,omitempty"`
 	// SimpleURL, with ExpectDenied: a simple GET a foreign page could make,
 	// and whether the page could read its answer.
 	SimpleURL      string `json:"simpleUrl,omitempty"`
 	SimpleReadable bool   `json:"simpleReadable,omitempty"`
 	Pass           bool   `json:"pass"`
+	// Failure says why a call that should work fails, for scripts:
+	// "cors" (the browser refuses an answer), "authentication" (a readable
+	// 401: the API wants a token, or refused the one sent) or "request"
+	// (any other failure of the request itself).
+	Failure string `json:"failure,omitempty"`
 }
 
 var corsHeaders = []string{
@@ -98,7 +109,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	req := corsrules.Request{Origin: o.Origin, Method: o.Method, Header: header, Credentials: o.Credentials}
-	rep := &Report{URL: o.URL, Origin: o.Origin, ExpectDenied: o.ExpectDenied}
+	rep := &Report{URL: o.URL, Origin: o.Origin, ExpectDenied: o.ExpectDenied, ExpectUnauthorized: o.ExpectUnauthorized}
 
 	call, err := c.fetch(ctx, "request", req, o.URL, o.Body)
 	if err != nil {
@@ -116,7 +127,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.ExpectDenied {
 		return rep, c.simpleGet(ctx, rep)
 	}
-	rep.Pass = !rep.Denied && call.final().Problem == "" && errOK
+	last := call.final()
+	rep.Pass = !rep.Denied && last.Problem == "" && errOK
+	if o.ExpectUnauthorized {
+		rep.Pass = !rep.Denied && last.Status == http.StatusUnauthorized
+	}
+	switch {
+	case rep.Pass:
+	case rep.Denied:
+		rep.Failure = "cors"
+	case o.ExpectUnauthorized && last.Status < 400, last.Problem != "" && last.Status == http.StatusUnauthorized:
+		rep.Failure = "authentication" // open where it should not be, or closed where it should not be
+	case last.Problem != "":
+		rep.Failure = "request"
+	default:
+		rep.Failure = "cors" // the error path is not readable
+	}
 	return rep, nil
 }
 
@@ -128,6 +154,9 @@ func (o *Options) complete() (http.Header, error) {
 	}
 	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
 		return nil, fmt.Errorf("-url %q must start with http:// or https://", o.URL)
+	}
+	if o.ExpectDenied && o.ExpectUnauthorized {
+		return nil, errors.New("-expect-denied and -expect-unauthorized exclude each other")
 	}
 	o.Method = cmp.Or(o.Method, http.MethodPost)
 	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
@@ -195,8 +224,14 @@ func (c *checker) simpleGet(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	// A readable error (dev's gateway responses echo any origin: an
+	// "Unauthorized" or "Missing Authentication Token") shows the page
+	// nothing of the API's.
+	if last := get.final(); !get.denied && last.Status >= 400 {
+		get.steps[len(get.steps)-1].Explain = append(last.Explain, fmt.Sprintf("A page there can read this %d error, not the API's data: gateway errors outside production echo the page's Origin (docs/security.md).", last.Status))
+	}
 	rep.Steps = append(rep.Steps, get.steps...)
-	rep.SimpleReadable = !get.denied
+	rep.SimpleReadable = !get.denied && get.final().Status < 400
 	rep.Pass = rep.Denied && !rep.SimpleReadable
 	return nil
 }
@@ -247,7 +282,10 @@ func (c *checker) fetch(ctx context.Context, name string, req corsrules.Request,
 		}
 		step.record(resp)
 		step.Verdict = corsrules.Check(req, resp.Header)
-		if step.Location == "" && resp.StatusCode >= 400 {
+		// The error path's 4xx is the point of it, not a problem; nor is
+		// the 401 asked for.
+		expected := c.o.ExpectUnauthorized && resp.StatusCode == http.StatusUnauthorized
+		if name == "request" && step.Location == "" && resp.StatusCode >= 400 && !expected {
 			step.Problem = fmt.Sprintf("the request itself failed with %d: %s", resp.StatusCode, strings.TrimSpace(text))
 		}
 		var next string
@@ -380,51 +418,82 @@ func (s *Step) explain(o Options, status int, body string) {
 		s.Explain = append(s.Explain, fmt.Sprintf("The preflight was redirected (%d to %s), and browsers never follow a preflight's redirect: call the final URL (check the stage name and a trailing slash).", status, s.Location))
 		return
 	}
+	if slices.ContainsFunc(s.Verdict.Findings, func(f corsrules.Finding) bool { return f.Code == "preflight_status" }) {
+		// The browser stops at the status: the headers are beside the point.
+		s.Explain = append(s.Explain, preflightStatus(status, body))
+		return
+	}
 	for _, f := range s.Verdict.Findings {
-		var e string
-		switch f.Code {
-		case "bad_redirect", "redirect_credentials", "too_many_redirects":
-			e = "Call the final URL: browsers refuse this redirect (check the stage name and a trailing slash)."
-		case "bad_allow_methods", "bad_allow_headers":
-			e = "Separate the list's items with commas (GET, POST, OPTIONS), as CorsPolicy in stacks/cors.go does: browsers fail the whole preflight when one item is not a single token."
-		case "preflight_status":
-			if status == http.StatusForbidden && strings.Contains(body, "Missing Authentication Token") {
-				e = "OPTIONS answers 403 Missing Authentication Token: the resource has no OPTIONS method, or the stage was not redeployed after CORS was added. Here every resource gets OPTIONS from the RestApi's DefaultCorsPreflightOptions (stacks/cors.go), and `cdk deploy` redeploys the stage whenever CORS changes."
-			} else {
-				e = fmt.Sprintf("The preflight must answer 2xx, it answered %d. Here API Gateway answers OPTIONS itself (a MOCK integration, 204); if a function handles OPTIONS, it must answer 2xx with the CORS headers.", status)
-			}
-		case "no_allow_origin":
-			switch s.Name {
-			case "preflight":
-				e = fmt.Sprintf("%s is not an allowed origin. Add it to environments.<env>.allowedOrigins in cdk.json and deploy.", o.Origin)
-			case "request":
-				e = "The preflight passed but the response itself has no Access-Control-Allow-Origin: the function must echo allowed origins on every response (its ALLOWED_ORIGINS comes from the same CorsPolicy as the preflight)."
-			default:
-				e = fmt.Sprintf("The preflight is fine, but this %d response lacks Access-Control-Allow-Origin, so the browser shows a CORS error instead of the real error. Add CORS headers to the gateway responses (DEFAULT_4XX, DEFAULT_5XX: CorsPolicy.GatewayResponseHeaders) and to the function's error responses.", status)
-			}
-		case "origin_mismatch":
-			e = fmt.Sprintf("The API allows %s, not %s (API Gateway answers its first allowed origin to any origin it does not allow). To allow this page, add its origin to environments.<env>.allowedOrigins in cdk.json and deploy.", s.Headers["Access-Control-Allow-Origin"], o.Origin)
-		case "multiple_allow_origin":
-			e = "Only one origin may be sent: echo the request's Origin when it is allowed, instead of listing them all."
-		case "method_not_allowed":
-			e = fmt.Sprintf("Add %s to CorsPolicy.Methods in stacks/cors.go.", o.Method)
-		case "header_not_allowed":
-			e = "Add the header to CorsPolicy.Headers in stacks/cors.go (header names are case-insensitive)."
-		case "wildcard_with_credentials":
-			e = "Either call fetch without credentials: 'include' (this API needs none), or echo the origin and send Access-Control-Allow-Credentials: true."
-		case "credentials_not_allowed":
-			e = "This API allows no credentials; call fetch without credentials: 'include'."
-		case "no_vary_origin":
-			e = "Add Vary: Origin to responses that echo the origin, so caches keep each origin's answer apart."
-		case "authorization_wildcard":
-			e = "Name Authorization in Access-Control-Allow-Headers instead of relying on *."
-		case "no_max_age", "long_max_age", "bad_max_age":
-			e = "Set corsMaxAgeSeconds for the environment in cdk.json (at most 7200)."
-		}
-		if e != "" && !slices.Contains(s.Explain, e) {
+		if e := s.fix(f, o, status); e != "" && !slices.Contains(s.Explain, e) {
 			s.Explain = append(s.Explain, e)
 		}
 	}
+	if s.Name == "request" && status == http.StatusUnauthorized && s.Verdict.Allowed && !o.ExpectUnauthorized {
+		s.Explain = append(s.Explain, authentication(o))
+	}
+}
+
+// fix is a finding's likely fix, in this project's terms; "" for none.
+func (s *Step) fix(f corsrules.Finding, o Options, status int) string {
+	switch f.Code {
+	case "bad_redirect", "redirect_credentials", "too_many_redirects":
+		return "Call the final URL: browsers refuse this redirect (check the stage name and a trailing slash)."
+	case "bad_allow_methods", "bad_allow_headers":
+		return "Separate the list's items with commas (GET, POST, OPTIONS), as CorsPolicy in stacks/cors.go does: browsers fail the whole preflight when one item is not a single token."
+	case "no_allow_origin":
+		switch {
+		case s.Name == "preflight":
+			return fmt.Sprintf("%s is not an allowed origin. Add it to environments.<env>.allowedOrigins in cdk.json and deploy.", o.Origin)
+		case status == http.StatusUnauthorized:
+			return "The API wants a token and says so with 401, but without Access-Control-Allow-Origin, so the page sees a CORS error instead of \"sign in\". Give the authorizer's answers CORS headers: API Gateway's UNAUTHORIZED is a DEFAULT_4XX gateway response, which CorsPolicy.GatewayResponseHeaders covers; a Lambda authorizer's own errors need them too."
+		case s.Name == "request":
+			return "The preflight passed but the response itself has no Access-Control-Allow-Origin: the function must echo allowed origins on every response (its ALLOWED_ORIGINS comes from the same CorsPolicy as the preflight)."
+		default:
+			return fmt.Sprintf("The preflight is fine, but this %d response lacks Access-Control-Allow-Origin, so the browser shows a CORS error instead of the real error. Add CORS headers to the gateway responses (DEFAULT_4XX, DEFAULT_5XX: CorsPolicy.GatewayResponseHeaders) and to the function's error responses.", status)
+		}
+	case "origin_mismatch":
+		return fmt.Sprintf("The API allows %s, not %s (API Gateway answers its first allowed origin to any origin it does not allow). To allow this page, add its origin to environments.<env>.allowedOrigins in cdk.json and deploy.", s.Headers["Access-Control-Allow-Origin"], o.Origin)
+	case "multiple_allow_origin":
+		return "Only one origin may be sent: echo the request's Origin when it is allowed, instead of listing them all."
+	case "method_not_allowed":
+		return fmt.Sprintf("Add %s to CorsPolicy.Methods in stacks/cors.go.", o.Method)
+	case "header_not_allowed":
+		return "Add the header to CorsPolicy.Headers in stacks/cors.go (header names are case-insensitive)."
+	case "wildcard_with_credentials":
+		return "Either call fetch without credentials: 'include' (this API needs none), or echo the origin and send Access-Control-Allow-Credentials: true."
+	case "credentials_not_allowed":
+		return "This API allows no credentials; call fetch without credentials: 'include'."
+	case "no_vary_origin":
+		return "Add Vary: Origin to responses that echo the origin, so caches keep each origin's answer apart."
+	case "authorization_wildcard":
+		return "Name Authorization in Access-Control-Allow-Headers instead of relying on *."
+	case "no_max_age", "long_max_age", "bad_max_age":
+		return "Set corsMaxAgeSeconds for the environment in cdk.json (at most 7200)."
+	}
+	return ""
+}
+
+// preflightStatus explains a preflight that did not answer 2xx.
+func preflightStatus(status int, body string) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "The preflight answered 401: OPTIONS requires a token, but a browser never sends one (nor any credentials) on a preflight, so every call fails as CORS. OPTIONS must stay open (AuthorizationType NONE) whatever the API's default authorizer, as the RestApi's DefaultCorsPreflightOptions makes them (stacks/api.go)."
+	case status == http.StatusForbidden && strings.Contains(body, "Missing Authentication Token"):
+		return "OPTIONS answers 403 Missing Authentication Token: the resource has no OPTIONS method, or the stage was not redeployed after CORS was added. Here every resource gets OPTIONS from the RestApi's DefaultCorsPreflightOptions (stacks/cors.go), and `cdk deploy` redeploys the stage whenever CORS changes."
+	}
+	return fmt.Sprintf("The preflight must answer 2xx, it answered %d. Here API Gateway answers OPTIONS itself (a MOCK integration, 204); if a function handles OPTIONS, it must answer 2xx with the CORS headers.", status)
+}
+
+// authentication explains a readable 401: no CORS problem, a sign-in one.
+func authentication(o Options) string {
+	sent := slices.ContainsFunc(o.Headers, func(h string) bool {
+		name, _, _ := strings.Cut(h, ":")
+		return strings.EqualFold(strings.TrimSpace(name), "Authorization")
+	})
+	if sent {
+		return "Authentication, not CORS: the page can read this 401, and the API refused the token sent (expired, for another app client or user pool, or not an ID token). Sign in again for a fresh one."
+	}
+	return "Authentication, not CORS: the page can read this 401, and the API wants a token. Send the signed-in user's ID token: -header 'Authorization: Bearer <token>' (make local's: curl -s -X POST http://localhost:8088/local/token | jq -r .id_token)."
 }
 
 // WriteText prints the report for a person. What a server sent (headers,
@@ -497,15 +566,32 @@ func (r *Report) writeVerdict(w io.Writer) {
 		fmt.Fprintf(w, "FAIL: the call is refused, but a page on %s can read a simple GET of %s, which needs no preflight: the API answers it with CORS headers for any origin.\n", safe(r.Origin), safe(r.SimpleURL))
 	case r.ExpectDenied:
 		fmt.Fprintf(w, "FAIL: a browser on %s can call this API, but it should be refused.\n", safe(r.Origin))
+	case r.ExpectUnauthorized && r.Pass:
+		fmt.Fprintf(w, "PASS: the API requires sign-in, and a browser on %s can read its 401: the page can say \"sign in\", not a CORS error.\n", safe(r.Origin))
+	case r.ExpectUnauthorized && r.Failure == "authentication":
+		fmt.Fprintf(w, "FAIL: the call answered %d without a token, not 401: the API should require sign-in.\n", r.request().Status)
 	case r.Pass:
 		fmt.Fprintf(w, "PASS: a browser on %s can call this API and read its answers, errors included.\n", safe(r.Origin))
 	case r.Denied:
 		fmt.Fprintf(w, "FAIL: a browser on %s is refused; see the fixes above.\n", safe(r.Origin))
-	case slices.ContainsFunc(r.Steps, func(s Step) bool { return s.Name == "request" && s.Problem != "" }):
+	case r.Failure == "authentication":
+		fmt.Fprintf(w, "FAIL: authentication, not CORS: a browser on %s may call this API and read its answer, a 401; see the fix above.\n", safe(r.Origin))
+	case r.Failure == "request":
 		fmt.Fprintf(w, "FAIL: CORS is fine, but the request itself fails.\n")
 	default:
 		fmt.Fprintf(w, "FAIL: the call works, but its errors reach the page as CORS errors; see the fixes above.\n")
 	}
+}
+
+// request is the call's last answer: the last step named "request".
+func (r *Report) request() Step {
+	var last Step
+	for _, s := range r.Steps {
+		if s.Name == "request" {
+			last = s
+		}
+	}
+	return last
 }
 
 // safe escapes what could drive a terminal or hide text: control

@@ -35,7 +35,12 @@ func server(flaw string) *httptest.Server {
 			http.Redirect(w, r, "/dev/predict/", http.StatusMovedPermanently)
 			return
 		}
+		signIn := strings.HasPrefix(flaw, "sign-in")
 		if r.Method == http.MethodOptions {
+			if flaw == "sign-in, a guarded preflight" {
+				w.WriteHeader(401)
+				return
+			}
 			if flaw == "no-options" {
 				w.WriteHeader(403)
 				io.WriteString(w, `{"message":"Missing Authentication Token"}`)
@@ -46,11 +51,26 @@ func server(flaw string) *httptest.Server {
 				h.Set("Access-Control-Allow-Origin", "https://d111.cloudfront.net")
 			}
 			h.Set("Access-Control-Allow-Methods", "GET,POST,OPTIONS")
-			if flaw != "no-headers" {
+			switch {
+			case signIn:
+				h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
+			case flaw != "no-headers":
 				h.Set("Access-Control-Allow-Headers", "Content-Type")
 			}
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(204)
+			return
+		}
+		if signIn && r.Header.Get("Authorization") != "Bearer good" {
+			switch flaw {
+			case "sign-in, a 401 without CORS":
+			case "sign-in, gateway errors for any origin": // dev's gateway responses
+				h.Set("Access-Control-Allow-Origin", origin)
+			default:
+				allow()
+			}
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":{"code":"UNAUTHORIZED","message":"Unauthorized"}}`)
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
@@ -115,6 +135,53 @@ func TestServers(t *testing.T) {
 	}
 }
 
+// Behind sign-in, a token in the Authorization header passes; a readable
+// 401 is reported as authentication, not CORS, and the two ways an
+// authorizer breaks CORS (a guarded preflight, a 401 without CORS headers)
+// as CORS, each with its fix.
+func TestSignIn(t *testing.T) {
+	for _, tc := range []struct {
+		name, flaw, header string
+		failure, explain   string
+		unauthorized       bool // -expect-unauthorized
+	}{
+		{"signed out, as expected", "sign-in", "", "", "PASS: the API requires sign-in", true},
+		{"open, but expected to require sign-in", "", "", "authentication", "FAIL: the call answered 200 without a token, not 401", true},
+		{"a token", "sign-in", "Authorization: Bearer good", "", "", false},
+		{"no token", "sign-in", "", "authentication", "the API wants a token. Send the signed-in user's ID token: -header 'Authorization: Bearer <token>'", false},
+		{"a refused token", "sign-in", "Authorization: Bearer expired", "authentication", "the API refused the token sent", false},
+		{"a preflight behind the authorizer", "sign-in, a guarded preflight", "Authorization: Bearer good", "cors", "The preflight answered 401: OPTIONS requires a token, but a browser never sends one", false},
+		{"a 401 without CORS", "sign-in, a 401 without CORS", "", "cors", "The API wants a token and says so with 401, but without Access-Control-Allow-Origin", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := server(tc.flaw)
+			defer srv.Close()
+			o := Options{URL: srv.URL + "/dev/predict", Origin: page, Body: validBody, ErrorBody: DefaultErrorBody, ExpectUnauthorized: tc.unauthorized}
+			if tc.header != "" {
+				o.Headers = append(o.Headers, tc.header)
+			}
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			rep.WriteText(&b)
+			if rep.Pass != (tc.failure == "") || rep.Failure != tc.failure {
+				t.Errorf("pass = %v, failure %q; want failure %q\n%s", rep.Pass, rep.Failure, tc.failure, b.String())
+			}
+			if !strings.Contains(b.String(), tc.explain) {
+				t.Errorf("the report lacks %q:\n%s", tc.explain, b.String())
+			}
+			if n, want := strings.Count(b.String(), "fix:"), min(len(tc.failure), 1); n != want && !tc.unauthorized {
+				t.Errorf("%d fixes, want %d (the one that matters, if any):\n%s", n, want, b.String())
+			}
+			if tc.failure == "authentication" && !tc.unauthorized && !strings.Contains(b.String(), "FAIL: authentication, not CORS") {
+				t.Errorf("the verdict does not say authentication:\n%s", b.String())
+			}
+		})
+	}
+}
+
 func TestExpectDenied(t *testing.T) {
 	if rep := check(t, "no-origin", true); !rep.Pass || !rep.Denied || rep.SimpleReadable {
 		t.Errorf("an origin refused everywhere, with -expect-denied: pass=%v denied=%v simpleReadable=%v, want pass and denied", rep.Pass, rep.Denied, rep.SimpleReadable)
@@ -127,6 +194,22 @@ func TestExpectDenied(t *testing.T) {
 	}
 	if rep := check(t, "", true); rep.Pass {
 		t.Error("an allowed origin with -expect-denied passed")
+	}
+	// Behind sign-in, dev's gateway responses let any page read the 401 of
+	// a simple GET: an error, none of the API's data.
+	srv := server("sign-in, gateway errors for any origin")
+	defer srv.Close()
+	rep, err := Run(context.Background(), Options{URL: srv.URL + "/dev/predict", Origin: "https://evil.example", Body: validBody, ExpectDenied: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Pass || rep.SimpleReadable {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Errorf("a foreign origin that can read only a 401: pass=%v simpleReadable=%v, want a pass\n%s", rep.Pass, rep.SimpleReadable, b.String())
+	}
+	if _, err := Run(context.Background(), Options{URL: srv.URL, Origin: page, ExpectDenied: true, ExpectUnauthorized: true}); err == nil {
+		t.Error("-expect-denied with -expect-unauthorized ran")
 	}
 }
 

@@ -143,7 +143,16 @@ var corsMatrix = []corsCase{
 	{name: "get-authorization-wildcard", method: "GET", headers: [][2]string{{"Authorization", "Bearer x"}}, preflight: answer{set: hdr(acah, "*")}},
 	{name: "get-accept-language", method: "GET", headers: [][2]string{{"Accept-Language", "en"}}, preflight: answer{status: 403}},
 	{name: "get-content-language-unsafe", method: "GET", headers: [][2]string{{"Content-Language", "en(gb)"}}, preflight: answer{status: 403}},
+	// Behind sign-in: the token in the Authorization header, as this
+	// project's page sends it, and the ways an authorizer breaks CORS.
+	{name: "post-json-token", method: "POST", headers: signedIn, body: true, preflight: answer{set: hdr(acah, "content-type, authorization")}},
+	{name: "post-json-token-not-allowed", method: "POST", headers: signedIn, body: true},
+	{name: "post-json-token-preflight-401", method: "POST", headers: signedIn, body: true, preflight: answer{status: 401, set: hdr(acao, "", acam, "", acah, "")}},
+	{name: "post-json-401-with-cors", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 401}}},
+	{name: "post-json-401-without-cors", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 401, set: hdr(acao, "")}}},
 }
+
+var signedIn = [][2]string{{"Content-Type", "application/json"}, {"Authorization", "Bearer eyJ.e30.sig"}}
 
 // matrixServer answers the cases under /c/<name>/<hop>. other is the second
 // API origin (for cross-origin redirects); page is the page's origin.
