@@ -146,6 +146,15 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		Value:       url,
 		Description: jsii.String("Base URL of the predictor API (POST predict, GET model)"),
 	})
+	if signIn != nil {
+		// For the deploy job's signed-out check and for inviting users.
+		awscdk.NewCfnOutput(stack, jsii.String("SignInUrl"), &awscdk.CfnOutputProps{
+			Value: signIn.URL, Description: jsii.String("The sign-in (Cognito's hosted domain) the site sends users to"),
+		})
+		awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{
+			Value: signIn.Pool.UserPoolId(), Description: jsii.String("The user pool: invite users with aws cognito-idp admin-create-user"),
+		})
+	}
 	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, SignIn: signIn, URL: url, SiteContentRole: siteContent}
 }
 

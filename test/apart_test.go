@@ -108,10 +108,12 @@ func TestTheExecutionPolicyCoversWhatTheStacksDeploy(t *testing.T) {
 		e, d := customizedProd(t)
 		check(t, e, d)
 	})
-	t.Run("signed in", func(t *testing.T) {
-		e, d := signedInDev(t)
-		check(t, e, d)
-	})
+	for _, name := range []string{"dev", "prod"} {
+		t.Run("signed in/"+name, func(t *testing.T) {
+			e, d := signedInEnv(t, name)
+			check(t, e, d)
+		})
+	}
 }
 
 // serviceOf is the IAM service of a resource type: AWS::S3::Bucket is s3; a

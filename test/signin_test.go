@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,27 +14,39 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
-// signedIn is dev with "auth": "cognito", synthesized once: its templates
-// are golden too (signin-dev-*), and the browser test serves them.
+// signedIn is dev and prod with "auth": "cognito", synthesized once, in
+// one app: dev's templates are golden too (signin-dev-*), and the browser
+// test serves them.
 var signedIn struct {
 	sync.Once
-	env config.Environment
-	out *synthesized
-	err error
+	envs map[string]config.Environment
+	out  map[string]*synthesized
+	err  error
 }
 
-func signedInDev(t *testing.T) (config.Environment, *synthesized) {
+// signedInEnv is the environment name with sign-in, synthesized.
+func signedInEnv(t *testing.T, name string) (config.Environment, *synthesized) {
 	t.Helper()
 	signedIn.Do(func() {
-		e := envByName(t, "dev")
-		e.Auth = config.AuthCognito
-		out, err := synth(filepath.Join(filepath.Dir(withoutCredentials.assembly), "signin"), e)
-		signedIn.env, signedIn.out, signedIn.err = e, out[e.Name], err
+		signedIn.envs = map[string]config.Environment{}
+		var envs []config.Environment
+		for _, n := range []string{"dev", "prod"} {
+			e := envByName(t, n)
+			e.Auth = config.AuthCognito
+			signedIn.envs[n] = e
+			envs = append(envs, e)
+		}
+		signedIn.out, signedIn.err = synth(filepath.Join(filepath.Dir(withoutCredentials.assembly), "signin"), envs...)
 	})
 	if signedIn.err != nil {
 		t.Fatal(signedIn.err)
 	}
-	return signedIn.env, signedIn.out
+	return signedIn.envs[name], signedIn.out[name]
+}
+
+func signedInDev(t *testing.T) (config.Environment, *synthesized) {
+	t.Helper()
+	return signedInEnv(t, "dev")
 }
 
 // With sign-in every method requires a Cognito user's token but the
@@ -44,7 +57,10 @@ func signedInDev(t *testing.T) (config.Environment, *synthesized) {
 func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 	e, d := signedInDev(t)
 	api := d.api
-	pool := id(t, api, "AWS::Cognito::UserPool", obj{"MfaConfiguration": "ON", "AdminCreateUserConfig": obj{"AllowAdminCreateUserOnly": true}})
+	pool := id(t, api, "AWS::Cognito::UserPool", obj{
+		"MfaConfiguration": "ON", "EnabledMfas": []any{"SOFTWARE_TOKEN_MFA"}, "AdminCreateUserConfig": obj{"AllowAdminCreateUserOnly": true},
+		"Policies": obj{"PasswordPolicy": like(obj{"MinimumLength": 12.0, "RequireLowercase": true, "RequireUppercase": true, "RequireNumbers": true, "RequireSymbols": true})},
+	})
 	authorizer := id(t, api, "AWS::ApiGateway::Authorizer", obj{
 		"Type": "COGNITO_USER_POOLS", "IdentitySource": "method.request.header.Authorization",
 		"ProviderARNs": []any{obj{"Fn::GetAtt": []any{pool, "Arn"}}},
@@ -76,10 +92,17 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 	check(t, func() {
 		api.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), obj{
 			"UserPoolId": obj{"Ref": pool}, "GenerateSecret": false, "AllowedOAuthFlows": []any{"code"},
-			"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthScopes": []any{"openid", "email"},
+			"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthScopes": []any{"openid", "email"}, "PreventUserExistenceErrors": "ENABLED",
 			"CallbackURLs": []any{present, e.AllowedOrigins[0] + "/"}, "LogoutURLs": []any{present, e.AllowedOrigins[0] + "/"},
 		})
 		api.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolDomain"), obj{"UserPoolId": obj{"Ref": pool}})
+		// The authorizer's 401 is API Gateway's UNAUTHORIZED, which
+		// DEFAULT_4XX covers: with CORS, like every gateway response, so the
+		// page reads "sign in" instead of a CORS error.
+		api.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), obj{"ResponseType": "DEFAULT_4XX"})
+		api.AllResourcesProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), obj{
+			"ResponseParameters": like(obj{"gatewayresponse.header.Access-Control-Allow-Origin": present}),
+		})
 		// The page sends its token in the Authorization header, never a
 		// cookie: the preflight allows the header, not credentials.
 		api.HasResourceProperties(jsii.String("AWS::ApiGateway::Method"), obj{"HttpMethod": "OPTIONS", "Integration": like(obj{
@@ -111,4 +134,47 @@ func TestThePageKnowsWhereToSignIn(t *testing.T) {
 			"SecurityHeadersConfig": like(obj{"ContentSecurityPolicy": like(obj{"ContentSecurityPolicy": matches(`connect-src 'self' https://\*\.execute-api\.eu-west-1\.amazonaws\.com https://\*\.auth\.eu-west-1\.amazoncognito\.com;`)})}),
 		})})
 	})
+}
+
+// The deploy job finds the sign-in in the stack's outputs and then checks
+// the deployed API signed out (a readable 401), since it has no user's
+// token; an open environment has no such output, and is checked as before.
+func TestTheDeployJobChecksTheAPISignedOut(t *testing.T) {
+	_, d := signedInDev(t)
+	check(t, func() {
+		d.api.HasOutput(jsii.String("SignInUrl"), obj{"Value": present})
+		d.api.HasOutput(jsii.String("UserPoolId"), obj{"Value": obj{"Ref": present}})
+	})
+	if outputs := *withoutCredentials.deployed["dev"].api.FindOutputs(jsii.String("SignInUrl"), nil); len(outputs) != 0 {
+		t.Errorf("dev without auth outputs a sign-in: %v", outputs)
+	}
+	job, err := os.ReadFile("../.github/workflows/deploy-env.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`'.[$s].SignInUrl // empty'`, `-expect-unauthorized`, `if: steps.urls.outputs.signin == ''`} {
+		if !strings.Contains(string(job), want) {
+			t.Errorf("deploy-env.yml lacks %s: it would fail behind sign-in, or check nothing", want)
+		}
+	}
+}
+
+// Production's users get Cognito's threat protection, enforced (compromised
+// credentials and risky sign-ins blocked), and a pool that survives its
+// stack; dev's pool is on the plan without it, and goes with its stack.
+func TestProductionSignInIsHardened(t *testing.T) {
+	for name, want := range map[string]obj{
+		"prod": {"UserPoolTier": "PLUS", "UserPoolAddOns": obj{"AdvancedSecurityMode": "ENFORCED"}, "DeletionProtection": "ACTIVE"},
+		"dev":  {"UserPoolTier": "ESSENTIALS", "UserPoolAddOns": obj{"AdvancedSecurityMode": "OFF"}, "DeletionProtection": "INACTIVE"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, d := signedInEnv(t, name)
+			want["MfaConfiguration"] = "ON"
+			check(t, func() { d.api.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), want) })
+			policy := map[string]string{"prod": "Retain", "dev": "Delete"}[name]
+			check(t, func() {
+				d.api.HasResource(jsii.String("AWS::Cognito::UserPool"), obj{"DeletionPolicy": policy, "UpdateReplacePolicy": policy})
+			})
+		})
+	}
 }

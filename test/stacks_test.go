@@ -240,11 +240,13 @@ func TestNoUnsuppressedNagFindings(t *testing.T) {
 	})
 	// With sign-in the protected methods pass APIG4 and COG4 on their own;
 	// only the preflights are suppressed (signin_test.go).
-	t.Run("signed in", func(t *testing.T) {
-		_, d := signedInDev(t)
-		nagClean(t, d.env.Api.Stack)
-		nagClean(t, d.env.Site.Stack)
-	})
+	for _, name := range []string{"dev", "prod"} {
+		t.Run("signed in/"+name, func(t *testing.T) {
+			_, d := signedInEnv(t, name)
+			nagClean(t, d.env.Api.Stack)
+			nagClean(t, d.env.Site.Stack)
+		})
+	}
 }
 
 // nagClean fails t for each error and each cdk-nag warning on stack.
