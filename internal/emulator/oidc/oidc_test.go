@@ -187,3 +187,17 @@ func TestALocalTokenForScripts(t *testing.T) {
 		t.Errorf("the named client's token: %v", err)
 	}
 }
+
+// Each request behind the authorizer pays one verification (RS256).
+func BenchmarkVerify(b *testing.B) {
+	i, err := New("http://localhost:8088", []Client{{ID: "site-client"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, _ := i.Token("site-client", time.Hour)
+	for b.Loop() {
+		if _, err := i.Verify(token, []string{"site-client"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
