@@ -14,10 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
-	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -70,11 +68,7 @@ func run(args []string, stdout io.Writer) int {
 // served model's example row. Outside the project, an empty object, which
 // still makes the request a JSON POST that needs a preflight.
 func defaultBody() string {
-	root, err := project.Root()
-	if err != nil {
-		return "{}"
-	}
-	m, err := model.Load(filepath.Join(root, project.ModelFile))
+	m, err := project.Served()
 	if err != nil {
 		return "{}"
 	}

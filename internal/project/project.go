@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,15 @@ const (
 // relative to the module root: the app, make local, the tools and the tests
 // read the served model from it.
 const ModelFile = "functions/predict/model.json"
+
+// Served is the model the predict function serves, read from ModelFile.
+func Served() (*model.Model, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	return model.Load(filepath.Join(root, ModelFile))
+}
 
 // Root finds the directory holding go.mod, from the working directory up:
 // `cdk synth` runs the app at the root, `go test` in each package's directory.

@@ -2,7 +2,6 @@ package sitepage
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,11 +44,7 @@ func TestWithAPI(t *testing.T) {
 }
 
 func TestConfigNamesTheAPIAndTheModel(t *testing.T) {
-	root, err := project.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Load(filepath.Join(root, project.ModelFile))
+	m, err := project.Served()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,11 +66,7 @@ func (f *fake) answer(req events.APIGatewayProxyRequest) (int, map[string]any) {
 
 func served(t *testing.T) *model.Model {
 	t.Helper()
-	root, err := project.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Load(filepath.Join(root, project.ModelFile))
+	m, err := project.Served()
 	if err != nil {
 		t.Fatal(err)
 	}

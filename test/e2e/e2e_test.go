@@ -234,13 +234,7 @@ func (p *page) diagnosis() (kind, text string) {
 
 // servedModel is the model the function serves (project.ModelFile): the
 // tests take their rows and expectations from it, whatever it is.
-var servedModel = sync.OnceValues(func() (*model.Model, error) {
-	root, err := project.Root()
-	if err != nil {
-		return nil, err
-	}
-	return model.Load(filepath.Join(root, project.ModelFile))
-})
+var servedModel = sync.OnceValues(project.Served)
 
 func served(t testing.TB) *model.Model {
 	t.Helper()
