@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/python"
+	"github.com/iris-cors/iris-cors-cdk/internal/testtool"
 )
 
 // Every family computes what its library computes, on every row of the
@@ -28,10 +29,7 @@ func TestParityRefit(t *testing.T) {
 	py := python.With("sklearn", "joblib", "xgboost")
 	if py == "" {
 		msg := python.ScikitLearnHint + " and run make test again"
-		if os.Getenv("SKLEARN_REQUIRED") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testtool.Missing(t, "SKLEARN_REQUIRED", msg)
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {

@@ -52,6 +52,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
+	"github.com/iris-cors/iris-cors-cdk/internal/testtool"
 )
 
 // The environment the test deploys, and the name of the change set the CLI
@@ -67,10 +68,7 @@ const (
 func TestDeployPathAgainstMoto(t *testing.T) {
 	server, err := exec.LookPath("moto_server")
 	if err != nil {
-		if os.Getenv("MOTO_REQUIRED") == "1" {
-			t.Fatal(installHint)
-		}
-		t.Skip(installHint)
+		testtool.Missing(t, "MOTO_REQUIRED", installHint)
 	}
 	root, err := project.Root()
 	if err != nil {
