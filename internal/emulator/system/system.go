@@ -202,7 +202,6 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 	api := apigw.Options{RestApi: o.RestApi, Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}
 	endpoints := Endpoints{SignIn: s.SignInURL}
 	if s.issuer != nil {
-		s.issuer.SetClients(clients)
 		api.Tokens = s.issuer
 		if len(clients) > 0 {
 			endpoints.Client = clients[0].ID
@@ -225,6 +224,11 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 			}
 			c.site.Headers.Set("Content-Security-Policy", csp)
 		}
+	}
+	if s.issuer != nil {
+		// Only once all loaded: after a failed reload the old clients stay,
+		// with the old API that still serves.
+		s.issuer.SetClients(clients)
 	}
 	return c, nil
 }
