@@ -64,7 +64,7 @@ func build(app awscdk.App) error {
 	if err != nil {
 		return err
 	}
-	stacks.NewDeployment(app, envs, root, served)
+	stacks.NewDeployment(app, envs, all, root, served)
 	if repo.Name != "" {
 		stacks.NewCI(app, repo, branch, all)
 	}

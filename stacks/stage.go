@@ -4,7 +4,9 @@
 package stacks
 
 import (
+	"fmt"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -30,11 +32,15 @@ type Stage struct {
 func NewStage(scope constructs.Construct, env config.Environment, root string, m *model.Model) *Stage {
 	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{
 		Env: deployTo(env.Account, env.Region),
-		// The boundary `make bootstrap` creates (CDK's example boundary):
+		// The boundary `make bootstrap` creates (bootstrap.BoundaryPolicy):
 		// the environment's execution role may create roles only with it,
-		// and they cannot shed it or create roles without it.
+		// and they cannot shed it, create roles without it, or reach
+		// another environment's resources.
 		PermissionsBoundary: awscdk.PermissionsBoundary_FromName(jsii.String(bootstrap.Boundary)),
 	})
+	// What the boundary and the execution policy know the environment's
+	// resources by where AWS names them by IDs of its own.
+	awscdk.Tags_Of(stage).Add(jsii.String(bootstrap.TagKey), jsii.String(env.Name), nil)
 	policy := NewCorsPolicy(env)
 	// Each environment deploys through the roles of its own bootstrap, so
 	// one environment's deploy role cannot deploy another.
@@ -73,14 +79,24 @@ type Deployment struct {
 	Accounts []*AccountStack
 }
 
-// NewDeployment builds envs and their accounts' Stages (see NewStage).
-func NewDeployment(scope constructs.Construct, envs []config.Environment, root string, m *model.Model) *Deployment {
+// NewDeployment builds envs and their accounts' Stages (see NewStage). all
+// are every environment of cdk.json: a production environment among envs
+// that shares its account with another of them gets a warning at synth.
+func NewDeployment(scope constructs.Construct, envs, all []config.Environment, root string, m *model.Model) *Deployment {
 	d := &Deployment{}
 	for _, a := range Accounts(envs) {
 		d.Accounts = append(d.Accounts, NewAccountStage(scope, a))
 	}
+	shared := config.SharedAccounts(all, os.Getenv("CDK_DEFAULT_ACCOUNT"))
 	for _, e := range envs {
-		d.Stages = append(d.Stages, NewStage(scope, e, root, m))
+		s := NewStage(scope, e, root, m)
+		if others := shared[e.Name]; len(others) > 0 {
+			awscdk.Annotations_Of(s.Api.Stack).AddWarningV2(jsii.String("iris:SharedAccount"), jsii.String(fmt.Sprintf(
+				"production environment %s deploys to the same account as %s: their own bootstraps and permissions boundaries keep them apart, "+
+					"but only an account of its own keeps apart what an account shares; see %s (README, \"Production in an account of its own\")",
+				e.Name, strings.Join(others, ", "), config.MultiAccountGuidance)))
+		}
+		d.Stages = append(d.Stages, s)
 	}
 	return d
 }

@@ -229,7 +229,7 @@ func synthModel(dir string, m *model.Model, envs ...config.Environment) (out map
 		}
 	}()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &cdkContext, Outdir: jsii.String(dir)})
-	d := stacks.NewDeployment(app, envs, root, m)
+	d := stacks.NewDeployment(app, envs, envs, root, m)
 	app.Synth(nil) // runs the aspects and fails on their errors, as `cdk synth` does
 	accounts := map[stacks.Account]*stacks.AccountStack{}
 	for _, a := range d.Accounts {

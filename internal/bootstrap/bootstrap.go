@@ -6,8 +6,10 @@
 // environment's stacks (and no stack refactoring, which this app never
 // does), and creates the execution role's policy: the services this app
 // deploys, on the environment's resources where their names are known
-// (Policy). The rest of the template is CDK's, so `cdk bootstrap` keeps
-// creating what the CLI expects.
+// (Policy), and the environment's own permissions boundary, which every
+// role it creates and its execution role carry (BoundaryPolicy). The rest
+// of the template is CDK's, so `cdk bootstrap` keeps creating what the CLI
+// expects.
 package bootstrap
 
 import (
@@ -37,12 +39,13 @@ func PolicyName(env config.Environment) string {
 	return "cdk-" + env.Qualifier + "-cfn-exec-policy-" + env.Region
 }
 
-// Boundary is the permissions boundary of the roles an environment creates:
-// CDK's example boundary, which the template creates (Template) under this
-// name; CDK's PermissionsBoundary_FromName takes it as it is, the stack's
-// qualifier for the placeholder. CDK's template puts the account and region
-// in the name as well, which a stack synthesized without an account cannot
-// name; a qualifier is one environment's, in one region.
+// Boundary is the permissions boundary of the roles an environment creates
+// and of its execution role: BoundaryPolicy, which the template creates
+// (Template) under this name in place of CDK's example boundary; CDK's
+// PermissionsBoundary_FromName takes it as it is, the stack's qualifier for
+// the placeholder. CDK's template puts the account and region in the name
+// as well, which a stack synthesized without an account cannot name; a
+// qualifier is one environment's, in one region.
 const Boundary = "cdk-${Qualifier}-permissions-boundary"
 
 // cdkBoundary is the name CDK's template gives its example boundary.
@@ -100,20 +103,15 @@ func Template(cdkTemplate []byte, env config.Environment) ([]byte, error) {
 	case !reflect.DeepEqual(boundaryProps["ManagedPolicyName"], sub(cdkBoundary)):
 		return nil, fmt.Errorf("CDK's bootstrap template names its example boundary %v, not %s: see internal/bootstrap", boundaryProps["ManagedPolicyName"], cdkBoundary)
 	}
-	// The boundary names itself (what it protects from change, what roles
-	// must carry): every mention becomes Boundary.
-	renamed, err := json.Marshal(boundary)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(renamed), cdkBoundary, Boundary)), &boundary); err != nil {
-		return nil, err
-	}
-	resources["CdkBoostrapPermissionsBoundaryPolicy"] = boundary
+	// The environment's own boundary (BoundaryPolicy) in place of CDK's
+	// example, under the name the Stage and the CLI give it.
+	boundaryProps["ManagedPolicyName"] = sub(Boundary)
+	boundaryProps["Description"] = "What any role of environment " + env.Name + " can ever do: nothing of another environment's"
+	boundaryProps["PolicyDocument"] = object{"Version": "2012-10-17", "Statement": BoundaryPolicy(env)}
 	variant["Default"] = Variant
-	// The template always creates CDK's example boundary itself (the CLI's
-	// --example-permissions-boundary creates another, outside the stack):
-	// the execution role depends on it, and the Stage names it.
+	// The template always creates the boundary itself (the CLI's
+	// --example-permissions-boundary would create CDK's, outside the
+	// stack): the execution role depends on it, and the Stage names it.
 	delete(boundary, "Condition")
 	delete(params, "UseExamplePermissionsBoundary")
 	if conditions, ok := t["Conditions"].(object); ok {
@@ -332,17 +330,21 @@ func Policy(env config.Environment) []any {
 }
 
 // signInStatements manage the environment's Cognito user pool, with
-// config.AuthCognito: pools get IDs at creation, so the region's pools; and
-// the three calls IAM cannot scope to a pool at all.
+// config.AuthCognito. Pools get IDs at creation, so the environment's pool
+// is the one its tag (TagKey) names: created with it, changed only with it;
+// and the two calls IAM cannot scope to a pool at all.
 func signInStatements(env config.Environment) []any {
 	if env.Auth != config.AuthCognito {
 		return nil
 	}
 	return []any{
 		statement{"Sid": "SignInPools", "Effect": "Allow", "Action": "cognito-idp:*",
-			"Resource": sub("arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*")},
+			"Resource":  sub("arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*"),
+			"Condition": object{"StringEquals": object{"aws:ResourceTag/" + TagKey: env.Name}}},
+		statement{"Sid": "SignInNewPool", "Effect": "Allow", "Resource": "*", "Action": "cognito-idp:CreateUserPool",
+			"Condition": object{"StringEquals": object{"aws:RequestTag/" + TagKey: env.Name}}},
 		statement{"Sid": "SignInUnscoped", "Effect": "Allow", "Resource": "*",
-			"Action": []any{"cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPoolDomain", "cognito-idp:ListUserPools"}},
+			"Action": []any{"cognito-idp:DescribeUserPoolDomain", "cognito-idp:ListUserPools"}},
 	}
 }
 

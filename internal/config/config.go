@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -354,4 +355,31 @@ func Select(envs []Environment, names []string) ([]Environment, error) {
 		out = append(out, envs[i])
 	}
 	return out, nil
+}
+
+// MultiAccountGuidance is AWS's advice on keeping production in an account
+// of its own, which the shared-account warning points at.
+const MultiAccountGuidance = "https://docs.aws.amazon.com/whitepapers/latest/organizing-your-aws-environment/organizing-your-aws-environment.html"
+
+// SharedAccounts names, for each production environment of envs, the
+// non-production environments that deploy to the same account, where both
+// accounts are known: cdk.json's, else defaultAccount (the CLI's
+// credentials, CDK_DEFAULT_ACCOUNT). Each environment's own bootstrap and
+// permissions boundary keep them apart there, but only separate accounts
+// keep apart what an account shares (its quotas, its API Gateway logging
+// role, its administrators, a mistake in a boundary).
+func SharedAccounts(envs []Environment, defaultAccount string) map[string][]string {
+	account := func(e Environment) string { return cmp.Or(e.Account, defaultAccount) }
+	shared := map[string][]string{}
+	for _, p := range envs {
+		if !p.Production || account(p) == "" {
+			continue
+		}
+		for _, e := range envs {
+			if !e.Production && account(e) == account(p) {
+				shared[p.Name] = append(shared[p.Name], e.Name)
+			}
+		}
+	}
+	return shared
 }
