@@ -136,7 +136,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
 	api.Root().AddResource(jsii.String("openapi.json"), nil).AddMethod(jsii.String("GET"), integration, nil)
 
-	rollout := newRollout(stack, props, fn, alias, api)
+	rollout := newRollout(stack, props, fn, alias)
 	if props.Env.WantsDashboard() {
 		newDashboard(stack, props, fn, alias, api)
 	}

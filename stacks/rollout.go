@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
@@ -43,9 +42,9 @@ func newAlias(stack awscdk.Stack, fn awslambda.Function) awslambda.Alias {
 }
 
 // newRollout adds the deployment group, its smoke test and its alarms.
-func newRollout(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function, alias awslambda.Alias, api awsapigateway.RestApi) *Rollout {
+func newRollout(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function, alias awslambda.Alias) *Rollout {
 	r := &Rollout{Alias: alias, Hook: newSmokeTest(stack, props, fn)}
-	r.Alarms = newAlarms(stack, props, alias, api)
+	r.Alarms = newAlarms(stack, props, alias)
 	r.Topic = awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
 		DisplayName: jsii.String(props.Model.Title + " (" + props.Env.Name + ") alarms"),
 		EnforceSSL:  jsii.Bool(true),
@@ -100,20 +99,16 @@ func newSmokeTest(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Functio
 	})
 }
 
-// newAlarms are the alarms that stop and roll back a deployment: the
-// function's errors and throttles through the alias, the stage's 5XX rate
-// and p99 latency. A quiet period is no alarm.
-func newAlarms(stack awscdk.Stack, props *ApiStackProps, alias awslambda.Alias, api awsapigateway.RestApi) []awscloudwatch.Alarm {
+// newAlarms are the alarms that stop and roll back a deployment: the new
+// version's own errors and p99 duration, through the alias. A quiet period
+// is no alarm. Nothing a caller controls moves them: the stage's 5XX rate,
+// its latency and the alias's throttles can be driven by anyone who can
+// reach the API (a body over Lambda's 6 MB invoke limit, a burst beyond
+// the reserved concurrency), so they would let an anonymous caller roll a
+// good version back and page its people; the dashboard shows them instead.
+func newAlarms(stack awscdk.Stack, props *ApiStackProps, alias awslambda.Alias) []awscloudwatch.Alarm {
 	a := props.Env.Alarms
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	sum := &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}
-	rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression:   jsii.String("IF(requests > 0, 100 * errors / requests, 0)"),
-		UsingMetrics: &map[string]awscloudwatch.IMetric{"errors": api.MetricServerError(sum), "requests": api.MetricCount(sum)},
-		Period:       minute,
-		Label:        jsii.String("5XX % of requests"),
-	})
-	latency := api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p99")})
 	alarm := func(id string, metric awscloudwatch.IMetric, threshold float64, periods int, what string) awscloudwatch.Alarm {
 		return awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
 			Metric:             metric,
@@ -125,9 +120,9 @@ func newAlarms(stack awscdk.Stack, props *ApiStackProps, alias awslambda.Alias, 
 		})
 	}
 	return []awscloudwatch.Alarm{
-		alarm("FunctionErrors", alias.MetricErrors(sum), float64(a.FunctionErrors), 1, fmt.Sprintf("%d or more function errors in a minute", a.FunctionErrors)),
-		alarm("Throttles", alias.MetricThrottles(sum), float64(a.Throttles), 1, fmt.Sprintf("%d or more throttled invocations in a minute", a.Throttles)),
-		alarm("Api5xxRate", rate, a.API5XXPercent, 1, fmt.Sprintf("%g%% or more of the stage's requests answered 5XX in a minute", a.API5XXPercent)),
-		alarm("ApiP99Latency", latency, float64(a.P99LatencyMs), 3, fmt.Sprintf("the stage's p99 latency %d ms or more, three minutes running", a.P99LatencyMs)),
+		alarm("FunctionErrors", alias.MetricErrors(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
+			float64(a.FunctionErrors), 1, fmt.Sprintf("%d or more function errors in a minute", a.FunctionErrors)),
+		alarm("FunctionP99Duration", alias.MetricDuration(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p99")}),
+			float64(a.P99LatencyMs), 3, fmt.Sprintf("the function's p99 duration %d ms or more, three minutes running", a.P99LatencyMs)),
 	}
 }

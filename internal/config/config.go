@@ -66,13 +66,17 @@ type Environment struct {
 	Dashboard *bool `json:"dashboard,omitempty"`
 }
 
-// Alarms are the thresholds of the alarms that roll a deployment back. The
-// defaults are far above what a demo's traffic reaches.
+// Alarms are the thresholds of the alarms that roll a deployment back, on
+// the new version itself. The defaults are far above what a demo's traffic
+// reaches.
 type Alarms struct {
-	FunctionErrors int     `json:"functionErrors"` // errors of the function in a minute
-	Throttles      int     `json:"throttles"`      // throttled invocations in a minute
-	API5XXPercent  float64 `json:"api5xxPercent"`  // of the stage's requests in a minute
-	P99LatencyMs   int     `json:"p99LatencyMs"`   // the stage's p99 latency, three minutes running
+	FunctionErrors int `json:"functionErrors"` // errors of the function in a minute
+	P99LatencyMs   int `json:"p99LatencyMs"`   // the function's p99 duration, three minutes running
+	// Throttles and API5XXPercent were alarms on what any caller can move
+	// (a burst, a body over Lambda's limit): refused, with the reason, so a
+	// cdk.json that still sets them learns why they are gone.
+	Throttles     *int     `json:"throttles,omitempty"`
+	API5XXPercent *float64 `json:"api5xxPercent,omitempty"`
 }
 
 // TrafficShifts are CodeDeploy's predefined Lambda deployment
@@ -186,7 +190,7 @@ func Parse(raw any) ([]Environment, error) {
 	var envs []Environment
 	for name, body := range byName {
 		e := Environment{Name: name, ThrottleRate: 50, ThrottleBurst: 100, LogRetentionDays: 30, LogLevel: "info", CorsMaxAgeSeconds: 600,
-			Alarms: Alarms{FunctionErrors: 5, Throttles: 10, API5XXPercent: 5, P99LatencyMs: 3000}}
+			Alarms: Alarms{FunctionErrors: 5, P99LatencyMs: 3000}}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e); err != nil {
@@ -305,10 +309,11 @@ func (e *Environment) checkRollout(key string) error {
 	switch {
 	case !slices.Contains(TrafficShifts, e.TrafficShift):
 		return fmt.Errorf("%s.trafficShift: %q is not one of CodeDeploy's Lambda configurations %v", key, e.TrafficShift, TrafficShifts)
-	case a.FunctionErrors < 1 || a.Throttles < 1:
-		return fmt.Errorf("%s.alarms: functionErrors (%d) and throttles (%d) must be at least 1 a minute", key, a.FunctionErrors, a.Throttles)
-	case a.API5XXPercent <= 0 || a.API5XXPercent > 100:
-		return fmt.Errorf("%s.alarms.api5xxPercent: %g is not a percentage above 0", key, a.API5XXPercent)
+	case a.FunctionErrors < 1:
+		return fmt.Errorf("%s.alarms.functionErrors: %d must be at least 1 a minute", key, a.FunctionErrors)
+	case a.Throttles != nil || a.API5XXPercent != nil:
+		return fmt.Errorf("%s.alarms: throttles and api5xxPercent are no longer alarms: any caller can move them (a burst, a body over Lambda's 6 MB limit) and would roll a good version back; "+
+			"the rollback alarms measure the version itself (functionErrors, p99LatencyMs) and the dashboard shows the rest: remove them", key)
 	case a.P99LatencyMs < 1 || a.P99LatencyMs > 29000:
 		return fmt.Errorf("%s.alarms.p99LatencyMs: %d is outside 1..29000 (API Gateway gives up at 29 s)", key, a.P99LatencyMs)
 	case e.AlarmEmail != "" && !email.MatchString(e.AlarmEmail):

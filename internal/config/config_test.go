@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -59,8 +60,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"not an object", `[]`, `environments: must be an object`},
 		{"unknown traffic shift", `{"dev": {"region": "eu-west-1", "trafficShift": "Canary50Percent"}}`, `environments.dev.trafficShift: "Canary50Percent" is not one of`},
 		{"bad latency bound", `{"dev": {"region": "eu-west-1", "alarms": {"p99LatencyMs": 60000}}}`, `environments.dev.alarms.p99LatencyMs: 60000`},
-		{"bad 5XX rate", `{"dev": {"region": "eu-west-1", "alarms": {"api5xxPercent": 0}}}`, `environments.dev.alarms.api5xxPercent: 0`},
-		{"no errors allowed", `{"dev": {"region": "eu-west-1", "alarms": {"functionErrors": 0}}}`, `environments.dev.alarms: functionErrors (0)`},
+		{"a 5XX alarm anyone can trip", `{"dev": {"region": "eu-west-1", "alarms": {"api5xxPercent": 5}}}`, `environments.dev.alarms: throttles and api5xxPercent are no longer alarms: any caller can move them`},
+		{"a throttle alarm anyone can trip", `{"dev": {"region": "eu-west-1", "alarms": {"throttles": 10}}}`, `environments.dev.alarms: throttles and api5xxPercent are no longer alarms`},
+		{"no errors allowed", `{"dev": {"region": "eu-west-1", "alarms": {"functionErrors": 0}}}`, `environments.dev.alarms.functionErrors: 0`},
 		{"bad email", `{"dev": {"region": "eu-west-1", "alarmEmail": "ops"}}`, `environments.dev.alarmEmail: "ops"`},
 		{"unknown alarm", `{"dev": {"region": "eu-west-1", "alarms": {"latency": 5}}}`, `unknown field "latency"`},
 		{"unknown auth", `{"dev": {"region": "eu-west-1", "auth": "oauth"}}`, `environments.dev.auth: "oauth" is not known`},
@@ -106,7 +108,7 @@ func TestRolloutDefaults(t *testing.T) {
 	if dev.TrafficShift != "AllAtOnce" || dev.WantsDashboard() || prod.TrafficShift != "Canary10Percent5Minutes" || !prod.WantsDashboard() {
 		t.Errorf("dev %s dashboard %v, prod %s dashboard %v", dev.TrafficShift, dev.WantsDashboard(), prod.TrafficShift, prod.WantsDashboard())
 	}
-	if want := (Alarms{FunctionErrors: 5, Throttles: 10, API5XXPercent: 5, P99LatencyMs: 1000}); dev.Alarms != want {
+	if want := (Alarms{FunctionErrors: 5, P99LatencyMs: 1000}); dev.Alarms != want {
 		t.Errorf("dev alarms %+v, want %+v", dev.Alarms, want)
 	}
 }
@@ -167,5 +169,27 @@ func TestDomainsAndConcurrency(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Production sharing an account with another environment is named where
+// both accounts are known: cdk.json's, or the CLI's credentials'.
+func TestSharedAccounts(t *testing.T) {
+	envs, err := parse(t, `{"dev": {"region": "eu-west-1"}, "staging": {"region": "eu-west-1", "account": "444455556666"},
+		"prod": {"region": "eu-west-1", "production": true}, "prod2": {"region": "us-east-1", "production": true, "account": "444455556666"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		credentials string
+		want        map[string][]string
+	}{
+		{"", map[string][]string{"prod2": {"staging"}}},
+		{"111122223333", map[string][]string{"prod": {"dev"}, "prod2": {"staging"}}},
+		{"444455556666", map[string][]string{"prod": {"dev", "staging"}, "prod2": {"dev", "staging"}}},
+	} {
+		if got := SharedAccounts(envs, tc.credentials); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("credentials %q: %v, want %v", tc.credentials, got, tc.want)
+		}
 	}
 }

@@ -200,6 +200,8 @@ func TestFunctionFailures(t *testing.T) {
 		{"not a proxy response", &fakeFunction{answer: `"hello"`}, 502},
 		{"a status code that is no HTTP status", &fakeFunction{answer: `{"statusCode":99}`}, 502},
 		{"a status code beyond 599", &fakeFunction{answer: `{"statusCode":1000,"body":"x"}`}, 502},
+		{"101 Switching Protocols", &fakeFunction{answer: `{"statusCode":101}`}, 502},
+		{"103 Early Hints", &fakeFunction{answer: `{"statusCode":103,"body":"{}"}`}, 502},
 		{"a status code as a string", &fakeFunction{answer: `{"statusCode":"200"}`}, 502},
 		{"invoke failed", &fakeFunction{err: errors.New("connection refused")}, 502},
 		{"timeout", &fakeFunction{err: timeout{}}, 504},
@@ -210,6 +212,30 @@ func TestFunctionFailures(t *testing.T) {
 				t.Errorf("status %d, ACAO %q; want %d with CORS", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), tc.status)
 			}
 		})
+	}
+}
+
+// A body API Gateway takes (under 10 MB: JSON white space passes any
+// validator) but Lambda's 6 MB invoke limit refuses is API Gateway's 413,
+// readable across origins, and the function never runs: an anonymous
+// caller moves none of the function's metrics, which are what roll a
+// deployment back (TestRollbackAlarmsMeasureTheVersion, test/rollout_test.go).
+func TestABodyOverLambdasLimitNeverReachesTheFunction(t *testing.T) {
+	fn := &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
+	api := load(t, fixture, fn, Options{})
+	headers := map[string]string{"Content-Type": "application/json", "Origin": devOrigin}
+	for _, size := range []int{6<<20 + 1, 7 << 20, 10<<20 - 1} {
+		body := `{"name":"a"` + strings.Repeat(" ", size-len(`{"name":"a"}`)) + "}"
+		resp := do(api, "POST", "/test/items", headers, body)
+		if got := readBody(resp); resp.StatusCode != 413 || resp.Header.Get("Access-Control-Allow-Origin") != devOrigin || !strings.Contains(got, "Request Too Long") {
+			t.Errorf("%d bytes: %d %q, ACAO %q; want 413 Request Too Long with CORS", size, resp.StatusCode, got, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+	if len(fn.events) != 0 {
+		t.Errorf("the function ran %d times; Lambda refuses such an invoke before it runs", len(fn.events))
+	}
+	if resp := do(api, "POST", "/test/items", headers, `{"name":"a"`+strings.Repeat(" ", 5<<20)+"}"); resp.StatusCode != 200 || len(fn.events) != 1 {
+		t.Errorf("a 5 MB body: %d, %d invocations; want the function's answer", resp.StatusCode, len(fn.events))
 	}
 }
 
@@ -323,7 +349,8 @@ const sections = `"Parameters": {"AuthParam": {"Type": "String", "Default": "NON
   "Conditions": {
     "Secure": {"Fn::Not": [{"Fn::Equals": ["a", "b"]}]},
     "InIreland": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]},
-    "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+    "AccountIs0": {"Fn::Equals": [{"Ref": "AWS::AccountId"}, "000000000000"]}
   },
   "Resources": {`
 
@@ -357,6 +384,8 @@ func TestUndecidableAuthorizationFailsAtLoad(t *testing.T) {
 		{"an unknown authorization", `"AuthorizationType": "MAGIC", "HttpMethod": "GET",`, `AuthorizationType "MAGIC" is not known`},
 		{"an authorizer without its type", `"AuthorizationType": "NONE", "AuthorizerId": {"Ref": "Auth"}, "HttpMethod": "GET",`, "an AuthorizerId with AuthorizationType"},
 		{"an undefined condition", `"AuthorizationType": {"Fn::If": ["Nope", "AWS_IAM", "NONE"]}, "HttpMethod": "GET",`, `condition "Nope" is not defined`},
+		// The local account is a placeholder: open here, IAM on AWS.
+		{"a condition on the account", `"AuthorizationType": {"Fn::If": ["AccountIs0", "NONE", "AWS_IAM"]}, "HttpMethod": "GET",`, "condition AccountIs0: it depends on AWS::AccountId"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := variantWithSections(t, get, tc.to, Options{})

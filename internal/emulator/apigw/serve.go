@@ -49,6 +49,13 @@ var (
 // maxPayload is API Gateway's request size limit.
 const maxPayload = 10 << 20
 
+// maxInvokePayload is Lambda's limit on a synchronous invocation's event.
+// A body between it and maxPayload passes the gateway and its validator
+// (JSON may be all white space) but not the invoke: API Gateway answers 413
+// "Request Too Long" (seen on AWS: koki-develop/lgtm-generator#10) and the
+// function never runs, so no metric of the function moves.
+const maxInvokePayload = 6 << 20
+
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := &incoming{http: r, id: requestID()}
 	w.Header().Set("X-Amzn-Requestid", in.id)
@@ -220,15 +227,21 @@ func (a *API) proxy(w http.ResponseWriter, in *incoming, m *method) {
 		a.fail(w, in, errInternal)
 		return
 	}
+	if len(event) > maxInvokePayload {
+		a.fail(w, in, errTooLarge)
+		return
+	}
 	out, err := fn.Invoke(in.http.Context(), event)
 	if timedOut(err) {
 		a.fail(w, in, errTimedOut)
 		return
 	}
 	var resp events.APIGatewayProxyResponse
-	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode < 200 || resp.StatusCode > 599 {
 		// API Gateway answers a failed function, or a malformed proxy
-		// response (no HTTP status among them), with a bare 502.
+		// response (no HTTP status, or an informational 1xx, which is no
+		// final answer: 101 would hang the client, 103 pass as a 200),
+		// with a bare 502.
 		a.fail(w, in, errInternal)
 		return
 	}
