@@ -53,6 +53,7 @@ func main() {
 	flag.StringVar(&f.SiteAddr, "site", "localhost:8080", "address of the site (make local SITE=...)")
 	flag.StringVar(&f.SiteDir, "site-dir", "site", "the site's files; empty to serve no site")
 	flag.StringVar(&f.SignInAddr, "signin", local.SignInAddr, "address of the local sign-in, when the API has a Cognito authorizer (make local SIGNIN=...)")
+	flag.BoolVar(&f.AllowRemote, "allow-remote", false, "serve on addresses other machines reach (e.g. -api 0.0.0.0:3000); only on a network you trust")
 	flag.BoolVar(&f.Throttle, "throttle", true, "apply the stage's throttling limits (429 beyond them)")
 	flag.IntVar(&f.Concurrency, "concurrency", 2, "execution environments per function")
 	flag.BoolVar(&f.watch, "watch", true, "rebuild and reload on save")
@@ -61,6 +62,9 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks for an orderly stop; a second one, if that
+	// stop hangs (a load, a build), ends the process as signals do.
+	context.AfterFunc(ctx, stop)
 	restore := foreground()
 	err := run(ctx, f)
 	restore()
@@ -143,7 +147,7 @@ func configure(f flags) (system.Options, func(context.Context) ([]*cfn.Template,
 	}
 	o := local.Options(root)
 	o.RestApi, o.Stage, o.APIAddr, o.SiteAddr, o.SiteDir, o.SignInAddr = f.RestApi, f.Stage, f.APIAddr, f.SiteAddr, f.SiteDir, f.SignInAddr
-	o.Throttle, o.Concurrency, o.Log = f.Throttle, f.Concurrency, os.Stderr
+	o.Throttle, o.Concurrency, o.AllowRemote, o.Log = f.Throttle, f.Concurrency, f.AllowRemote, os.Stderr
 	var resynth func(context.Context) ([]*cfn.Template, error)
 	if len(f.templates) == 0 {
 		load, err := assemblyLoader(&o, f)

@@ -1,10 +1,13 @@
 package oidc
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +39,16 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Bounds of what a sign-in in progress may hold, so that no page can grow
+// the issuer's memory (it answers any origin's navigation). An S256
+// challenge is 43 characters; Cognito keeps a code 5 minutes.
+const (
+	challengeLen = 43
+	maxState     = 1024
+	maxCodes     = 1000
+	codeLifetime = 5 * time.Minute
+)
+
 // authorize signs the user in at once (no password: this is the laptop)
 // and sends them back with a code, if the client may send them there.
 func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
@@ -48,14 +61,19 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	case q.Get("response_type") != "code":
 		http.Error(w, "local sign-in: response_type must be code", http.StatusBadRequest)
 		return
-	case q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) < 43:
-		http.Error(w, "local sign-in: PKCE is required: code_challenge_method=S256 and a code_challenge", http.StatusBadRequest)
+	case q.Get("code_challenge_method") != "S256" || !base64URL(q.Get("code_challenge"), challengeLen):
+		http.Error(w, fmt.Sprintf("local sign-in: PKCE is required: code_challenge_method=S256 and a code_challenge of %d base64url characters", challengeLen), http.StatusBadRequest)
+		return
+	case len(q.Get("state")) > maxState:
+		http.Error(w, fmt.Sprintf("local sign-in: state is longer than %d characters", maxState), http.StatusBadRequest)
 		return
 	}
 	code := randomString(24)
-	i.mu.Lock()
-	i.codes[code] = grant{client: client, redirect: redirect, challenge: q.Get("code_challenge"), expires: i.now().Add(5 * time.Minute)}
-	i.mu.Unlock()
+	if !i.keep(code, grant{client: client, redirect: redirect, challenge: q.Get("code_challenge"), expires: i.now().Add(codeLifetime)}) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(codeLifetime.Seconds())))
+		http.Error(w, fmt.Sprintf("local sign-in: %d sign-ins are in progress; try again when they expire", maxCodes), http.StatusTooManyRequests)
+		return
+	}
 	back, _ := url.Parse(redirect)
 	v := back.Query()
 	v.Set("code", code)
@@ -64,6 +82,33 @@ func (i *Issuer) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	back.RawQuery = v.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// keep stores a code until its exchange or expiry, dropping the expired
+// ones first; false when maxCodes are still pending.
+func (i *Issuer) keep(code string, g grant) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	now := i.now()
+	for c, old := range i.codes {
+		if now.After(old.expires) {
+			delete(i.codes, c)
+		}
+	}
+	if len(i.codes) >= maxCodes {
+		return false
+	}
+	i.codes[code] = g
+	return true
+}
+
+// base64URL says whether s is n characters of unpadded base64url.
+func base64URL(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
 }
 
 // token exchanges a code, once, for the user's tokens, when the verifier

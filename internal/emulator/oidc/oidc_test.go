@@ -201,3 +201,50 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// A page on any origin can send a browser to /oauth2/authorize (a
+// navigation needs no CORS), so what a sign-in in progress holds is
+// bounded: a challenge of exactly an S256 digest's 43 characters, a state
+// of at most 1024, codes that expire after Cognito's 5 minutes and at most
+// 1000 pending. A review filled 525 MB with 60 KB challenges before.
+func TestSignInsInProgressAreBounded(t *testing.T) {
+	i := issuer(t)
+	now := time.Now()
+	i.now = func() time.Time { return now }
+	authorize := func(challenge, state string) *httptest.ResponseRecorder {
+		q := url.Values{"response_type": {"code"}, "client_id": {"site-client"}, "redirect_uri": {site}, "state": {state},
+			"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		rec := httptest.NewRecorder()
+		i.ServeHTTP(rec, httptest.NewRequest("GET", "/oauth2/authorize?"+q.Encode(), nil))
+		return rec
+	}
+	good := challenge(strings.Repeat("v", 43))
+	for name, tc := range map[string]struct{ challenge, state string }{
+		"a 60 KB challenge":         {strings.Repeat("A", 60<<10), "s"},
+		"a challenge of 44":         {good + "A", "s"},
+		"a challenge not base64url": {strings.Repeat("+", 43), "s"},
+		"a 60 KB state":             {good, strings.Repeat("s", 60<<10)},
+	} {
+		if rec := authorize(tc.challenge, tc.state); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, rec.Code)
+		}
+	}
+	if rec := authorize(good, strings.Repeat("s", 1024)); rec.Code != http.StatusFound {
+		t.Errorf("a state of 1024: %d", rec.Code)
+	}
+	for n := 1; n < 1000; n++ {
+		if rec := authorize(good, "s"); rec.Code != http.StatusFound {
+			t.Fatalf("sign-in %d: %d", n+1, rec.Code)
+		}
+	}
+	if rec := authorize(good, "s"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("the 1001st pending sign-in: %d, Retry-After %q; want 429", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if len(i.codes) != 1000 {
+		t.Errorf("%d codes kept", len(i.codes))
+	}
+	now = now.Add(5*time.Minute + time.Second)
+	if rec := authorize(good, "s"); rec.Code != http.StatusFound || len(i.codes) != 1 {
+		t.Errorf("after the codes expired: %d with %d codes kept; want the expired ones gone", rec.Code, len(i.codes))
+	}
+}

@@ -83,6 +83,11 @@ type Options struct {
 	Throttle bool
 	// Concurrency is the number of execution environments per function.
 	Concurrency int
+	// AllowRemote serves on addresses other machines reach (":3000",
+	// "0.0.0.0:3000", a LAN address); without it Start refuses them. The
+	// servers' Host check keeps DNS rebinding out, not another machine,
+	// which can send "Host: localhost" itself.
+	AllowRemote bool
 	Log         io.Writer
 }
 
@@ -347,6 +352,9 @@ func (e *AddrInUse) Error() string {
 // wanted.
 func (s *System) listen(ln net.Listener, addr, what string, wanted bool) (net.Listener, error) {
 	if ln == nil && wanted {
+		if err := s.loopbackOnly(addr, what); err != nil {
+			return nil, err
+		}
 		var err error
 		if ln, err = listen(addr, what); err != nil {
 			return nil, err
@@ -356,6 +364,29 @@ func (s *System) listen(ln net.Listener, addr, what string, wanted bool) (net.Li
 		s.listeners = append(s.listeners, ln)
 	}
 	return ln, nil
+}
+
+// loopbackOnly refuses an address other machines can reach, unless the
+// caller allowed it (Options.AllowRemote), which it then warns of: what
+// runs locally has the dev user signed in without a password, and answers
+// as the API and sign-in of this machine.
+func (s *System) loopbackOnly(addr, what string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s address %q: %w", what, addr, err)
+	}
+	ip := net.ParseIP(host)
+	if strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if !s.opts.AllowRemote {
+		return fmt.Errorf("the %s address %q is reachable from other machines (only localhost, 127.0.0.1 or [::1] are not); "+
+			"serve it there only on a network you trust, with -allow-remote", what, addr)
+	}
+	if s.opts.Log != nil {
+		fmt.Fprintf(s.opts.Log, "warning: the %s listens on %s, which other machines reach: anyone there can use it (and, with sign-in, sign in as the dev user)\n", what, addr)
+	}
+	return nil
 }
 
 func listen(addr, what string) (net.Listener, error) {
