@@ -158,6 +158,21 @@ type Resolver struct {
 	chain []string // the outputs being resolved, "Stack.Output"
 	// strict refuses what depends on a deploy-time parameter (Decide).
 	strict bool
+	// conditions holds each condition once evaluated: conditions that
+	// name each other (And of the previous one, twice) would otherwise
+	// cost 2^n evaluations.
+	conditions map[conditionKey]conditionResult
+}
+
+type conditionKey struct {
+	stack, name string
+	strict      bool
+}
+
+type conditionResult struct {
+	value bool
+	err   error
+	done  bool // false while it is being evaluated: a cycle
 }
 
 // AccountID is the account every local ARN names.
@@ -268,6 +283,11 @@ func (r *Resolver) ref(t *Template, name string) (string, error) {
 	case "AWS::Region":
 		return r.region(), nil
 	case "AWS::AccountId":
+		// Only AWS knows the account: a decision that depends on it (an
+		// authorization behind Fn::If on the account) is not guessed.
+		if r.strict {
+			return "", fmt.Errorf("it depends on AWS::AccountId, whose value is known only at deploy (locally it is %s)", AccountID)
+		}
 		return AccountID, nil
 	case "AWS::Partition":
 		return "aws", nil
@@ -287,8 +307,26 @@ func (r *Resolver) ref(t *Template, name string) (string, error) {
 	return Placeholder(name, ""), nil
 }
 
-// condition evaluates one of the template's conditions.
+// condition evaluates one of the template's conditions, once (see
+// Resolver.conditions).
 func (r *Resolver) condition(t *Template, name string) (bool, error) {
+	key := conditionKey{t.StackName, name, r.strict}
+	if c, ok := r.conditions[key]; ok {
+		if !c.done {
+			return false, fmt.Errorf("condition %s refers to itself", name)
+		}
+		return c.value, c.err
+	}
+	if r.conditions == nil {
+		r.conditions = map[conditionKey]conditionResult{}
+	}
+	r.conditions[key] = conditionResult{}
+	b, err := r.evaluate(t, name)
+	r.conditions[key] = conditionResult{value: b, err: err, done: true}
+	return b, err
+}
+
+func (r *Resolver) evaluate(t *Template, name string) (bool, error) {
 	c, ok := t.Conditions[name]
 	if !ok {
 		return false, fmt.Errorf("condition %q is not defined", name)

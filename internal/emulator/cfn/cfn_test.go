@@ -2,6 +2,7 @@ package cfn
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -129,6 +130,48 @@ func TestConditionsAndParameters(t *testing.T) {
 	}
 	if v, err := r.Resolve(tmpl, map[string]any{"Ref": "Env"}); err != nil || v != "env.local.invalid" {
 		t.Errorf("Ref Env: %v, %v", v, err)
+	}
+}
+
+// Conditions that name each other are evaluated once each, not once per
+// path (30 conditions, each the And of the previous one twice, took 2^30
+// evaluations and never finished); a chain deeper than the bound and a
+// condition that names itself fail at once.
+func TestConditionsAreEvaluatedOnce(t *testing.T) {
+	chain := func(n int) *Template {
+		conditions := map[string]any{"C0": map[string]any{"Fn::Equals": []any{"a", "a"}}}
+		for i := 1; i < n; i++ {
+			prev := map[string]any{"Condition": fmt.Sprint("C", i-1)}
+			conditions[fmt.Sprint("C", i)] = map[string]any{"Fn::And": []any{prev, prev}}
+		}
+		doc, _ := json.Marshal(map[string]any{"Conditions": conditions, "Resources": map[string]any{"R": map[string]any{"Type": "X"}}})
+		tmpl, err := Parse("chain.template.json", doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tmpl
+	}
+	tmpl := chain(30)
+	r := &Resolver{Templates: []*Template{tmpl}, Region: "eu-west-1"}
+	if v, err := r.Decide(tmpl, map[string]any{"Fn::If": []any{"C29", "yes", "no"}}); err != nil || v != "yes" {
+		t.Errorf("30 chained conditions: %v, %v", v, err)
+	}
+	if len(r.conditions) != 30 {
+		t.Errorf("%d conditions evaluated, want each of the 30 once", len(r.conditions))
+	}
+	deep := chain(200)
+	r = &Resolver{Templates: []*Template{deep}, Region: "eu-west-1"}
+	if _, err := r.Decide(deep, map[string]any{"Condition": "C199"}); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("200 chained conditions: %v, want the depth bound", err)
+	}
+	self, err := Parse("self.template.json", []byte(`{"Conditions": {"A": {"Fn::Not": [{"Condition": "B"}]}, "B": {"Fn::Not": [{"Condition": "A"}]}},
+		"Resources": {"R": {"Type": "X"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = &Resolver{Templates: []*Template{self}}
+	if _, err := r.Resolve(self, map[string]any{"Condition": "A"}); err == nil || !strings.Contains(err.Error(), "refers to itself") {
+		t.Errorf("A = Not B, B = Not A: %v", err)
 	}
 }
 
