@@ -66,6 +66,11 @@ func newSignIn(stack awscdk.Stack, props *ApiStackProps) *SignIn {
 		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(1)),
 		EnableTokenRevocation:      jsii.Bool(true),
 	})
+	// The authorization code flow only: without ExplicitAuthFlows Cognito
+	// also takes SRP and custom sign-ins straight from the API (a password
+	// guessed without the hosted page, its threat protection or the
+	// client's callbacks). Refreshing is what the code flow's tokens need.
+	client.Node().DefaultChild().(awscognito.CfnUserPoolClient).SetExplicitAuthFlows(jsii.Strings("ALLOW_REFRESH_TOKEN_AUTH"))
 	// A Cognito domain prefix is unique across every account of the region:
 	// the environment's name and the first part of the stack's ID (random).
 	prefix := awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(props.Env.Name + "-signin"),

@@ -39,8 +39,11 @@ func NewStage(scope constructs.Construct, env config.Environment, root string, m
 		PermissionsBoundary: awscdk.PermissionsBoundary_FromName(jsii.String(bootstrap.Boundary)),
 	})
 	// What the boundary and the execution policy know the environment's
-	// resources by where AWS names them by IDs of its own.
-	awscdk.Tags_Of(stage).Add(jsii.String(bootstrap.TagKey), jsii.String(env.Name), nil)
+	// resources by where AWS names them by IDs of its own. Dashboards are
+	// named (the boundary scopes them by name), and cfn-lint's
+	// CloudFormation schema has no tags for them yet.
+	awscdk.Tags_Of(stage).Add(jsii.String(bootstrap.TagKey), jsii.String(env.Name),
+		&awscdk.TagProps{ExcludeResourceTypes: jsii.Strings("AWS::CloudWatch::Dashboard")})
 	policy := NewCorsPolicy(env)
 	// Each environment deploys through the roles of its own bootstrap, so
 	// one environment's deploy role cannot deploy another.

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,6 +95,9 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 			"UserPoolId": obj{"Ref": pool}, "GenerateSecret": false, "AllowedOAuthFlows": []any{"code"},
 			"AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthScopes": []any{"openid", "email"}, "PreventUserExistenceErrors": "ENABLED",
 			"CallbackURLs": []any{present, e.AllowedOrigins[0] + "/"}, "LogoutURLs": []any{present, e.AllowedOrigins[0] + "/"},
+			// The code flow only: no SRP, password or custom sign-in
+			// straight from Cognito's API (its default without this list).
+			"ExplicitAuthFlows": []any{"ALLOW_REFRESH_TOKEN_AUTH"},
 		})
 		api.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolDomain"), obj{"UserPoolId": obj{"Ref": pool}})
 		// The authorizer's 401 is API Gateway's UNAUTHORIZED, which
@@ -171,6 +175,14 @@ func TestProductionSignInIsHardened(t *testing.T) {
 			_, d := signedInEnv(t, name)
 			want["MfaConfiguration"] = "ON"
 			check(t, func() { d.api.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), want) })
+			// Cognito sends a user back to localhost only where the
+			// environment allows a localhost page (dev's make local).
+			for _, c := range *d.api.FindResources(jsii.String("AWS::Cognito::UserPoolClient"), nil) {
+				urls, _ := json.Marshal([]any{(*c)["Properties"].(map[string]any)["CallbackURLs"], (*c)["Properties"].(map[string]any)["LogoutURLs"]})
+				if got, want := strings.Contains(string(urls), "localhost"), name == "dev"; got != want {
+					t.Errorf("%s's app client sends users to localhost: %v, want %v (%s)", name, got, want, urls)
+				}
+			}
 			policy := map[string]string{"prod": "Retain", "dev": "Delete"}[name]
 			check(t, func() {
 				d.api.HasResource(jsii.String("AWS::Cognito::UserPool"), obj{"DeletionPolicy": policy, "UpdateReplacePolicy": policy})
