@@ -31,16 +31,20 @@ type Schema struct {
 	Ref      string    `json:"$ref,omitempty"` // OpenAPI: a schema of the document's components
 }
 
-// MarshalJSON writes Closed as additionalProperties: false.
+// MarshalJSON writes Closed as additionalProperties: false, and the
+// properties in sorted order: a method called by the encoder gets none of
+// the caller's options, so without it every document holding a schema (the
+// gateway's model, /openapi.json) came out in a new order each time, and
+// types generated from it churned.
 func (s *Schema) MarshalJSON() ([]byte, error) {
 	type plain Schema
 	if !s.Closed {
-		return json.Marshal((*plain)(s))
+		return json.Marshal((*plain)(s), json.Deterministic(true))
 	}
 	return json.Marshal(struct {
 		*plain
 		AdditionalProperties bool `json:"additionalProperties"`
-	}{(*plain)(s), false})
+	}{(*plain)(s), false}, json.Deterministic(true))
 }
 
 // RequestSchema is the POST /predict body: one row of the features, or
