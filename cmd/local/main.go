@@ -94,6 +94,7 @@ func run(ctx context.Context, f flags) error {
 	}
 	if s.SignInURL != "" {
 		fmt.Printf("Sign-in %s   (stands in for Cognito: %s signs in without a password; the API checks its tokens)\n", s.SignInURL, s.Issuer().User.Email)
+		fmt.Printf("     issuer (an OpenID client's authority) %s\n", s.Issuer().URL)
 		fmt.Printf("     a token for scripts: curl -s -X POST %s/local/token | jq -r .id_token\n", s.SignInURL)
 	}
 	loop := "Ctrl-C stops everything."

@@ -35,9 +35,11 @@ func timedOut(err error) bool {
 }
 
 // Verifier checks a user pool token as API Gateway does and returns its
-// claims; clients are the app clients of the authorizer's pools.
+// claims; clients are the app clients of the authorizer's pools, scopes the
+// method's OAuth scopes (none: an ID token; some: an access token with one
+// of them).
 type Verifier interface {
-	Verify(token string, clients []string) (map[string]any, error)
+	Verify(token string, clients, scopes []string) (map[string]any, error)
 }
 
 // Options configure how the API is served.
@@ -97,7 +99,8 @@ type method struct {
 	// app clients it must be for.
 	tokens  Verifier
 	clients []string
-	apiKey  bool // it requires an API key too
+	scopes  []string // the method's AuthorizationScopes
+	apiKey  bool     // it requires an API key too
 	// MOCK
 	mockStatus string
 	responses  []*integrationResponse

@@ -495,19 +495,19 @@ func TestAnAliasIsItsFunction(t *testing.T) {
 	}
 }
 
-// With a token verifier (make local's issuer), a method behind a Cognito
-// user pool authorizer takes exactly the tokens API Gateway would: a good
-// one reaches the function with its claims in requestContext.authorizer;
-// none, a bad one or one for another client gets 401 with CORS, and the
-// function never runs.
-func TestTokensAreCheckedLikeCognito(t *testing.T) {
+// behindCognito serves the fixture with GET /items/{id} behind a Cognito
+// user pool authorizer (with method properties extra, e.g. its OAuth
+// scopes), an issuer for the pool's client (site) and another pool's
+// (other), and a fake function.
+func behindCognito(t *testing.T, extra string) (api *API, issuer *oidc.Issuer, fn *fakeFunction, site, other string) {
+	t.Helper()
 	raw, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const get = `"AuthorizationType": "NONE",
         "HttpMethod": "GET",`
-	changed := strings.Replace(string(raw), get, `"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "SignedIn"}, "HttpMethod": "GET",`, 1)
+	changed := strings.Replace(string(raw), get, `"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "SignedIn"}, `+extra+`"HttpMethod": "GET",`, 1)
 	changed = strings.Replace(changed, `"Resources": {`, `"Resources": {
     "Users": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
     "SiteClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Users"}}},
@@ -520,24 +520,54 @@ func TestTokensAreCheckedLikeCognito(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := &cfn.Resolver{Templates: []*cfn.Template{tmpl}}
-	site, _ := res.String(tmpl, map[string]any{"Ref": "SiteClient"})
-	other, _ := res.String(tmpl, map[string]any{"Ref": "OtherClient"})
-	issuer, err := oidc.New("http://localhost:8088", []oidc.Client{{ID: site}, {ID: other}})
-	if err != nil {
+	site, _ = res.String(tmpl, map[string]any{"Ref": "SiteClient"})
+	other, _ = res.String(tmpl, map[string]any{"Ref": "OtherClient"})
+	if issuer, err = oidc.New("http://localhost:8088", []oidc.Client{{ID: site}, {ID: other}}); err != nil {
 		t.Fatal(err)
 	}
-	fn := &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
-	api, err := Load(tmpl, res, Options{Functions: map[string]Invoker{"Fn": fn}, Tokens: issuer})
-	if err != nil {
+	fn = &fakeFunction{answer: `{"statusCode":200,"body":"{}"}`}
+	if api, err = Load(tmpl, res, Options{Functions: map[string]Invoker{"Fn": fn}, Tokens: issuer}); err != nil {
 		t.Fatal(err)
 	}
+	return api, issuer, fn, site, other
+}
+
+// A method that names OAuth scopes takes an access token with one of them,
+// as API Gateway's Cognito authorizer does, and no ID token; a method that
+// names none takes the ID token only.
+func TestMethodsWithScopesTakeAccessTokens(t *testing.T) {
+	api, issuer, _, site, _ := behindCognito(t, `"AuthorizationScopes": ["email"], `)
+	id, _ := issuer.Token(site, time.Hour)
+	withEmail, _ := issuer.AccessToken(site, "openid email", time.Hour)
+	withoutEmail, _ := issuer.AccessToken(site, "openid", time.Hour)
+	for name, tc := range map[string]struct {
+		token  string
+		status int
+	}{"an access token with the scope": {withEmail, 200}, "an access token without it": {withoutEmail, 401}, "an ID token": {id, 401}} {
+		if resp := do(api, "GET", "/test/items/1", map[string]string{client: "t", "Authorization": "Bearer " + tc.token}, ""); resp.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", name, resp.StatusCode, tc.status)
+		}
+	}
+	noScopes, _, _, _, _ := behindCognito(t, "")
+	if resp := do(noScopes, "GET", "/test/items/1", map[string]string{client: "t", "Authorization": "Bearer " + withEmail}, ""); resp.StatusCode != 401 {
+		t.Errorf("an access token where the method names no scope: %d, want 401", resp.StatusCode)
+	}
+}
+
+// With a token verifier (make local's issuer), a method behind a Cognito
+// user pool authorizer takes exactly the tokens API Gateway would: a good
+// one reaches the function with its claims in requestContext.authorizer;
+// none, a bad one or one for another client gets 401 with CORS, and the
+// function never runs.
+func TestTokensAreCheckedLikeCognito(t *testing.T) {
+	api, issuer, fn, site, other := behindCognito(t, "")
 	if len(api.Refused) != 0 {
 		t.Errorf("start-up notes %q: the method is checked, not refused", api.Refused)
 	}
 	good, _ := issuer.Token(site, time.Hour)
 	forOther, _ := issuer.Token(other, time.Hour)
 	expired, _ := issuer.Token(site, -time.Minute)
-	impostor, err := oidc.New(issuer.URL, issuer.Clients()) // the same issuer's name, another key
+	impostor, err := oidc.New(issuer.Origin, issuer.Clients()) // the same issuer's name, another key
 	if err != nil {
 		t.Fatal(err)
 	}

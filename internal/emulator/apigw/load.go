@@ -281,7 +281,7 @@ func (l *loader) method(id string) (*method, error) {
 		return nil, fmt.Errorf("method %s: %w", m.name, err)
 	}
 	if m.denied == errUnauthorized && l.tokens != nil {
-		if err := l.checkTokens(m, authorizer); err != nil {
+		if err := l.checkTokens(m, authorizer, p); err != nil {
 			return nil, fmt.Errorf("method %s: %w", m.name, err)
 		}
 	}
@@ -420,9 +420,11 @@ func (m *method) authorization(t *cfn.Template, res *cfn.Resolver, p map[string]
 }
 
 // checkTokens has a method behind a Cognito user pool authorizer check
-// tokens locally: for the app clients of the authorizer's pools. An API key
-// the method also requires is still refused.
-func (l *loader) checkTokens(m *method, authorizer string) error {
+// tokens locally: for the app clients of the authorizer's pools, an ID
+// token, or an access token where the method names OAuth scopes
+// (AuthorizationScopes). An API key the method also requires is still
+// refused.
+func (l *loader) checkTokens(m *method, authorizer string, p map[string]any) error {
 	a := l.t.Resources[authorizer]
 	if a.Type != "AWS::ApiGateway::Authorizer" || a.Properties["Type"] != "COGNITO_USER_POOLS" {
 		return nil // a Lambda authorizer: refused, as before
@@ -442,6 +444,14 @@ func (l *loader) checkTokens(m *method, authorizer string) error {
 	}
 	if len(m.clients) == 0 {
 		return fmt.Errorf("its user pool authorizer %s has no app client in the template: no token could be for it", l.t.Describe(authorizer))
+	}
+	scopes, err := l.res.Decide(l.t, p["AuthorizationScopes"])
+	if err != nil {
+		return fmt.Errorf("AuthorizationScopes cannot be decided locally: %w", err)
+	}
+	list, _ := scopes.([]any)
+	for _, s := range list {
+		m.scopes = append(m.scopes, fmt.Sprint(s))
 	}
 	m.denied, m.requires, m.tokens = nil, "", l.tokens
 	if m.apiKey {

@@ -131,7 +131,7 @@ func (m *method) authorize(in *incoming) *gatewayError {
 	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
 		token = t
 	}
-	claims, err := m.tokens.Verify(token, m.clients)
+	claims, err := m.tokens.Verify(token, m.clients, m.scopes)
 	if err != nil {
 		return errUnauthorized
 	}

@@ -32,7 +32,7 @@ func TestVerifyLikeAPIGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, err := i.Verify(good, []string{"site-client"})
+	claims, err := i.Verify(good, []string{"site-client"}, nil)
 	if err != nil || claims["email"] != DevUser.Email || claims["token_use"] != "id" {
 		t.Fatalf("a good token: %v %v", claims, err)
 	}
@@ -50,7 +50,7 @@ func TestVerifyLikeAPIGateway(t *testing.T) {
 		"expired": expired, "signed by another key": foreign, "for another client": otherAudience, "an access token": access,
 		"from another issuer": elsewhere, "unsigned": unsigned, "no JWT": "hello", "empty": "",
 	} {
-		if _, err := i.Verify(token, []string{"site-client"}); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		if _, err := i.Verify(token, []string{"site-client"}, nil); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
 			t.Errorf("%s: %v, want Unauthorized", name, err)
 		}
 	}
@@ -119,7 +119,7 @@ func TestTheCodeFlowWithPKCE(t *testing.T) {
 	if status != http.StatusOK || acao != "http://localhost:8080" {
 		t.Fatalf("token: %d %v, Access-Control-Allow-Origin %q", status, body, acao)
 	}
-	if _, err := i.Verify(token, []string{"site-client"}); err != nil {
+	if _, err := i.Verify(token, []string{"site-client"}, nil); err != nil {
 		t.Errorf("the token the flow gave: %v", err)
 	}
 	if status, _, _ := exchange(verifier); status != http.StatusBadRequest {
@@ -132,14 +132,27 @@ func TestDiscoveryAndKeys(t *testing.T) {
 	i := issuer(t)
 	srv := httptest.NewServer(i)
 	defer srv.Close()
+	if i.URL != i.Origin+"/"+PoolID {
+		t.Errorf("issuer %s: Cognito's is the origin, then the pool's ID", i.URL)
+	}
 	var doc map[string]any
-	resp, _ := http.Get(srv.URL + "/.well-known/openid-configuration")
+	req, _ := http.NewRequest("GET", srv.URL+"/"+PoolID+"/.well-known/openid-configuration", nil)
+	req.Header.Set("Origin", "https://any.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	json.NewDecoder(resp.Body).Decode(&doc)
-	if doc["issuer"] != i.URL || doc["token_endpoint"] != i.URL+"/oauth2/token" {
+	if doc["issuer"] != i.URL || doc["token_endpoint"] != i.Origin+"/oauth2/token" || doc["userinfo_endpoint"] != i.Origin+"/oauth2/userInfo" ||
+		doc["jwks_uri"] != i.URL+"/.well-known/jwks.json" || doc["end_session_endpoint"] != i.Origin+"/logout" || doc["revocation_endpoint"] != i.Origin+"/oauth2/revoke" {
 		t.Errorf("discovery: %v", doc)
 	}
+	// A page's OpenID library reads discovery before anything else.
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("discovery's Access-Control-Allow-Origin %q, want * as Cognito's", got)
+	}
 	var keys jose.JSONWebKeySet
-	resp, _ = http.Get(srv.URL + "/.well-known/jwks.json")
+	resp, _ = http.Get(srv.URL + "/" + PoolID + "/.well-known/jwks.json")
 	json.NewDecoder(resp.Body).Decode(&keys)
 	token, _ := i.Token("site-client", time.Hour)
 	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
@@ -171,7 +184,7 @@ func TestALocalTokenForScripts(t *testing.T) {
 		return resp.StatusCode, body.IDToken
 	}
 	status, token := post(nil)
-	if _, err := i.Verify(token, []string{"site-client"}); status != http.StatusOK || err != nil {
+	if _, err := i.Verify(token, []string{"site-client"}, nil); status != http.StatusOK || err != nil {
 		t.Errorf("POST /local/token: %d, the token: %v", status, err)
 	}
 	if resp, err := http.Get(srv.URL + "/local/token"); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
@@ -183,7 +196,7 @@ func TestALocalTokenForScripts(t *testing.T) {
 	}
 	if status, token := post(url.Values{"client_id": {"other-client"}}); status != http.StatusOK {
 		t.Errorf("the client named: %d", status)
-	} else if _, err := i.Verify(token, []string{"other-client"}); err != nil {
+	} else if _, err := i.Verify(token, []string{"other-client"}, nil); err != nil {
 		t.Errorf("the named client's token: %v", err)
 	}
 }
@@ -196,7 +209,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	token, _ := i.Token("site-client", time.Hour)
 	for b.Loop() {
-		if _, err := i.Verify(token, []string{"site-client"}); err != nil {
+		if _, err := i.Verify(token, []string{"site-client"}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

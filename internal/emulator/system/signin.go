@@ -32,7 +32,7 @@ func (s *System) startSignIn(templates []*cfn.Template) error {
 }
 
 // userPoolClients are the template's app clients as the issuer knows them:
-// the IDs and callback URLs the resolver gives them locally.
+// the IDs, callback URLs and OAuth scopes the resolver gives them locally.
 func userPoolClients(t *cfn.Template, res *cfn.Resolver) ([]oidc.Client, error) {
 	var clients []oidc.Client
 	for _, id := range t.OfType("AWS::Cognito::UserPoolClient") {
@@ -46,6 +46,11 @@ func userPoolClients(t *cfn.Template, res *cfn.Resolver) ([]oidc.Client, error) 
 			return nil, fmt.Errorf("app client %s: %w", t.Describe(id), err)
 		}
 		c.CallbackURLs = asStrings(callbacks)
+		scopes, err := res.Resolve(t, t.Resources[id].Properties["AllowedOAuthScopes"])
+		if err != nil {
+			return nil, fmt.Errorf("app client %s: %w", t.Describe(id), err)
+		}
+		c.Scopes = asStrings(scopes)
 		clients = append(clients, c)
 	}
 	return clients, nil
