@@ -47,6 +47,8 @@ type ApiStack struct {
 	URL      *string
 	// SiteContentRole copies the site into its bucket.
 	SiteContentRole awsiam.Role
+	// Document is GET /openapi.json, open behind sign-in too.
+	Document awsapigateway.Method
 }
 
 func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
@@ -134,8 +136,14 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		RequestModels:    &map[string]awsapigateway.IModel{"application/json": requestModel},
 	})
 	api.Root().AddResource(jsii.String("model"), nil).AddMethod(jsii.String("GET"), integration, nil)
-	api.Root().AddResource(jsii.String("openapi.json"), nil).AddMethod(jsii.String("GET"), integration, nil)
+	// The API's description is public, as the page is: a type generator
+	// reads it without a token (and learns there where to sign in).
+	document := api.Root().AddResource(jsii.String("openapi.json"), nil).AddMethod(jsii.String("GET"), integration, openMethod(signIn))
 
+	if signIn != nil {
+		// The document declares the sign-in, discovered at the issuer.
+		fn.AddEnvironment(jsii.String("SIGN_IN_ISSUER"), signIn.Issuer, nil)
+	}
 	rollout := newRollout(stack, props, fn, alias)
 	if props.Env.WantsDashboard() {
 		newDashboard(stack, props, fn, alias, api)
@@ -154,8 +162,38 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{
 			Value: signIn.Pool.UserPoolId(), Description: jsii.String("The user pool: invite users with aws cognito-idp admin-create-user"),
 		})
+		// What a front end of one's own configures its OpenID client with
+		// (the same the site's config.json carries).
+		awscdk.NewCfnOutput(stack, jsii.String("SignInIssuer"), &awscdk.CfnOutputProps{
+			Value: signIn.Issuer, Description: jsii.String("The OpenID issuer (an OpenID client's authority): its discovery document is at <issuer>/.well-known/openid-configuration"),
+		})
+		awscdk.NewCfnOutput(stack, jsii.String("SignInClientId"), &awscdk.CfnOutputProps{
+			Value: signIn.Client.UserPoolClientId(), Description: jsii.String("The app client (public, authorization code flow with PKCE) a front end signs in with"),
+		})
+		awscdk.NewCfnOutput(stack, jsii.String("SignInCallbacks"), &awscdk.CfnOutputProps{
+			Value:       awscdk.Fn_Join(jsii.String(" "), &signIn.Callbacks),
+			Description: jsii.String("Where Cognito sends a user back after sign-in or sign-out: the site and each allowedOrigins entry of cdk.json, with a trailing slash (add a front end's origin there)"),
+		})
 	}
-	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, SignIn: signIn, URL: url, SiteContentRole: siteContent}
+	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, SignIn: signIn, URL: url, SiteContentRole: siteContent, Document: document}
+}
+
+// openMethod leaves the API's default authorizer for an open method, as
+// CDK's own preflights do (an authorizer of type NONE): nil without one.
+func openMethod(signIn *SignIn) *awsapigateway.MethodOptions {
+	if signIn == nil {
+		return nil
+	}
+	return &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_NONE, Authorizer: &noAuthorizer{}}
+}
+
+// noAuthorizer has pointer receivers: jsii takes a Go value for an
+// interface only by its address.
+type noAuthorizer struct{}
+
+func (*noAuthorizer) AuthorizerId() *string { return jsii.String("") }
+func (*noAuthorizer) AuthorizationType() awsapigateway.AuthorizationType {
+	return awsapigateway.AuthorizationType_NONE
 }
 
 // newPredictFunction is the function with its role and log group. The role
@@ -396,7 +434,7 @@ func siteConfig(apiURL *string, m *model.Model, signIn *SignIn) map[string]any {
 	json.Unmarshal(b, &doc)
 	doc["apiUrl"] = apiURL
 	if signIn != nil {
-		doc["signIn"] = map[string]any{"url": signIn.URL, "clientId": signIn.Client.UserPoolClientId()}
+		doc["signIn"] = map[string]any{"url": signIn.URL, "clientId": signIn.Client.UserPoolClientId(), "issuer": signIn.Issuer}
 	}
 	return doc
 }

@@ -17,6 +17,12 @@ type SignIn struct {
 	Domain     awscognito.UserPoolDomain
 	Authorizer awsapigateway.CognitoUserPoolsAuthorizer
 	URL        *string // the domain's base URL: /oauth2/authorize, /oauth2/token, /logout
+	// Issuer is the pool's OpenID issuer (an OpenID client's authority):
+	// its discovery document is at Issuer + /.well-known/openid-configuration.
+	Issuer *string
+	// Callbacks are where Cognito may send a user back: the site and each
+	// allowed origin, with a trailing slash.
+	Callbacks []*string
 }
 
 // newSignIn builds the sign-in. Cognito sends a user back to the page that
@@ -82,5 +88,6 @@ func newSignIn(stack awscdk.Stack, props *ApiStackProps) *SignIn {
 		CognitoUserPools: &[]awscognito.IUserPool{pool},
 		AuthorizerName:   jsii.String("signed-in"),
 	})
-	return &SignIn{Pool: pool, Client: client, Domain: domain, Authorizer: authorizer, URL: domain.BaseUrl(nil)}
+	return &SignIn{Pool: pool, Client: client, Domain: domain, Authorizer: authorizer, URL: domain.BaseUrl(nil),
+		Issuer: pool.UserPoolProviderUrl(), Callbacks: callbacks}
 }

@@ -29,6 +29,12 @@ var (
 		{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String("A CORS preflight (OPTIONS) never carries credentials (Fetch standard, CORS-preflight request): requiring a token would refuse every preflight. Every other method requires a signed-in user.")},
 		{Id: jsii.String("AwsSolutions-COG4"), Reason: jsii.String("A CORS preflight (OPTIONS) never carries a token, so it cannot use the Cognito authorizer that every other method requires (see APIG4).")},
 	}
+	// The API's description, which a front end's type generator reads
+	// before anyone signs in.
+	openDocument = []*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String("GET /openapi.json is the API's public description (no user data), which type generators read without a token; every other method requires a signed-in user.")},
+		{Id: jsii.String("AwsSolutions-COG4"), Reason: jsii.String("GET /openapi.json describes the API to clients before they sign in; it names the Cognito issuer that every other method's authorizer requires (see APIG4).")},
+	}
 	noWAF        = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG3"), Reason: jsii.String("WAF is not attached by default (a web ACL costs more than the whole demo); stage throttling limits request rates. Attach one for high-traffic use.")}
 	xrayWrites   = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"), AppliesTo: &[]any{"Resource::*"}, Reason: jsii.String("Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions: AWS documents them on *.")}
 	apiLogsRole  = &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), Reason: jsii.String("AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's account logging role; it only writes logs.")}
@@ -55,6 +61,7 @@ func suppressNagFindings(env config.Environment, site *SiteStack, api *ApiStack)
 				suppress(m, false, openPreflight...)
 			}
 		}
+		suppress(api.Document, false, openDocument...)
 	}
 	suppress(api.Api.DeploymentStage(), false, noWAF)
 	suppress(api.Function.Role(), true, xrayWrites)

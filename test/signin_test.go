@@ -51,8 +51,9 @@ func signedInDev(t *testing.T) (config.Environment, *synthesized) {
 }
 
 // With sign-in every method requires a Cognito user's token but the
-// preflights, which a browser sends without credentials: they stay open
-// whatever the API's default. The site's app client runs the authorization
+// preflights, which a browser sends without credentials, and the API's
+// description (GET /openapi.json), which a type generator reads before
+// anyone signs in: they stay open whatever the API's default. The site's app client runs the authorization
 // code flow without a secret, and sends users back to the site and the
 // other allowed pages only.
 func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
@@ -68,6 +69,7 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 	})
 	methods := *api.FindResources(jsii.String("AWS::ApiGateway::Method"), nil)
 	var open, closed int
+	document := id(t, api, "AWS::ApiGateway::Resource", obj{"PathPart": "openapi.json"})
 	for name, m := range methods {
 		p := (*m)["Properties"].(map[string]any)
 		switch {
@@ -75,6 +77,10 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 			open++
 			if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
 				t.Errorf("preflight %s requires %v %v: a browser's preflight carries no token, and would be refused", name, p["AuthorizationType"], p["AuthorizerId"])
+			}
+		case fmt.Sprint(p["ResourceId"]) == fmt.Sprint(obj{"Ref": document}):
+			if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
+				t.Errorf("GET /openapi.json requires %v %v: the README's type generator has no token", p["AuthorizationType"], p["AuthorizerId"])
 			}
 		default:
 			closed++
@@ -87,7 +93,7 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 			}
 		}
 	}
-	if open == 0 || closed < 3 {
+	if open == 0 || closed < 2 {
 		t.Errorf("%d preflights, %d other methods", open, closed)
 	}
 	check(t, func() {
@@ -118,6 +124,24 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 	})
 }
 
+// A front end of one's own configures its OpenID client from the stack's
+// outputs: the issuer (its authority, whose discovery document lists the
+// endpoints), the app client, and where Cognito sends users back, which
+// allowedOrigins extends; /openapi.json declares the same issuer to a type
+// generator (the function's SIGN_IN_ISSUER).
+func TestAFrontEndOfOnesOwnHasWhatItNeeds(t *testing.T) {
+	e, d := signedInDev(t)
+	pool := id(t, d.api, "AWS::Cognito::UserPool", obj{})
+	client := id(t, d.api, "AWS::Cognito::UserPoolClient", obj{})
+	issuer := obj{"Fn::GetAtt": []any{pool, "ProviderURL"}}
+	check(t, func() {
+		d.api.HasOutput(jsii.String("SignInIssuer"), obj{"Value": issuer})
+		d.api.HasOutput(jsii.String("SignInClientId"), obj{"Value": obj{"Ref": client}})
+		d.api.HasOutput(jsii.String("SignInCallbacks"), obj{"Value": obj{"Fn::Join": []any{" ", arrayWith(e.AllowedOrigins[0] + "/")}}})
+		d.api.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"Environment": obj{"Variables": like(obj{"SIGN_IN_ISSUER": issuer})}})
+	})
+}
+
 // The page signs in where the deployment says: config.json names the
 // sign-in's URL and the site's client, the page's own policy lets it reach
 // the token endpoint (and CloudFront's header the region's sign-in
@@ -126,7 +150,7 @@ func TestThePageKnowsWhereToSignIn(t *testing.T) {
 	_, d := signedInDev(t)
 	files := deployedSite(t, filepath.Join(filepath.Dir(withoutCredentials.assembly), "signin"), d)
 	// The values are tokens, written here as their JSON (render).
-	domain := regexp.MustCompile(`"signIn":\{"clientId":"\{"Ref":"UsersSite[0-9A-F]+"\}","url":"(https://\{"Ref":"UsersHosted[0-9A-F]+"\}\.auth\.eu-west-1\.amazoncognito\.com)"\}`).FindStringSubmatch(files["config.json"])
+	domain := regexp.MustCompile(`"signIn":\{"clientId":"\{"Ref":"UsersSite[0-9A-F]+"\}","issuer":"\{"Fn::GetAtt":\["Users[0-9A-F]+","ProviderURL"\]\}","url":"(https://\{"Ref":"UsersHosted[0-9A-F]+"\}\.auth\.eu-west-1\.amazoncognito\.com)"\}`).FindStringSubmatch(files["config.json"])
 	if domain == nil {
 		t.Fatalf("config.json names no sign-in of the site's client: %.300s", files["config.json"])
 	}

@@ -52,12 +52,14 @@ type handler struct {
 	maxBody              int // follows from the batch limit and the model's features
 }
 
-func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger, met *emf.Writer) (*handler, error) {
+// newHandler serves m; issuer is the user pool's when the API requires
+// sign-in (SIGN_IN_ISSUER), for /openapi.json.
+func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger, met *emf.Writer, issuer string) (*handler, error) {
 	doc, err := json.Marshal(m.Public())
 	if err != nil {
 		return nil, fmt.Errorf("GET /model: %w", err)
 	}
-	api, err := openapi.Document(m)
+	api, err := openapi.Document(m, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("GET /openapi.json: %w", err)
 	}

@@ -48,7 +48,7 @@ func handlerFor(tb testing.TB, m *model.Model) *handler {
 		tb.Fatal(err)
 	}
 	met := &emf.Writer{Out: io.Discard, Namespace: "Predictor/test", Version: m.Version, Now: time.Now}
-	h, err := newHandler(m, origins, slog.New(slog.NewJSONHandler(io.Discard, nil)), met)
+	h, err := newHandler(m, origins, slog.New(slog.NewJSONHandler(io.Discard, nil)), met, "")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func main() {
 		os.Exit(1)
 	}
 	met := &emf.Writer{Out: os.Stdout, Namespace: cmp.Or(os.Getenv("METRICS_NAMESPACE"), "Predictor"), Version: m.Version, Now: time.Now}
-	h, err := newHandler(m, origins, log, met)
+	h, err := newHandler(m, origins, log, met, os.Getenv("SIGN_IN_ISSUER"))
 	if err != nil {
 		log.Error("the handler", "error", err)
 		os.Exit(1)

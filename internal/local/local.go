@@ -58,7 +58,7 @@ func signIn(e system.Endpoints) *model.SignIn {
 	if e.SignIn == "" {
 		return nil
 	}
-	return &model.SignIn{URL: e.SignIn, ClientID: e.Client}
+	return &model.SignIn{URL: e.SignIn, ClientID: e.Client, Issuer: e.Issuer}
 }
 
 // Served makes o serve the site a config.json of m.

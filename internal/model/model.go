@@ -370,6 +370,9 @@ type SiteConfig struct {
 type SignIn struct {
 	URL      any `json:"url"`      // the base URL; a string, or a token the deployment resolves
 	ClientID any `json:"clientId"` // the site's app client
+	// Issuer is the user pool's OpenID issuer, an OpenID client's
+	// authority (discovery at Issuer + /.well-known/openid-configuration).
+	Issuer any `json:"issuer"`
 }
 
 // MaxBodyBytes bounds a request body: a full batch of rows whose numbers

@@ -15,8 +15,11 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
-// Document is the OpenAPI document of the API serving m.
-func Document(m *model.Model) ([]byte, error) {
+// Document is the OpenAPI document of the API serving m. With an issuer
+// (the user pool's, whose discovery document is at issuer +
+// /.well-known/openid-configuration), the API requires sign-in: every
+// operation but this document's declares the scheme and its 401.
+func Document(m *model.Model, issuer string) ([]byte, error) {
 	prediction := m.PredictionSchema()
 	single := *prediction
 	single.Properties = maps.Clone(prediction.Properties)
@@ -76,7 +79,36 @@ func Document(m *model.Model) ([]byte, error) {
 			"Error":                errorSchema(),
 		}},
 	}
+	if issuer != "" {
+		signedIn(doc, issuer)
+	}
 	return json.Marshal(doc, json.Deterministic(true))
+}
+
+// signedIn declares the sign-in on every operation of doc but the document
+// itself, which a type generator reads without a token: API Gateway's
+// Cognito authorizer takes the user's ID token as a bearer token (an
+// OpenID Connect scheme, discovered at the issuer), and answers 401 without
+// one.
+func signedIn(doc map[string]any, issuer string) {
+	doc["components"].(map[string]any)["securitySchemes"] = map[string]any{
+		"signIn": map[string]any{
+			"type":             "openIdConnect",
+			"openIdConnectUrl": issuer + "/.well-known/openid-configuration",
+			"description":      "Cognito's user pool: send the signed-in user's ID token as Authorization: Bearer <token>",
+		},
+	}
+	for path, item := range doc["paths"].(map[string]any) {
+		for _, op := range item.(map[string]any) {
+			op := op.(map[string]any)
+			if path == "/openapi.json" {
+				op["security"] = []any{}
+				continue
+			}
+			op["security"] = []any{map[string]any{"signIn": []any{}}}
+			op["responses"].(map[string]any)["401"] = response("No valid token: sign in, and send the ID token", ref("Error"))
+		}
+	}
 }
 
 func ref(name string) *model.Schema { return &model.Schema{Ref: "#/components/schemas/" + name} }

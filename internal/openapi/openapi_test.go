@@ -40,12 +40,12 @@ func models(t *testing.T) map[string]*model.Model {
 // is random in each), so a client regenerated from it shows no diff.
 func TestTheDocumentIsTheSameEveryTime(t *testing.T) {
 	for name, m := range models(t) {
-		first, err := Document(m)
+		first, err := Document(m, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 20 {
-			again, err := Document(m)
+			again, err := Document(m, "")
 			if err != nil || !bytes.Equal(again, first) {
 				t.Fatalf("%s: the document changed between two calls", name)
 			}
@@ -57,7 +57,7 @@ func TestTheDocumentIsTheSameEveryTime(t *testing.T) {
 // its schemas, references and responses.
 func TestTheDocumentValidates(t *testing.T) {
 	for name, m := range models(t) {
-		raw, err := Document(m)
+		raw, err := Document(m, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,5 +71,41 @@ func TestTheDocumentValidates(t *testing.T) {
 		if doc.Paths.Find("/predict") == nil || doc.Components.Schemas["PredictRequest"] == nil {
 			t.Errorf("%s: no /predict or PredictRequest", name)
 		}
+	}
+}
+
+// Behind sign-in every operation but the document's own declares the
+// scheme (OpenID Connect, discovered at the issuer) and its 401; the
+// document stays open, so a type generator reads it without a token.
+func TestSignInIsDeclared(t *testing.T) {
+	const issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+	raw, err := Document(models(t)["served"], issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	scheme := doc.Components.SecuritySchemes["signIn"]
+	if scheme == nil || scheme.Value.Type != "openIdConnect" || scheme.Value.OpenIdConnectUrl != issuer+"/.well-known/openid-configuration" {
+		t.Fatalf("security scheme %+v", scheme)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			open := path == "/openapi.json"
+			if op.Security == nil || (len(*op.Security) == 0) != open {
+				t.Errorf("%s %s: security %v, want open=%v", method, path, op.Security, open)
+			}
+			if (op.Responses.Status(401) == nil) == !open {
+				t.Errorf("%s %s: a 401 response: %v, want %v", method, path, op.Responses.Status(401) != nil, !open)
+			}
+		}
+	}
+	if plain, _ := Document(models(t)["served"], ""); bytes.Contains(plain, []byte("securitySchemes")) {
+		t.Error("without sign-in the document declares a security scheme")
 	}
 }

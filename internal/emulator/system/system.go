@@ -28,7 +28,6 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/apigw"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/oidc"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/sitesrv"
 )
@@ -100,15 +99,18 @@ type System struct {
 	// WorkDir holds the built binaries while the stack runs.
 	WorkDir string
 
-	opts       Options
-	apiOrigin  string
-	listeners  []net.Listener // closed by Close even if never served
-	servers    []*http.Server
-	content    atomic.Pointer[content] // what the servers serve; a reload swaps it
-	mu         sync.Mutex              // one reload at a time
-	rieBin     string
-	issuer     *oidc.Issuer
-	generation int // numbers the builds, so a new binary never overwrites a running one
+	opts      Options
+	apiOrigin string
+	listeners []net.Listener // closed by Close even if never served
+	servers   []*http.Server
+	content   atomic.Pointer[content] // what the servers serve; a reload swaps it
+	mu        sync.Mutex              // one reload at a time
+	rieBin    string
+	signIn    *signIn // nil while the templates have no app client
+	// signInStarted says a sign-in was started once (and may have used
+	// Options.SignInListener).
+	signInStarted bool
+	generation    int // numbers the builds, so a new binary never overwrites a running one
 }
 
 // content is everything a reload replaces: the API, the site's handler and
@@ -158,10 +160,13 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		return nil, err
 	}
 	s.apiOrigin = Origin(o.APIAddr, apiLn)
-	if err := s.startSignIn(o.Templates); err != nil {
+	if s.signIn, _, err = s.signInFor(o.Templates); err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, o.Templates)
+	if s.signIn != nil {
+		s.SignInURL = s.signIn.url
+	}
+	c, err := s.load(ctx, o.Templates, s.signIn)
 	if err != nil {
 		return nil, err
 	}
@@ -182,14 +187,18 @@ func (s *System) Endpoints() Endpoints { return s.content.Load().endpoints }
 func (s *System) API() *apigw.API { return s.content.Load().api }
 
 // load builds and starts what templates describe: the functions, the API
-// in front of them and the site's handler.
-func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *content, err error) {
+// in front of them (its tokens checked by si, when there is one) and the
+// site's handler.
+func (s *System) load(ctx context.Context, templates []*cfn.Template, si *signIn) (_ *content, err error) {
 	o := s.opts
 	apiT, siteT, err := classify(templates)
 	if err != nil {
 		return nil, err
 	}
 	res := &cfn.Resolver{Templates: templates, Region: o.Region}
+	if si != nil {
+		res.Attrs = si.attrs(apiT)
+	}
 	c := &content{functions: map[string]*function{}}
 	defer func() {
 		if err != nil {
@@ -205,9 +214,9 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 		return nil, err
 	}
 	api := apigw.Options{RestApi: o.RestApi, Stage: o.Stage, Functions: invokers, Throttle: o.Throttle}
-	endpoints := Endpoints{SignIn: s.SignInURL}
-	if s.issuer != nil {
-		api.Tokens = s.issuer
+	var endpoints Endpoints
+	if si != nil {
+		api.Tokens, endpoints.SignIn, endpoints.Issuer = si.issuer, si.url, si.issuer.URL
 		if len(clients) > 0 {
 			endpoints.Client = clients[0].ID
 		}
@@ -222,7 +231,7 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 			return nil, err
 		}
 		if csp := c.site.Headers.Get("Content-Security-Policy"); csp != "" {
-			for _, local := range []string{s.apiOrigin, s.SignInURL} {
+			for _, local := range []string{s.apiOrigin, endpoints.SignIn} {
 				if local != "" {
 					csp = sitesrv.AddConnectSrc(csp, local)
 				}
@@ -230,10 +239,10 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 			c.site.Headers.Set("Content-Security-Policy", csp)
 		}
 	}
-	if s.issuer != nil {
+	if si != nil {
 		// Only once all loaded: after a failed reload the old clients stay,
 		// with the old API that still serves.
-		s.issuer.SetClients(clients)
+		si.issuer.SetClients(clients)
 	}
 	return c, nil
 }
@@ -242,6 +251,7 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template) (_ *conten
 type Endpoints struct {
 	API    string // the API's URL with its stage, ending in "/"
 	SignIn string // the local issuer's base URL; "" without one
+	Issuer string // its issuer (an OpenID client's authority)
 	Client string // the app client the page signs in with
 }
 
@@ -264,11 +274,29 @@ func (o Options) Site(e Endpoints) *sitesrv.Site {
 func (s *System) Reload(ctx context.Context, templates []*cfn.Template) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.load(ctx, templates)
+	si, started, err := s.signInFor(templates)
 	if err != nil {
 		return err
 	}
+	c, err := s.load(ctx, templates, si)
+	if err != nil {
+		if started {
+			si.stop()
+		}
+		return err
+	}
 	s.content.Swap(c).stop()
+	switch {
+	case started:
+		fmt.Fprintf(s.opts.Log, "the API has sign-in now: the local sign-in serves on %s\n", si.url)
+	case si == nil && s.signIn != nil:
+		s.signIn.stop()
+		fmt.Fprintln(s.opts.Log, "the API has no sign-in now: the local sign-in stopped")
+	}
+	s.signIn, s.SignInURL = si, ""
+	if si != nil {
+		s.SignInURL = si.url
+	}
 	return nil
 }
 
@@ -513,7 +541,7 @@ func goBuild(ctx context.Context, dir, out, pkg string) error {
 
 // serve answers on ln with bounds a local server still needs: a browser tab
 // left open, or a client that trickles its request, must not hold it.
-func (s *System) serve(ln net.Listener, h http.Handler) {
+func (s *System) serve(ln net.Listener, h http.Handler) *http.Server {
 	srv := &http.Server{
 		Handler:           thisMachineOnly(ln, h),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -523,6 +551,7 @@ func (s *System) serve(ln net.Listener, h http.Handler) {
 	}
 	s.servers = append(s.servers, srv)
 	go srv.Serve(ln)
+	return srv
 }
 
 // thisMachineOnly answers only requests addressed to this machine by name:

@@ -344,6 +344,75 @@ func TestReloadSwapsTheTemplates(t *testing.T) {
 	}
 }
 
+// withSignIn are the fixtures with GET /echo behind a Cognito authorizer:
+// "auth": "cognito" turned on.
+func withSignIn(t *testing.T) []*cfn.Template {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "api.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(string(raw), `"Properties": {"AuthorizationType": "NONE", "HttpMethod": "GET"`,
+		`"Properties": {"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "SignedIn"}, "HttpMethod": "GET"`, 1)
+	doc = strings.Replace(doc, `"Resources": {`, `"Resources": {
+    "Users": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
+    "SiteClient": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Users"}, "CallbackURLs": ["http://localhost:8080/"]}},
+    "SignedIn": {"Type": "AWS::ApiGateway::Authorizer", "Properties": {"Type": "COGNITO_USER_POOLS", "RestApiId": {"Ref": "Api"},
+      "IdentitySource": "method.request.header.Authorization", "ProviderARNs": [{"Fn::GetAtt": ["Users", "Arn"]}]}},`, 1)
+	api, err := cfn.Parse("api.template.json", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*cfn.Template{api, fixtures(t)[1]}
+}
+
+// Turning "auth" on while make local runs starts the local sign-in, and
+// the API checks its tokens; turning it off stops it and opens the API.
+// Before, the API reloaded with sign-in (401 for every call) and no issuer
+// ever started.
+func TestSignInFollowsTheTemplates(t *testing.T) {
+	var log strings.Builder
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SignInAddr: "127.0.0.1:0", Log: &log})
+	if s.SignInURL != "" || s.Issuer() != nil {
+		t.Fatalf("sign-in %q without a user pool client", s.SignInURL)
+	}
+	if err := s.Reload(context.Background(), withSignIn(t)); err != nil {
+		t.Fatal(err)
+	}
+	if s.SignInURL == "" || s.Issuer() == nil {
+		t.Fatal("auth turned on: no local sign-in")
+	}
+	signIn := s.SignInURL
+	if resp, _ := get(t, s.Issuer().URL+"/.well-known/openid-configuration", nil); resp.StatusCode != 200 {
+		t.Errorf("discovery: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, s.APIURL+"echo", nil); resp.StatusCode != 401 {
+		t.Errorf("GET /echo without a token: %d, want 401", resp.StatusCode)
+	}
+	token, err := s.Issuer().Token(s.Issuer().Clients()[0].ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get(t, s.APIURL+"echo", http.Header{"Authorization": {"Bearer " + token}}); resp.StatusCode != 200 {
+		t.Errorf("GET /echo with the issuer's token: %d %s", resp.StatusCode, body)
+	}
+	if err := s.Reload(context.Background(), fixtures(t)); err != nil {
+		t.Fatal(err)
+	}
+	if s.SignInURL != "" || s.Issuer() != nil {
+		t.Error("auth turned off: the sign-in is still there")
+	}
+	if _, err := http.Get(signIn + "/local_DevPool/.well-known/openid-configuration"); err == nil {
+		t.Error("auth turned off: the sign-in still answers")
+	}
+	if got := greeting(t, s); got != "hello from eu-west-1" {
+		t.Errorf("after auth went off: %q", got)
+	}
+	if !strings.Contains(log.String(), "the local sign-in serves on") || !strings.Contains(log.String(), "the local sign-in stopped") {
+		t.Errorf("the log does not say the sign-in started and stopped: %s", log.String())
+	}
+}
+
 // The servers bound what a client may send: a header block over 64 KiB is
 // refused before it reaches the API.
 func TestServersBoundHeaders(t *testing.T) {
