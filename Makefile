@@ -45,6 +45,15 @@ $(NODE_DEPS): package.json package-lock.json
 	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
 
+# The React example's own packages (examples/react: Vite, react-oidc-context,
+# openapi-fetch), which its browser test builds and runs; a go.mod keeps
+# ./... out of them too.
+EXAMPLE_DEPS := examples/react/node_modules/.installed
+$(EXAMPLE_DEPS): examples/react/package.json examples/react/package-lock.json $(NODE_DEPS)
+	cd examples/react && npm ci --no-audit --no-fund
+	printf 'module node_modules\n' > examples/react/node_modules/go.mod
+	touch $@
+
 # Everything installed and compiled, so that a CI job runs npm's install
 # scripts and builds before it holds AWS credentials.
 deps: $(NODE_DEPS)
@@ -100,7 +109,7 @@ RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 # Go tests run last, through gotestsum (a tool dependency): its summary ends
 # the output and lists what was skipped and why, e.g. the browser tests on a
 # machine without Chromium, with how to enable them. -race costs ~10 s warm.
-test: $(NODE_DEPS)
+test: $(NODE_DEPS) $(EXAMPLE_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...

@@ -47,6 +47,10 @@ type Options struct {
 	// AllowSite replaces the dev origin in the templates with the site's own origin,
 	// as if cdk.json allowed the port the test got. Browser tests need it.
 	AllowSite bool
+	// AllowOrigin replaces the dev origin with this one instead: a front
+	// end the test serves itself (its preflights, the function's allowed
+	// origins and the sign-in's callbacks follow).
+	AllowOrigin string
 	Throttle  bool
 	Log       io.Writer
 	// SignIn serves dev with "auth": "cognito" (the signin-dev golden
@@ -90,7 +94,7 @@ func start(o Options) (s *system.System, stop func(), err error) {
 	lo := local.Served(local.Options(root), served)
 	lo.Functions = map[string]string{project.FunctionID: function}
 	lo.APIAddr, lo.Throttle, lo.Concurrency, lo.Log = "127.0.0.1:0", o.Throttle, 2, o.Log
-	siteOrigin := ""
+	siteOrigin := o.AllowOrigin
 	if o.SiteAddr != "" {
 		lo.SiteDir = filepath.Join(root, "site")
 		lo.SiteAddr = o.SiteAddr

@@ -74,6 +74,7 @@ func TestBrowser(t *testing.T) {
 	})
 	t.Run("a regression shows its number", func(t *testing.T) { regressionShowsItsNumber(t, browser) })
 	t.Run("signing in gets a prediction", func(t *testing.T) { signingInGetsAPrediction(t, browser) })
+	t.Run("the React example", func(t *testing.T) { reactExampleRuns(t, browser) })
 	t.Run("corscheck agrees with Chromium", func(t *testing.T) { corscheckAgreesWithChromium(t, browser) })
 }
 
