@@ -51,8 +51,8 @@ type Options struct {
 	// end the test serves itself (its preflights, the function's allowed
 	// origins and the sign-in's callbacks follow).
 	AllowOrigin string
-	Throttle  bool
-	Log       io.Writer
+	Throttle    bool
+	Log         io.Writer
 	// SignIn serves dev with "auth": "cognito" (the signin-dev golden
 	// templates), with the local issuer on a free port.
 	SignIn bool
