@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -366,13 +367,31 @@ func withSignIn(t *testing.T) []*cfn.Template {
 	return []*cfn.Template{api, fixtures(t)[1]}
 }
 
+// lockedLog is a log the functions' output and the system write to at once.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // Turning "auth" on while make local runs starts the local sign-in, and
 // the API checks its tokens; turning it off stops it and opens the API.
 // Before, the API reloaded with sign-in (401 for every call) and no issuer
 // ever started.
 func TestSignInFollowsTheTemplates(t *testing.T) {
-	var log strings.Builder
-	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SignInAddr: "127.0.0.1:0", Log: &log})
+	log := &lockedLog{}
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SignInAddr: "127.0.0.1:0", Log: log})
 	if s.SignInURL != "" || s.Issuer() != nil {
 		t.Fatalf("sign-in %q without a user pool client", s.SignInURL)
 	}
