@@ -39,9 +39,13 @@ NODE_DEPS := node_modules/.installed
 all: test
 
 # node_modules holds a few .go files (CDK's init templates); a go.mod there makes
-# it a module of its own, so ./... does not descend into it.
+# it a module of its own, so ./... does not descend into it. No install script
+# runs (--ignore-scripts): what a package installs is what its tarball, checked
+# against package-lock.json's integrity, holds (Node included, from its
+# platform's package); none of ours needs one (a linter's dependency would
+# only send install analytics).
 $(NODE_DEPS): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
 
@@ -50,7 +54,7 @@ $(NODE_DEPS): package.json package-lock.json
 # ./... out of them too.
 EXAMPLE_DEPS := examples/react/node_modules/.installed
 $(EXAMPLE_DEPS): examples/react/package.json examples/react/package-lock.json $(NODE_DEPS)
-	cd examples/react && npm ci --no-audit --no-fund
+	cd examples/react && npm ci --ignore-scripts --no-audit --no-fund
 	printf 'module node_modules\n' > examples/react/node_modules/go.mod
 	touch $@
 

@@ -46,26 +46,32 @@ func Document(m *model.Model, issuer string) ([]byte, error) {
 		// Relative to where this document is served: the API's base URL,
 		// stage included.
 		"servers": []any{map[string]any{"url": "."}},
+		"tags":    []any{map[string]any{"name": tag, "description": m.Title}},
 		"paths": map[string]any{
 			"/predict": map[string]any{"post": map[string]any{
 				"operationId": "predict",
+				"tags":        []any{tag},
 				"summary":     "Predict for one row, or a batch of up to " + fmt.Sprint(model.MaxBatch),
+				"description": "A row is an object of the model's features; a batch is {\"instances\": [rows]}. A feature the model takes as missing may be null.",
 				"requestBody": map[string]any{"required": true, "content": jsonContent(ref("PredictRequest"))},
 				"responses": map[string]any{
 					"200": response("The prediction, or a batch's", &model.Schema{AnyOf: []*model.Schema{ref("PredictResponse"), ref("PredictBatchResponse")}}),
 					"400": response("The body is not what the model takes: the message names the field and what it got", ref("Error")),
 					"413": response("The body is larger than a full batch", ref("Error")),
 					"415": response("The body is not UTF-8 JSON", ref("Error")),
-					"429": response("Throttled", ref("Error")),
 				},
 			}},
 			"/model": map[string]any{"get": map[string]any{
 				"operationId": "describeModel",
+				"tags":        []any{tag},
+				"description": "What a form or a client needs to know of the model, from the model itself.",
 				"summary":     "The model: its features with units and valid ranges, what it predicts, examples, metrics",
 				"responses":   map[string]any{"200": response("The model", ref("Model"))},
 			}},
 			"/openapi.json": map[string]any{"get": map[string]any{
 				"operationId": "openapi",
+				"tags":        []any{tag},
+				"description": "The same bytes at every call for the same model, so generated types do not churn.",
 				"summary":     "This document",
 				"responses":   map[string]any{"200": response("The OpenAPI document", &model.Schema{Type: "object"})},
 			}},
@@ -79,18 +85,34 @@ func Document(m *model.Model, issuer string) ([]byte, error) {
 			"Error":                errorSchema(),
 		}},
 	}
-	if issuer != "" {
-		signedIn(doc, issuer)
+	// API Gateway throttles every method of the stage.
+	for _, item := range doc["paths"].(map[string]any) {
+		for _, op := range item.(map[string]any) {
+			op.(map[string]any)["responses"].(map[string]any)["429"] = response("Throttled by the stage", ref("Error"))
+		}
 	}
+	security(doc, issuer)
 	return json.Marshal(doc, json.Deterministic(true))
 }
 
-// signedIn declares the sign-in on every operation of doc but the document
-// itself, which a type generator reads without a token: API Gateway's
-// Cognito authorizer takes the user's ID token as a bearer token (an
-// OpenID Connect scheme, discovered at the issuer), and answers 401 without
-// one.
-func signedIn(doc map[string]any, issuer string) {
+// tag groups the operations (one: the API does one thing).
+const tag = "predictor"
+
+// security says who may call each operation. Without an issuer, anyone:
+// each says so (an empty requirement), rather than leave a reader to guess.
+// With one, the sign-in on every operation but the document itself, which a
+// type generator reads without a token: API Gateway's Cognito authorizer
+// takes the user's ID token as a bearer token (an OpenID Connect scheme,
+// discovered at the issuer), and answers 401 without one.
+func security(doc map[string]any, issuer string) {
+	if issuer == "" {
+		for _, item := range doc["paths"].(map[string]any) {
+			for _, op := range item.(map[string]any) {
+				op.(map[string]any)["security"] = []any{}
+			}
+		}
+		return
+	}
 	doc["components"].(map[string]any)["securitySchemes"] = map[string]any{
 		"signIn": map[string]any{
 			"type":             "openIdConnect",

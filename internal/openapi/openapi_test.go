@@ -3,6 +3,8 @@ package openapi
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -107,5 +109,37 @@ func TestSignInIsDeclared(t *testing.T) {
 	}
 	if plain, _ := Document(models(t)["served"], ""); bytes.Contains(plain, []byte("securitySchemes")) {
 		t.Error("without sign-in the document declares a security scheme")
+	}
+}
+
+// The document passes the linters OpenAPI's tools are held to: Redocly's
+// and Spectral's recommended rules (but the contact and license, which are
+// the deploying team's: testdata/*.yaml says why), open and behind sign-in.
+func TestTheLintersPass(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(root, "node_modules", ".bin")
+	for name, issuer := range map[string]string{"open": "", "signed in": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"} {
+		raw, err := Document(models(t)["served"], issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := filepath.Join(t.TempDir(), "openapi.json")
+		if err := os.WriteFile(doc, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, lint := range [][]string{
+			{filepath.Join(bin, "redocly"), "lint", "--config", filepath.Join("testdata", "redocly.yaml"), "--format", "stylish", doc},
+			{filepath.Join(bin, "spectral"), "lint", "--ruleset", filepath.Join("testdata", "spectral.yaml"), "--fail-severity", "warn", doc},
+		} {
+			cmd := exec.Command(lint[0], lint[1:]...)
+			// Redocly asks to send telemetry; the project sends none.
+			cmd.Env = append(os.Environ(), "REDOCLY_TELEMETRY=off", "REDOCLY_SUPPRESS_UPDATE_NOTICE=true")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s, %s: %v (make installs the linters from package.json)\n%s", name, filepath.Base(lint[0]), err, out)
+			}
+		}
 	}
 }

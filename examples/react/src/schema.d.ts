@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The model: its features with units and valid ranges, what it predicts, examples, metrics */
+        /**
+         * The model: its features with units and valid ranges, what it predicts, examples, metrics
+         * @description What a form or a client needs to know of the model, from the model itself.
+         */
         get: operations["describeModel"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document */
+        /**
+         * This document
+         * @description The same bytes at every call for the same model, so generated types do not churn.
+         */
         get: operations["openapi"];
         put?: never;
         post?: never;
@@ -47,7 +53,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Predict for one row, or a batch of up to 100 */
+        /**
+         * Predict for one row, or a batch of up to 100
+         * @description A row is an object of the model's features; a batch is {"instances": [rows]}. A feature the model takes as missing may be null.
+         */
         post: operations["predict"];
         delete?: never;
         options?: never;
@@ -165,6 +174,15 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
+            /** @description Throttled by the stage */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     openapi: {
@@ -183,6 +201,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description Throttled by the stage */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -236,7 +263,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Throttled */
+            /** @description Throttled by the stage */
             429: {
                 headers: {
                     [name: string]: unknown;
