@@ -2,10 +2,14 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -161,4 +165,37 @@ func TestTheCodeIsCheckedBeforeItIsSpent(t *testing.T) {
 	if status := exchange(url.Values{"client_id": {"site-client"}, "redirect_uri": {site}}); status != http.StatusOK {
 		t.Errorf("the right client after the others: %d; the code was spent by someone else's try", status)
 	}
+}
+
+// Node's openid-client signs in unchanged too: before, the token answer had
+// no access_token, and it refused it ("access_token" property must be a
+// string).
+func TestOpenIDClientSignsIn(t *testing.T) {
+	issuer, _ := serve(t)
+	// The module's root, three levels up: this package knows nothing of
+	// the app, its project package included.
+	cmd := exec.Command(filepath.Join("..", "..", "..", "node_modules", ".bin", "node"), filepath.Join("testdata", "openid-client.mjs"), issuer.URL, "site-client", site)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openid-client (make installs it from package.json): %v %s", err, stderr(err))
+	}
+	var got struct {
+		Claims    map[string]any `json:"claims"`
+		UserInfo  map[string]any `json:"userInfo"`
+		Refreshed bool           `json:"refreshed"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if got.Claims["iss"] != issuer.URL || got.Claims["nonce"] == nil || got.UserInfo["email"] != DevUser.Email || !got.Refreshed {
+		t.Errorf("openid-client: %s", out)
+	}
+}
+
+func stderr(err error) string {
+	var e *exec.ExitError
+	if errors.As(err, &e) {
+		return string(e.Stderr)
+	}
+	return ""
 }
