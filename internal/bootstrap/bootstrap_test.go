@@ -30,17 +30,14 @@ func cdkTemplate(t *testing.T) []byte {
 	return raw
 }
 
+// environment is the one environment of a cdk.json environments object.
 func environment(t *testing.T, doc string) config.Environment {
 	t.Helper()
-	var raw any
-	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
-		t.Fatal(err)
+	for _, e := range environments(t, doc) {
+		return e
 	}
-	envs, err := config.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return envs[0]
+	t.Fatalf("no environment in %s", doc)
+	return config.Environment{}
 }
 
 func patched(t *testing.T, env config.Environment) map[string]any {
