@@ -33,23 +33,35 @@ var (
 )
 
 func (g *productionOriginGuard) Visit(node constructs.IConstruct) {
-	var where string
-	var value any
 	switch n := node.(type) {
 	case awsapigateway.CfnMethod:
-		if n.HttpMethod() == nil || *n.HttpMethod() != "OPTIONS" {
-			return
+		if n.HttpMethod() != nil && *n.HttpMethod() == "OPTIONS" {
+			g.check(n, "the OPTIONS preflight", n.Integration())
 		}
-		where, value = "the OPTIONS preflight", resolve(n, n.Integration())
 	case awsapigateway.CfnGatewayResponse:
-		where, value = "gateway response "+*n.ResponseType(), resolve(n, n.ResponseParameters())
-	default:
+		g.check(n, "gateway response "+*n.ResponseType(), n.ResponseParameters())
+	}
+}
+
+// check fails synth when property (where, of node) allows an origin
+// production must not, or cannot be read: a guard that skipped what it
+// cannot read would pass what it was written to stop.
+func (g *productionOriginGuard) check(node constructs.IConstruct, where string, property any) {
+	value, err := resolve(node, property)
+	if err != nil {
+		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf(
+			"environment %s: %s cannot be read to check its origins (%v); the production guard fails closed", g.env, where, err)))
 		return
 	}
 	if value == nil {
 		return
 	}
-	text, _ := json.Marshal(value)
+	text, err := json.Marshal(value)
+	if err != nil {
+		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf(
+			"environment %s: %s cannot be read to check its origins (%v); the production guard fails closed", g.env, where, err)))
+		return
+	}
 	var bad []string
 	// A header echoed from the request's Origin allows any origin.
 	if strings.Contains(string(text), echoOrigin) {
@@ -73,19 +85,20 @@ func (g *productionOriginGuard) Visit(node constructs.IConstruct) {
 	}
 }
 
-// resolve turns an L1 property into plain JSON values with tokens resolved.
-// jsii cannot pass Go property structs back to Stack.Resolve, so they go
-// through encoding/json first (tokens survive as "${Token[...]}" strings).
-func resolve(scope constructs.IConstruct, v any) any {
+// resolve turns an L1 property into plain JSON values with tokens resolved
+// (nil for an unset one). jsii cannot pass Go property structs back to
+// Stack.Resolve, so they go through encoding/json first (tokens survive as
+// "${Token[...]}" strings).
+func resolve(scope constructs.IConstruct, v any) (any, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var plain any
-	if json.Unmarshal(b, &plain) != nil || plain == nil {
-		return nil
+	if err := json.Unmarshal(b, &plain); err != nil || plain == nil {
+		return nil, err
 	}
-	return awscdk.Stack_Of(scope).Resolve(plain)
+	return awscdk.Stack_Of(scope).Resolve(plain), nil
 }
 
 // preflightGuard fails synth when a RestApi resource has methods but no OPTIONS
