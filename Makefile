@@ -58,8 +58,8 @@ $(EXAMPLE_DEPS): examples/react/package.json examples/react/package-lock.json $(
 	printf 'module node_modules\n' > examples/react/node_modules/go.mod
 	touch $@
 
-# Everything installed and compiled, so that a CI job runs npm's install
-# scripts and builds before it holds AWS credentials.
+# Everything installed and compiled, so that a CI job downloads and builds
+# before it holds AWS credentials.
 deps: $(NODE_DEPS)
 	go mod download
 	go build ./...
@@ -80,8 +80,9 @@ local: $(NODE_DEPS)
 	@$(MAKE) --no-print-directory -q $(LOCAL_STAMP) 2>/dev/null \
 	  && echo "make local: cdk.out is up to date with the app, cdk.json and site/: no synth" \
 	  || $(MAKE) --no-print-directory $(LOCAL_STAMP)
+	@[ -x bin/local ] || echo "make local: building the local runner (about a minute the first time)"
 	@go build -o bin/local ./cmd/local
-	bin/local -assembly cdk.out -env dev -api '$(API)' -site '$(SITE)' -signin '$(SIGNIN)' -synth '$(MAKE) --no-print-directory local-synth'
+	@bin/local -assembly cdk.out -env dev -api '$(API)' -site '$(SITE)' -signin '$(SIGNIN)' -synth '$(MAKE) --no-print-directory local-synth'
 
 # The synth make local runs: only its environment, from a binary of the app
 # that Make rebuilds when a Go source or the model changes (instead of
@@ -103,7 +104,7 @@ local-synth: $(NODE_DEPS) $(APP_BIN)
 # The inputs of the synthesis: the app (every Go source, through its binary),
 # cdk.json, and site/ (its files become assets).
 $(LOCAL_STAMP): $(APP_BIN) cdk.json $(shell find site -type f)
-	@echo "make local: synthesizing dev ($(words $?) input(s) changed since the last synth)"
+	@$(if $(wildcard $@),echo "make local: synthesizing dev ($(words $?) input(s) changed since the last synth)",echo "make local: synthesizing dev for the first time: building the CDK app takes several minutes on a first run; seconds after that")
 	@$(MAKE) --no-print-directory local-synth
 
 # macOS: every package vets for both Macs, and the Lambda runtime emulator
@@ -116,6 +117,7 @@ RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 test: $(NODE_DEPS) $(EXAMPLE_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@go mod tidy -diff >/dev/null || { echo "go.mod or go.sum is not tidy: run go mod tidy (the diff: go mod tidy -diff)"; exit 1; }
 	go vet ./...
 	GOOS=darwin GOARCH=arm64 go vet ./...
 	GOOS=darwin GOARCH=amd64 go vet ./...

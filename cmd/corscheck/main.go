@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
+	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -39,7 +41,7 @@ func run(args []string, stdout io.Writer) int {
 	fs.BoolVar(&o.Credentials, "credentials", false, `as fetch(url, {credentials: "include"})`)
 	fs.BoolVar(&o.ExpectDenied, "expect-denied", false, "pass when a browser on -origin can read nothing: the call and a simple GET of -simple-url are refused")
 	fs.BoolVar(&o.ExpectUnauthorized, "expect-unauthorized", false, "pass when the API requires sign-in and a browser on -origin can read its 401 (no token sent)")
-	fs.StringVar(&o.SimpleURL, "simple-url", "", "with -expect-denied, a URL to GET without a preflight (default: .../model for a URL ending in /predict, else -url)")
+	fs.StringVar(&o.SimpleURL, "simple-url", "", "with -expect-denied, a URL to GET without a preflight (default: this project's GET /model beside a URL ending in /predict, else -url)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "per request (default 10s)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +50,10 @@ func run(args []string, stdout io.Writer) int {
 	if o.Method == "GET" || o.Method == "HEAD" {
 		o.Body, o.ErrorBody = "", ""
 	}
+	if base, ok := strings.CutSuffix(o.URL, "/predict"); ok && o.SimpleURL == "" {
+		o.SimpleURL = base + "/model"
+	}
+	o.Fixes = projectFixes
 	rep, err := corscheck.Run(context.Background(), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corscheck:", err)
@@ -62,6 +68,21 @@ func run(args []string, stdout io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// projectFixes is corscheck's advice in this project's terms: the one
+// CorsPolicy in stacks/cors.go, the environments in cdk.json.
+var projectFixes = corscheck.Fixes{
+	AllowOrigin: "Add it to environments.<env>.allowedOrigins in cdk.json and deploy (under make local, a site moved off :8080 takes the place of dev's http://localhost:8080, which then is no longer allowed).",
+	AllowMethod: "Add it to CorsPolicy.Methods in stacks/cors.go.",
+	AllowHeader: "Add the header to CorsPolicy.Headers in stacks/cors.go (header names are case-insensitive).",
+	MaxAge:      "Set corsMaxAgeSeconds for the environment in cdk.json (at most 7200).",
+	Lists:       "Separate the list's items with commas (GET, POST, OPTIONS), as CorsPolicy in stacks/cors.go does",
+	Preflights: "Here every resource gets an open OPTIONS from the RestApi's DefaultCorsPreflightOptions (stacks/cors.go, stacks/api.go), " +
+		"and `cdk deploy` redeploys the stage whenever CORS changes.",
+	ErrorHeaders: "the gateway responses (DEFAULT_4XX, DEFAULT_5XX: CorsPolicy.GatewayResponseHeaders in stacks/cors.go)",
+	Token: "Send the signed-in user's ID token: -header 'Authorization: Bearer <token>' " +
+		"(make local's: curl -s -X POST http://" + local.SignInAddr + "/local/token | jq -r .id_token).",
 }
 
 // defaultBody is a valid request for this project's POST /predict: the

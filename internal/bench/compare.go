@@ -75,7 +75,8 @@ func Sides(ctx context.Context, root, dir, py string, c Comparison) ([]Side, *mo
 				return nil, nil, nil, err
 			}
 		}
-		if out, err := exec.CommandContext(ctx, py, filepath.Join(dir, "fit.py"), root, dir, c.Fit).CombinedOutput(); err != nil {
+		// -B: no scripts/__pycache__ left in the checkout by the import.
+		if out, err := exec.CommandContext(ctx, py, "-B", filepath.Join(dir, "fit.py"), root, dir, c.Fit).CombinedOutput(); err != nil {
 			return nil, nil, nil, fmt.Errorf("fit the model: %v\n%s", err, out)
 		}
 		served = filepath.Join(dir, "model.json")

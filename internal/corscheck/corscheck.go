@@ -1,6 +1,8 @@
 // Package corscheck calls an API the way a browser on a given origin would (the
 // preflight, the request itself, and a request that fails) and explains in
-// plain words what a browser would refuse and how to fix it in this project.
+// plain words what a browser would refuse and how to fix it. It knows no
+// particular API: where an API's CORS is configured, a caller says in
+// Options.Fixes (cmd/corscheck says it for this project).
 package corscheck
 
 import (
@@ -45,10 +47,47 @@ type Options struct {
 	// readably: the call, sent without a token, answers a 401 the page can
 	// read (what a deploy checks of an API behind Cognito).
 	ExpectUnauthorized bool
-	// SimpleURL defaults to the sibling "model" of a URL ending in "/predict"
-	// (this project's GET /model), else to URL itself.
+	// SimpleURL defaults to URL itself.
 	SimpleURL string
 	Timeout   time.Duration
+	// Fixes word the advice in the terms of the API checked; what is left
+	// empty gets generic advice (GenericFixes).
+	Fixes Fixes
+}
+
+// Fixes say how to change, in a particular API, what a finding points at:
+// each is a sentence or two of advice.
+type Fixes struct {
+	AllowOrigin  string // allow another page's origin
+	AllowMethod  string // allow another method in the preflight
+	AllowHeader  string // allow another request header in the preflight
+	MaxAge       string // set the preflight's Access-Control-Max-Age
+	Lists        string // where the preflight's header lists are written
+	Preflights   string // where OPTIONS methods come from, and redeploying
+	ErrorHeaders string // where gateway (error) responses get their CORS headers
+	Token        string // how to get a token to send with -header
+}
+
+// GenericFixes is the advice for any API.
+var GenericFixes = Fixes{
+	AllowOrigin:  "Allow the page's origin in the API's CORS configuration and deploy it.",
+	AllowMethod:  "Add the method to the preflight's Access-Control-Allow-Methods in the API's CORS configuration.",
+	AllowHeader:  "Add the header to the preflight's Access-Control-Allow-Headers in the API's CORS configuration (header names are case-insensitive).",
+	MaxAge:       "Send Access-Control-Max-Age as a number of seconds (browsers cap it at 7200 or less).",
+	Lists:        "Write the lists as their items separated by commas (GET, POST, OPTIONS)",
+	Preflights:   "Give the resource an OPTIONS method that answers the preflight, and redeploy the stage after changing CORS.",
+	ErrorHeaders: "the API's error responses (API Gateway: its gateway responses, DEFAULT_4XX and DEFAULT_5XX)",
+	Token:        "Send the signed-in user's token: -header 'Authorization: Bearer <token>'.",
+}
+
+// fixes are o's advice, generic where it gives none.
+func (o Options) fixes() Fixes {
+	f, g := o.Fixes, GenericFixes
+	return Fixes{
+		AllowOrigin: cmp.Or(f.AllowOrigin, g.AllowOrigin), AllowMethod: cmp.Or(f.AllowMethod, g.AllowMethod),
+		AllowHeader: cmp.Or(f.AllowHeader, g.AllowHeader), MaxAge: cmp.Or(f.MaxAge, g.MaxAge), Lists: cmp.Or(f.Lists, g.Lists),
+		Preflights: cmp.Or(f.Preflights, g.Preflights), ErrorHeaders: cmp.Or(f.ErrorHeaders, g.ErrorHeaders), Token: cmp.Or(f.Token, g.Token),
+	}
 }
 
 // Step is one request and its judgement.
@@ -212,13 +251,7 @@ func (c *checker) errorPath(ctx context.Context, rep *Report, req corsrules.Requ
 // simpleGet is -expect-denied's second half: a GET needs no preflight, so
 // only its answer's headers keep another origin from reading it.
 func (c *checker) simpleGet(ctx context.Context, rep *Report) error {
-	rep.SimpleURL = c.o.SimpleURL
-	if rep.SimpleURL == "" {
-		rep.SimpleURL = c.o.URL
-		if base, ok := strings.CutSuffix(c.o.URL, "/predict"); ok {
-			rep.SimpleURL = base + "/model"
-		}
-	}
+	rep.SimpleURL = cmp.Or(c.o.SimpleURL, c.o.URL)
 	simple := corsrules.Request{Origin: c.o.Origin, Method: http.MethodGet, Credentials: c.o.Credentials}
 	get, err := c.fetch(ctx, "simple GET", simple, rep.SimpleURL, "")
 	if err != nil {
@@ -420,7 +453,7 @@ func (s *Step) explain(o Options, status int, body string) {
 	}
 	if slices.ContainsFunc(s.Verdict.Findings, func(f corsrules.Finding) bool { return f.Code == "preflight_status" }) {
 		// The browser stops at the status: the headers are beside the point.
-		s.Explain = append(s.Explain, preflightStatus(status, body))
+		s.Explain = append(s.Explain, preflightStatus(status, body, o.fixes()))
 		return
 	}
 	for _, f := range s.Verdict.Findings {
@@ -433,32 +466,33 @@ func (s *Step) explain(o Options, status int, body string) {
 	}
 }
 
-// fix is a finding's likely fix, in this project's terms; "" for none.
+// fix is a finding's likely fix, in the terms o.Fixes gives; "" for none.
 func (s *Step) fix(f corsrules.Finding, o Options, status int) string {
+	fixes := o.fixes()
 	switch f.Code {
 	case "bad_redirect", "redirect_credentials", "too_many_redirects":
 		return "Call the final URL: browsers refuse this redirect (check the stage name and a trailing slash)."
 	case "bad_allow_methods", "bad_allow_headers":
-		return "Separate the list's items with commas (GET, POST, OPTIONS), as CorsPolicy in stacks/cors.go does: browsers fail the whole preflight when one item is not a single token."
+		return fixes.Lists + ": browsers fail the whole preflight when one item is not a single token."
 	case "no_allow_origin":
 		switch {
 		case s.Name == "preflight":
-			return fmt.Sprintf("%s is not an allowed origin. Add it to environments.<env>.allowedOrigins in cdk.json and deploy.", o.Origin)
+			return fmt.Sprintf("%s is not an allowed origin. %s", o.Origin, fixes.AllowOrigin)
 		case status == http.StatusUnauthorized:
-			return "The API wants a token and says so with 401, but without Access-Control-Allow-Origin, so the page sees a CORS error instead of \"sign in\". Give the authorizer's answers CORS headers: API Gateway's UNAUTHORIZED is a DEFAULT_4XX gateway response, which CorsPolicy.GatewayResponseHeaders covers; a Lambda authorizer's own errors need them too."
+			return "The API wants a token and says so with 401, but without Access-Control-Allow-Origin, so the page sees a CORS error instead of \"sign in\". Give the authorizer's answers CORS headers: API Gateway's UNAUTHORIZED is a DEFAULT_4XX gateway response, which " + fixes.ErrorHeaders + " must cover; a Lambda authorizer's own errors need them too."
 		case s.Name == "request":
-			return "The preflight passed but the response itself has no Access-Control-Allow-Origin: the function must echo allowed origins on every response (its ALLOWED_ORIGINS comes from the same CorsPolicy as the preflight)."
+			return "The preflight passed but the response itself has no Access-Control-Allow-Origin: the function must echo the allowed origins on every response (the same list as the preflight's)."
 		default:
-			return fmt.Sprintf("The preflight is fine, but this %d response lacks Access-Control-Allow-Origin, so the browser shows a CORS error instead of the real error. Add CORS headers to the gateway responses (DEFAULT_4XX, DEFAULT_5XX: CorsPolicy.GatewayResponseHeaders) and to the function's error responses.", status)
+			return fmt.Sprintf("The preflight is fine, but this %d response lacks Access-Control-Allow-Origin, so the browser shows a CORS error instead of the real error. Add CORS headers to %s and to the function's error responses.", status, fixes.ErrorHeaders)
 		}
 	case "origin_mismatch":
-		return fmt.Sprintf("The API allows %s, not %s (API Gateway answers its first allowed origin to any origin it does not allow). To allow this page, add its origin to environments.<env>.allowedOrigins in cdk.json and deploy.", s.Headers["Access-Control-Allow-Origin"], o.Origin)
+		return fmt.Sprintf("The API allows %s, not %s (API Gateway answers its first allowed origin to any origin it does not allow). To allow this page: %s", s.Headers["Access-Control-Allow-Origin"], o.Origin, fixes.AllowOrigin)
 	case "multiple_allow_origin":
 		return "Only one origin may be sent: echo the request's Origin when it is allowed, instead of listing them all."
 	case "method_not_allowed":
-		return fmt.Sprintf("Add %s to CorsPolicy.Methods in stacks/cors.go.", o.Method)
+		return fmt.Sprintf("%s is not allowed. %s", o.Method, fixes.AllowMethod)
 	case "header_not_allowed":
-		return "Add the header to CorsPolicy.Headers in stacks/cors.go (header names are case-insensitive)."
+		return fixes.AllowHeader
 	case "wildcard_with_credentials":
 		return "Either call fetch without credentials: 'include' (this API needs none), or echo the origin and send Access-Control-Allow-Credentials: true."
 	case "credentials_not_allowed":
@@ -468,18 +502,18 @@ func (s *Step) fix(f corsrules.Finding, o Options, status int) string {
 	case "authorization_wildcard":
 		return "Name Authorization in Access-Control-Allow-Headers instead of relying on *."
 	case "no_max_age", "long_max_age", "bad_max_age":
-		return "Set corsMaxAgeSeconds for the environment in cdk.json (at most 7200)."
+		return fixes.MaxAge
 	}
 	return ""
 }
 
 // preflightStatus explains a preflight that did not answer 2xx.
-func preflightStatus(status int, body string) string {
+func preflightStatus(status int, body string, fixes Fixes) string {
 	switch {
 	case status == http.StatusUnauthorized:
-		return "The preflight answered 401: OPTIONS requires a token, but a browser never sends one (nor any credentials) on a preflight, so every call fails as CORS. OPTIONS must stay open (AuthorizationType NONE) whatever the API's default authorizer, as the RestApi's DefaultCorsPreflightOptions makes them (stacks/api.go)."
+		return "The preflight answered 401: OPTIONS requires a token, but a browser never sends one (nor any credentials) on a preflight, so every call fails as CORS. OPTIONS must stay open (API Gateway: AuthorizationType NONE) whatever the API's default authorizer. " + fixes.Preflights
 	case status == http.StatusForbidden && strings.Contains(body, "Missing Authentication Token"):
-		return "OPTIONS answers 403 Missing Authentication Token: the resource has no OPTIONS method, or the stage was not redeployed after CORS was added. Here every resource gets OPTIONS from the RestApi's DefaultCorsPreflightOptions (stacks/cors.go), and `cdk deploy` redeploys the stage whenever CORS changes."
+		return "OPTIONS answers 403 Missing Authentication Token: the resource has no OPTIONS method, or the stage was not redeployed after CORS was added. " + fixes.Preflights
 	}
 	return fmt.Sprintf("The preflight must answer 2xx, it answered %d. Here API Gateway answers OPTIONS itself (a MOCK integration, 204); if a function handles OPTIONS, it must answer 2xx with the CORS headers.", status)
 }
@@ -493,7 +527,7 @@ func authentication(o Options) string {
 	if sent {
 		return "Authentication, not CORS: the page can read this 401, and the API refused the token sent (expired, for another app client or user pool, or not an ID token). Sign in again for a fresh one."
 	}
-	return "Authentication, not CORS: the page can read this 401, and the API wants a token. Send the signed-in user's ID token: -header 'Authorization: Bearer <token>' (make local's: curl -s -X POST http://localhost:8088/local/token | jq -r .id_token)."
+	return "Authentication, not CORS: the page can read this 401, and the API wants a token. " + o.fixes().Token
 }
 
 // WriteText prints the report for a person. What a server sent (headers,
@@ -517,6 +551,9 @@ func (r *Report) writeStep(w io.Writer, s Step) {
 	case s.Skipped != "":
 		fmt.Fprintf(w, "%-4s  %-10s %s\n", "SKIP", s.Name, safe(s.Skipped))
 		return
+	case r.ExpectDenied && !s.Verdict.Allowed:
+		// Refused, as -expect-denied wants: no failure, nothing to fix.
+		label = "DENY"
 	case !s.Verdict.Allowed || s.Problem != "":
 		label = "FAIL"
 	}
@@ -551,6 +588,9 @@ func (r *Report) writeStep(w io.Writer, s Step) {
 		} else if i > 0 {
 			fmt.Fprintf(w, "      | %s\n", safe(line))
 		}
+	}
+	if label == "DENY" {
+		return
 	}
 	for _, e := range s.Explain {
 		fmt.Fprintf(w, "      fix: %s\n", safe(e))

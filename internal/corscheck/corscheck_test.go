@@ -95,7 +95,8 @@ func check(t *testing.T, flaw string, expectDenied bool) *Report {
 	t.Helper()
 	srv := server(flaw)
 	defer srv.Close()
-	rep, err := Run(context.Background(), Options{URL: srv.URL + "/dev/predict", Origin: page, Body: validBody, ErrorBody: DefaultErrorBody, ExpectDenied: expectDenied})
+	rep, err := Run(context.Background(), Options{URL: srv.URL + "/dev/predict", Origin: page, Body: validBody, ErrorBody: DefaultErrorBody, ExpectDenied: expectDenied,
+		SimpleURL: srv.URL + "/dev/model"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +111,9 @@ func TestServers(t *testing.T) {
 	}{
 		{"", true, ""},
 		{"no-options", false, "403 Missing Authentication Token: the resource has no OPTIONS method, or the stage was not redeployed"},
-		{"no-origin", false, "is not an allowed origin. Add it to environments.<env>.allowedOrigins in cdk.json"},
+		{"no-origin", false, "is not an allowed origin. Allow the page's origin in the API's CORS configuration"},
 		{"wrong-origin", false, "The API allows https://d111.cloudfront.net, not https://site.example"},
-		{"no-headers", false, "Add the header to CorsPolicy.Headers"},
+		{"no-headers", false, "Add the header to the preflight's Access-Control-Allow-Headers"},
 		{"no-cors-on-errors", false, "this 400 response lacks Access-Control-Allow-Origin"},
 		{"redirect", false, "The preflight was redirected (301 to /dev/predict/)"},
 		{"500", false, ""},
@@ -148,7 +149,7 @@ func TestSignIn(t *testing.T) {
 		{"signed out, as expected", "sign-in", "", "", "PASS: the API requires sign-in", true},
 		{"open, but expected to require sign-in", "", "", "authentication", "FAIL: the call answered 200 without a token, not 401", true},
 		{"a token", "sign-in", "Authorization: Bearer good", "", "", false},
-		{"no token", "sign-in", "", "authentication", "the API wants a token. Send the signed-in user's ID token: -header 'Authorization: Bearer <token>'", false},
+		{"no token", "sign-in", "", "authentication", "the API wants a token. Send the signed-in user's token: -header 'Authorization: Bearer <token>'", false},
 		{"a refused token", "sign-in", "Authorization: Bearer expired", "authentication", "the API refused the token sent", false},
 		{"a preflight behind the authorizer", "sign-in, a guarded preflight", "Authorization: Bearer good", "cors", "The preflight answered 401: OPTIONS requires a token, but a browser never sends one", false},
 		{"a 401 without CORS", "sign-in, a 401 without CORS", "", "cors", "The API wants a token and says so with 401, but without Access-Control-Allow-Origin", false},
@@ -424,5 +425,33 @@ func TestHostileServerOutputIsSafe(t *testing.T) {
 	}
 	if !strings.Contains(text, `\x1b[31mred`) || !strings.Contains(text, "problem: the request itself failed with 500: ::warning::pwned") || !strings.Contains(text, `|   ::add-mask::x`) {
 		t.Errorf("the server's data should still be shown, escaped:\n%s", text)
+	}
+}
+
+// The advice is the caller's where it gives it (cmd/corscheck gives this
+// project's: stacks/cors.go, cdk.json), generic where it does not.
+func TestFixesAreTheCallers(t *testing.T) {
+	srv := server("no-origin")
+	defer srv.Close()
+	o := Options{URL: srv.URL + "/dev/predict", Origin: page, Body: validBody, Fixes: Fixes{AllowOrigin: "Add it to our config."}}
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	rep.WriteText(&b)
+	if !strings.Contains(b.String(), "is not an allowed origin. Add it to our config.") {
+		t.Errorf("the caller's advice is missing:\n%s", b.String())
+	}
+}
+
+// With -expect-denied a refusal is what was asked for: the steps say DENY,
+// not FAIL, and give no fix that would contradict the PASS below them.
+func TestExpectDeniedPrintsNoFailure(t *testing.T) {
+	rep := check(t, "no-origin", true)
+	var b strings.Builder
+	rep.WriteText(&b)
+	if !rep.Pass || strings.Contains(b.String(), "FAIL") || strings.Contains(b.String(), "fix:") || !strings.Contains(b.String(), "DENY") {
+		t.Errorf("pass=%v:\n%s", rep.Pass, b.String())
 	}
 }

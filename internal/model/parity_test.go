@@ -38,7 +38,9 @@ func TestParityRefit(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(py, "testdata/parity.py", root, dir)
 	// One OpenMP thread: two make HistGradientBoosting 60 times slower here.
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
+	// No bytecode: the exporter it imports would leave scripts/__pycache__
+	// in the checkout.
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "PYTHONDONTWRITEBYTECODE=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s testdata/parity.py: %v\n%s", py, err, out)
 	}

@@ -142,3 +142,41 @@ func TestFunctionsAreSteps(t *testing.T) {
 		}
 	}
 }
+
+// corscheck (internal/corscheck) knows no particular API: it imports only
+// the CORS rules and origins (internal/corsrules, internal/cors), and names
+// none of this project's files, config keys or addresses; cmd/corscheck
+// hands those in (its Fixes, the simple GET's URL).
+func TestCorscheckKnowsNothingOfTheApp(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}", "./internal/corscheck")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		rel, ours := strings.CutPrefix(strings.TrimSuffix(pkg, ".test"), "github.com/iris-cors/iris-cors-cdk/")
+		if ours && !slices.Contains([]string{"internal/corscheck", "internal/corsrules", "internal/cors"}, rel) {
+			t.Errorf("corscheck depends on %s, a package of the app", rel)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "internal", "corscheck", "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, app := range []string{"stacks/", "cdk.json", "CorsPolicy", "allowedOrigins", ":8088", "/predict", "/model"} {
+			if strings.Contains(string(src), app) {
+				t.Errorf("%s names %q, which is this project's: cmd/corscheck hands it in", filepath.Base(f), app)
+			}
+		}
+	}
+}
