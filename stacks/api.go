@@ -29,11 +29,11 @@ import (
 // ApiStackProps configures the predictor API of one environment.
 type ApiStackProps struct {
 	awscdk.StackProps
-	Env   config.Environment
-	Cors  *CorsPolicy
-	Site  *SiteStack   // the API allows the site's origin and deploys the site's content
-	Root  string       // the module root (project.Root), where functions/ and site/ are
-	Model *model.Model // what the function serves: the gateway's schema and the site's form follow it
+	Config config.Environment // not Env: that would shadow StackProps.Env
+	Cors   *CorsPolicy
+	Site   *SiteStack   // the API allows the site's origin and deploys the site's content
+	Root   string       // the module root (project.Root), where functions/ and site/ are
+	Model  *model.Model // what the function serves: the gateway's schema and the site's form follow it
 }
 
 // ApiStack is the predict function behind a RestApi with CORS, plus the site
@@ -53,7 +53,7 @@ type ApiStack struct {
 
 func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
-	env, policy, siteOrigin := props.Env, props.Cors, props.Site.Origin
+	env, policy, siteOrigin := props.Config, props.Cors, props.Site.Origin
 	served := props.Model
 
 	fn := newPredictFunction(stack, props)
@@ -64,7 +64,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	var signIn *SignIn
 	var methods *awsapigateway.MethodOptions
 	if env.Auth == config.AuthCognito {
-		signIn = newSignIn(stack, props)
+		signIn = newSignIn(stack, env, policy.Origins(siteOrigin))
 		methods = &awsapigateway.MethodOptions{Authorizer: signIn.Authorizer, AuthorizationType: awsapigateway.AuthorizationType_COGNITO}
 	}
 
@@ -144,9 +144,9 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		// The document declares the sign-in, discovered at the issuer.
 		fn.AddEnvironment(jsii.String("SIGN_IN_ISSUER"), signIn.Issuer, nil)
 	}
-	rollout := newRollout(stack, props, fn, alias)
-	if props.Env.WantsDashboard() {
-		newDashboard(stack, props, fn, alias, api)
+	rollout := newRollout(stack, env, served.Title, props.Root, fn, alias)
+	if props.Config.WantsDashboard() {
+		newDashboard(stack, env, served, fn, alias, api)
 	}
 	siteContent := deploySiteContent(stack, props, url, signIn)
 
@@ -200,7 +200,7 @@ func (*noAuthorizer) AuthorizationType() awsapigateway.AuthorizationType {
 // may write its own log group and X-Ray traces and nothing else, so no
 // managed policy (AWSLambdaBasicExecutionRole would allow every log group).
 func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Function {
-	fnLogs := newLogGroup(stack, "PredictLogs", props.Env)
+	fnLogs := newLogGroup(stack, "PredictLogs", props.Config)
 	role := awsiam.NewRole(stack, jsii.String("PredictRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("The predict function: writes its own logs and X-Ray traces, nothing else"),
@@ -221,14 +221,14 @@ func newPredictFunction(stack awscdk.Stack, props *ApiStackProps) awslambda.Func
 		LogGroup:      fnLogs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		// Unset reserves none: see config.Environment.ReservedConcurrency.
-		ReservedConcurrentExecutions: reserved(props.Env.ReservedConcurrency),
+		ReservedConcurrentExecutions: number(props.Config.ReservedConcurrency),
 		// The stage traces too: a request is followed from API Gateway
 		// into the function.
 		Tracing: awslambda.Tracing_ACTIVE,
 		Environment: &map[string]*string{
 			"ALLOWED_ORIGINS":   props.Cors.AllowedOriginsEnv(props.Site.Origin),
-			"LOG_LEVEL":         jsii.String(props.Env.LogLevel),
-			"METRICS_NAMESPACE": jsii.String(MetricsNamespace(props.Env)),
+			"LOG_LEVEL":         jsii.String(props.Config.LogLevel),
+			"METRICS_NAMESPACE": jsii.String(MetricsNamespace(props.Config)),
 		},
 	})
 }
@@ -283,7 +283,7 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string,
 	// The handler's role and log group are ours, not the construct's: its
 	// own role carries AWSLambdaBasicExecutionRole (every log group of the
 	// account), its own log group outlives even a dev environment.
-	logs := newLogGroup(stack, "SiteContentLogs", props.Env)
+	logs := newLogGroup(stack, "SiteContentLogs", props.Config)
 	role := awsiam.NewRole(stack, jsii.String("SiteContentRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Copies the site into its bucket: its own logs, the site's and the CDK asset bucket's objects, this distribution's invalidations"),
@@ -419,6 +419,7 @@ var schemaTypes = map[string]awsapigateway.JsonSchemaType{
 	"integer": awsapigateway.JsonSchemaType_INTEGER, "boolean": awsapigateway.JsonSchemaType_BOOLEAN,
 }
 
+// number is an optional count as jsii takes it: nil stays unset.
 func number(n *int) *float64 {
 	if n == nil {
 		return nil
@@ -462,13 +463,6 @@ func BadRequestBodyMessage(m *model.Model) string {
 	}
 	return fmt.Sprintf("The request body must be a JSON object with the numbers %s, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
 		strings.Join(names, ", "), model.MaxBatch)
-}
-
-func reserved(n *int) *float64 {
-	if n == nil {
-		return nil
-	}
-	return jsii.Number(*n)
 }
 
 func ptrMap(m map[string]*string) *map[string]*string { return &m }

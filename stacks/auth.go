@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
 // SignIn is the environment's sign-in (config.AuthCognito): a Cognito user
@@ -25,14 +27,14 @@ type SignIn struct {
 	Callbacks []*string
 }
 
-// newSignIn builds the sign-in. Cognito sends a user back to the page that
-// sent them: the site and each allowed origin (config checks that Cognito
-// takes them).
-func newSignIn(stack awscdk.Stack, props *ApiStackProps) *SignIn {
+// newSignIn builds env's sign-in. Cognito sends a user back to the page
+// that sent them: origins, the site's and each allowed one (config checks
+// that Cognito takes them).
+func newSignIn(stack awscdk.Stack, env config.Environment, origins []*string) *SignIn {
 	// Production users get Cognito's threat protection (compromised
 	// credentials, risky sign-ins blocked): the Plus plan, paid per user.
 	removal, plan, threats := awscdk.RemovalPolicy_DESTROY, awscognito.FeaturePlan_ESSENTIALS, awscognito.StandardThreatProtectionMode_NO_ENFORCEMENT
-	if props.Env.Production {
+	if env.Production {
 		removal, plan, threats = awscdk.RemovalPolicy_RETAIN, awscognito.FeaturePlan_PLUS, awscognito.StandardThreatProtectionMode_FULL_FUNCTION
 	}
 	pool := awscognito.NewUserPool(stack, jsii.String("Users"), &awscognito.UserPoolProps{
@@ -48,13 +50,13 @@ func newSignIn(stack awscdk.Stack, props *ApiStackProps) *SignIn {
 		},
 		Mfa:                          awscognito.Mfa_REQUIRED,
 		MfaSecondFactor:              &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
-		DeletionProtection:           jsii.Bool(props.Env.Production),
+		DeletionProtection:           jsii.Bool(env.Production),
 		RemovalPolicy:                removal,
 		FeaturePlan:                  plan,
 		StandardThreatProtectionMode: threats,
 	})
 	var callbacks []*string
-	for _, o := range props.Cors.Origins(props.Site.Origin) {
+	for _, o := range origins {
 		callbacks = append(callbacks, awscdk.Fn_Join(jsii.String(""), &[]*string{o, jsii.String("/")}))
 	}
 	client := pool.AddClient(jsii.String("Site"), &awscognito.UserPoolClientOptions{
@@ -79,7 +81,7 @@ func newSignIn(stack awscdk.Stack, props *ApiStackProps) *SignIn {
 	client.Node().DefaultChild().(awscognito.CfnUserPoolClient).SetExplicitAuthFlows(jsii.Strings("ALLOW_REFRESH_TOKEN_AUTH"))
 	// A Cognito domain prefix is unique across every account of the region:
 	// the environment's name and the first part of the stack's ID (random).
-	prefix := awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(props.Env.Name + "-signin"),
+	prefix := awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(env.Name + "-signin"),
 		awscdk.Fn_Select(jsii.Number(0), awscdk.Fn_Split(jsii.String("-"), awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), stack.StackId(), nil)), nil))})
 	domain := pool.AddDomain(jsii.String("Hosted"), &awscognito.UserPoolDomainOptions{
 		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: prefix},

@@ -23,7 +23,7 @@ func MetricsNamespace(env config.Environment) string { return "Predictor/" + env
 // requests, errors and latency, the function's latency, throttles and
 // concurrency, and what each model version predicts, so a shift after a
 // deploy is seen at a glance.
-func newDashboard(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function, alias awslambda.Alias, api awsapigateway.RestApi) awscloudwatch.Dashboard {
+func newDashboard(stack awscdk.Stack, env config.Environment, m *model.Model, fn awslambda.Function, alias awslambda.Alias, api awsapigateway.RestApi) awscloudwatch.Dashboard {
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	stat := func(s string) *awscloudwatch.MetricOptions {
 		return &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String(s)}
@@ -44,11 +44,11 @@ func newDashboard(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Functio
 			},
 			{
 				graph("Throttles and concurrency", alias.MetricThrottles(stat("Sum")), concurrency),
-				graph(predictionsTitle(props.Model), search(props.Env, props.Model)),
+				graph(predictionsTitle(m), search(env, m)),
 			},
 			{
 				graph("Rejected requests, by reason and model version", awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-					Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s"', 'Sum', 300)`, MetricsNamespace(props.Env), emf.DimVersion, emf.DimReason, emf.Rejections)),
+					Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s"', 'Sum', 300)`, MetricsNamespace(env), emf.DimVersion, emf.DimReason, emf.Rejections)),
 					Period:     five,
 				})),
 			},

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/iris-cors/iris-cors-cdk/internal/config"
 )
 
 // LiveAlias is the alias the API invokes: the version CodeDeploy has moved
@@ -41,16 +43,17 @@ func newAlias(stack awscdk.Stack, fn awslambda.Function) awslambda.Alias {
 	})
 }
 
-// newRollout adds the deployment group, its smoke test and its alarms.
-func newRollout(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function, alias awslambda.Alias) *Rollout {
-	r := &Rollout{Alias: alias, Hook: newSmokeTest(stack, props, fn)}
-	r.Alarms = newAlarms(stack, props, alias)
+// newRollout adds the deployment group, its smoke test (built from the
+// module at root) and its alarms, named for title.
+func newRollout(stack awscdk.Stack, env config.Environment, title, root string, fn awslambda.Function, alias awslambda.Alias) *Rollout {
+	r := &Rollout{Alias: alias, Hook: newSmokeTest(stack, env, root, fn)}
+	r.Alarms = newAlarms(stack, env, title, alias)
 	r.Topic = awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
-		DisplayName: jsii.String(props.Model.Title + " (" + props.Env.Name + ") alarms"),
+		DisplayName: jsii.String(title + " (" + env.Name + ") alarms"),
 		EnforceSSL:  jsii.Bool(true),
 	})
-	if props.Env.AlarmEmail != "" {
-		r.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(props.Env.AlarmEmail), nil))
+	if env.AlarmEmail != "" {
+		r.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(env.AlarmEmail), nil))
 	}
 	var alarms []interfacesawscloudwatch.IAlarmRef
 	for _, a := range r.Alarms {
@@ -60,7 +63,7 @@ func newRollout(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function,
 	r.Group = awscodedeploy.NewLambdaDeploymentGroup(stack, jsii.String("Rollout"), &awscodedeploy.LambdaDeploymentGroupProps{
 		Alias: alias,
 		DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_FromLambdaDeploymentConfigName(stack, jsii.String("TrafficShift"),
-			jsii.String("CodeDeployDefault.Lambda"+props.Env.TrafficShift)),
+			jsii.String("CodeDeployDefault.Lambda"+env.TrafficShift)),
 		Alarms:       &alarms,
 		AutoRollback: &awscodedeploy.AutoRollbackConfig{FailedDeployment: jsii.Bool(true), StoppedDeployment: jsii.Bool(true), DeploymentInAlarm: jsii.Bool(true)},
 		PreHook:      r.Hook,
@@ -71,8 +74,8 @@ func newRollout(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function,
 // newSmokeTest is the BeforeAllowTraffic hook (functions/prehook): it may
 // invoke the version being deployed and nothing else; CDK lets it report to
 // its own deployment group only.
-func newSmokeTest(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Function) awslambda.Function {
-	logs := newLogGroup(stack, "SmokeTestLogs", props.Env)
+func newSmokeTest(stack awscdk.Stack, env config.Environment, root string, fn awslambda.Function) awslambda.Function {
+	logs := newLogGroup(stack, "SmokeTestLogs", env)
 	role := awsiam.NewRole(stack, jsii.String("SmokeTestRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("The smoke test of a new version: invokes that version, reports to its deployment, writes its own logs"),
@@ -88,7 +91,7 @@ func newSmokeTest(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Functio
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         goFunctionCode(props.Root, "./functions/prehook"),
+		Code:         goFunctionCode(root, "./functions/prehook"),
 		MemorySize:   jsii.Number(128),
 		// The version's cold start and a few examples: seconds at most.
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(60)),
@@ -106,8 +109,8 @@ func newSmokeTest(stack awscdk.Stack, props *ApiStackProps, fn awslambda.Functio
 // reach the API (a body over Lambda's 6 MB invoke limit, a burst beyond
 // the reserved concurrency), so they would let an anonymous caller roll a
 // good version back and page its people; the dashboard shows them instead.
-func newAlarms(stack awscdk.Stack, props *ApiStackProps, alias awslambda.Alias) []awscloudwatch.Alarm {
-	a := props.Env.Alarms
+func newAlarms(stack awscdk.Stack, env config.Environment, title string, alias awslambda.Alias) []awscloudwatch.Alarm {
+	a := env.Alarms
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
 	alarm := func(id string, metric awscloudwatch.IMetric, threshold float64, periods int, what string) awscloudwatch.Alarm {
 		return awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
@@ -116,7 +119,7 @@ func newAlarms(stack awscdk.Stack, props *ApiStackProps, alias awslambda.Alias) 
 			EvaluationPeriods:  jsii.Number(periods),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String(fmt.Sprintf("%s (%s): %s; stops and rolls back a deployment in progress", props.Model.Title, props.Env.Name, what)),
+			AlarmDescription:   jsii.String(fmt.Sprintf("%s (%s): %s; stops and rolls back a deployment in progress", title, env.Name, what)),
 		})
 	}
 	return []awscloudwatch.Alarm{

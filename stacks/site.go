@@ -18,9 +18,9 @@ import (
 // SiteStackProps configures the demo site of one environment.
 type SiteStackProps struct {
 	awscdk.StackProps
-	Env   config.Environment
-	Cors  *CorsPolicy // the CSP lets the page connect to the API hosts it names
-	Title string      // what the site serves, the model's title
+	Config config.Environment // not Env: that would shadow StackProps.Env
+	Cors   *CorsPolicy        // the CSP lets the page connect to the API hosts it names
+	Title  string             // what the site serves, the model's title
 }
 
 // SiteStack is a private S3 bucket served by CloudFront through Origin Access
@@ -44,7 +44,7 @@ func ContentSecurityPolicy(connectSrc string) string {
 func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) *SiteStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	removal, autoDelete := awscdk.RemovalPolicy_DESTROY, true
-	if props.Env.Production {
+	if props.Config.Production {
 		removal, autoDelete = awscdk.RemovalPolicy_RETAIN, false
 	}
 
@@ -56,7 +56,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 		EnforceSSL:        jsii.Bool(true),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Expiration: awscdk.Duration_Days(jsii.Number(props.Env.LogRetentionDays)),
+			Expiration: awscdk.Duration_Days(jsii.Number(props.Config.LogRetentionDays)),
 		}},
 		RemovalPolicy:     removal,
 		AutoDeleteObjects: jsii.Bool(autoDelete),
@@ -103,7 +103,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 	})
 
 	distProps := &awscloudfront.DistributionProps{
-		Comment:           jsii.String(comment(fmt.Sprintf("%s demo site (%s)", props.Title, props.Env.Name))),
+		Comment:           jsii.String(comment(fmt.Sprintf("%s demo site (%s)", props.Title, props.Config.Name))),
 		DefaultRootObject: jsii.String(sitepage.Name), // the page the API stack deploys with its CSP
 		HttpVersion:       awscloudfront.HttpVersion_HTTP2_AND_3,
 		PriceClass:        awscloudfront.PriceClass_PRICE_CLASS_100,
@@ -121,7 +121,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 	// A custom domain brings its own certificate, so the TLS policy is ours to
 	// choose: TLS 1.2 or newer, with the 2021 ciphers. (Without one, the
 	// *.cloudfront.net certificate fixes the policy; see nag.go.)
-	domain := props.Env.SiteDomain
+	domain := props.Config.SiteDomain
 	if domain != nil {
 		distProps.DomainNames = jsii.Strings(domain.Name)
 		distProps.Certificate = certificate(stack, "Site", domain)

@@ -52,13 +52,13 @@ func NewStage(scope constructs.Construct, env config.Environment, root string, m
 	}
 	site := NewSiteStack(stage, config.SiteStackID, &SiteStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": demo site (" + env.Name + ")"), Synthesizer: synthesizer()},
-		Env:        env,
+		Config:     env,
 		Cors:       policy,
 		Title:      m.Title,
 	})
 	api := NewApiStack(stage, config.APIStackID, &ApiStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String(m.Title + ": API (" + env.Name + ")"), Synthesizer: synthesizer()},
-		Env:        env,
+		Config:     env,
 		Cors:       policy,
 		Site:       site,
 		Root:       root,
