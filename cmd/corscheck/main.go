@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/corscheck"
-	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
@@ -82,7 +81,7 @@ var projectFixes = corscheck.Fixes{
 		"and `cdk deploy` redeploys the stage whenever CORS changes.",
 	ErrorHeaders: "the gateway responses (DEFAULT_4XX, DEFAULT_5XX: CorsPolicy.GatewayResponseHeaders in stacks/cors.go)",
 	Token: "Send the signed-in user's ID token: -header 'Authorization: Bearer <token>' " +
-		"(make local's: curl -s -X POST http://" + local.SignInAddr + "/local/token | jq -r .id_token).",
+		"(make local's: curl -s -X POST http://" + project.SignInAddr + "/local/token | jq -r .id_token).",
 }
 
 // defaultBody is a valid request for this project's POST /predict: the

@@ -52,7 +52,7 @@ func main() {
 	flag.StringVar(&f.APIAddr, "api", "localhost:3000", "address of the API (make local API=...)")
 	flag.StringVar(&f.SiteAddr, "site", "localhost:8080", "address of the site (make local SITE=...)")
 	flag.StringVar(&f.SiteDir, "site-dir", "site", "the site's files; empty to serve no site")
-	flag.StringVar(&f.SignInAddr, "signin", local.SignInAddr, "address of the local sign-in, when the API has a Cognito authorizer (make local SIGNIN=...)")
+	flag.StringVar(&f.SignInAddr, "signin", project.SignInAddr, "address of the local sign-in, when the API has a Cognito authorizer (make local SIGNIN=...)")
 	flag.BoolVar(&f.AllowRemote, "allow-remote", false, "serve on addresses other machines reach (e.g. -api 0.0.0.0:3000); only on a network you trust")
 	flag.BoolVar(&f.Throttle, "throttle", true, "apply the stage's throttling limits (429 beyond them)")
 	flag.IntVar(&f.Concurrency, "concurrency", 2, "execution environments per function")

@@ -45,13 +45,9 @@ func Options(root string) system.Options {
 			rewritten, err := sitepage.WithAPI(string(page), e.API, others...)
 			return []byte(rewritten), err
 		},
-		SignInAddr: SignInAddr,
+		SignInAddr: project.SignInAddr,
 	}
 }
-
-// SignInAddr is where make local's issuer stands in for Cognito, when the
-// environment signs in.
-const SignInAddr = "localhost:8088"
 
 // signIn is where the page signs in locally, nil without a local issuer.
 func signIn(e system.Endpoints) *model.SignIn {

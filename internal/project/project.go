@@ -21,6 +21,10 @@ const (
 	FunctionPackage = "./functions/predict"
 )
 
+// SignInAddr is where make local's issuer stands in for Cognito, when the
+// environment signs in.
+const SignInAddr = "localhost:8088"
+
 // ModelFile is the model.json the predict function embeds and serves,
 // relative to the module root: the app, make local, the tools and the tests
 // read the served model from it.

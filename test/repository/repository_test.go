@@ -180,3 +180,48 @@ func TestCorscheckKnowsNothingOfTheApp(t *testing.T) {
 		}
 	}
 }
+
+// make test vets for macOS only the packages that can differ there: those
+// with files of their own per OS, or that call syscall (or x/sys). Every
+// other package compiles the same on every OS once those do. A package
+// that starts to differ must join the Makefile's DARWIN_VET.
+func TestDarwinVetCoversWhatDiffersByOS(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, line := range strings.Split(string(makefile), "\n") {
+		if rest, ok := strings.CutPrefix(line, "DARWIN_VET := "); ok {
+			patterns = strings.Fields(rest)
+		}
+	}
+	if len(patterns) == 0 {
+		t.Fatal("the Makefile has no DARWIN_VET")
+	}
+	list := func(args ...string) []string {
+		cmd := exec.Command("go", append([]string{"list"}, args...)...)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %v: %v", args, err)
+		}
+		return strings.Fields(string(out))
+	}
+	vetted := list(patterns...)
+	for _, line := range list("-f", `{{.ImportPath}}|{{len .IgnoredGoFiles}}|{{join .Imports ","}},{{join .TestImports ","}},{{join .XTestImports ","}}`, "./...") {
+		parts := strings.SplitN(line, "|", 3)
+		if len(parts) < 3 {
+			t.Fatalf("go list: %q", line)
+		}
+		imports := strings.Split(parts[2], ",")
+		differs := parts[1] != "0" || slices.Contains(imports, "syscall") || slices.ContainsFunc(imports, func(i string) bool { return strings.HasPrefix(i, "golang.org/x/sys") })
+		if differs && !slices.Contains(vetted, parts[0]) {
+			t.Errorf("%s has code of its own per OS (or calls syscall) and is not in the Makefile's DARWIN_VET", parts[0])
+		}
+	}
+}
