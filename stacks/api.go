@@ -3,8 +3,6 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -23,7 +21,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
+	"github.com/iris-cors/iris-cors-cdk/internal/site"
 )
 
 // ApiStackProps configures the predictor API of one environment.
@@ -257,28 +255,18 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 	}
 }
 
-// deploySiteContent puts the site's files, its pages with a CSP naming this
-// API (sitepage), and the config.json that points the page at this API (and
-// carries the model its form is built from) into the site's bucket, and
-// invalidates CloudFront. It returns the role that does it.
+// deploySiteContent deploys the site for this API (internal/site: its
+// published files, its pages with a policy naming this API, its
+// config.json) into the site's bucket, and invalidates CloudFront. It
+// returns the role that does it.
 func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string, signIn *SignIn) awsiam.Role {
-	site := filepath.Join(props.Root, "site")
-	var connect []string
+	content := site.Content{Dir: filepath.Join(props.Root, "site"), APIURL: *apiURL, Model: props.Model}
 	if signIn != nil {
-		connect = append(connect, *signIn.URL+"/oauth2/token")
+		content.SignIn = &site.SignIn{URL: *signIn.URL, ClientID: signIn.Client.UserPoolClientId(), Issuer: signIn.Issuer}
 	}
-	pages, err := SitePages(site, *apiURL, connect...)
+	sources, err := siteSources(content)
 	if err != nil {
 		panic(err)
-	}
-	sources := []awss3deployment.ISource{
-		awss3deployment.Source_Asset(jsii.String(site), &awss3assets.AssetOptions{
-			Exclude: jsii.Strings(append(notDeployed, "*.html", "*.htm")...),
-		}),
-		awss3deployment.Source_JsonData(jsii.String("config.json"), siteConfig(apiURL, props.Model, signIn), nil),
-	}
-	for _, p := range pages {
-		sources = append(sources, awss3deployment.Source_Data(jsii.String(p.Name), jsii.String(p.Content), nil))
 	}
 	// The handler's role and log group are ours, not the construct's: its
 	// own role carries AWSLambdaBasicExecutionRole (every log group of the
@@ -308,54 +296,46 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string,
 	return role
 }
 
-// notDeployed are the site's files that stay in the repository (the asset's
-// glob patterns, matched against every part of a path).
-var notDeployed = []string{"*.test.js", "*.test.mjs", "test"}
-
-// Page is one of the site's pages as the API stack deploys it.
-type Page struct{ Name, Content string }
-
-// SitePages are the site's HTML pages (by path under dir), each with the
-// policy naming apiURL (sitepage.WithAPI): the deployment writes them, the
-// other files go as they are.
-func SitePages(dir, apiURL string, others ...string) ([]Page, error) {
-	var pages []Page
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if matchesAny(d.Name(), notDeployed) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !sitepage.IsPage(path) {
-			return nil
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		page, err := sitepage.WithAPI(string(raw), apiURL, others...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		pages = append(pages, Page{filepath.ToSlash(rel), page})
-		return nil
-	})
-	return pages, err
-}
-
-func matchesAny(name string, patterns []string) bool {
-	for _, p := range patterns {
-		if ok, _ := filepath.Match(p, name); ok {
-			return true
-		}
+// siteSources are c as a BucketDeployment takes it: its published files
+// but the pages as they are (an asset of site/ that excludes everything
+// else), each page with its policy, and config.json, whose values may be
+// tokens the deployment resolves.
+func siteSources(c site.Content) ([]awss3deployment.ISource, error) {
+	pages, err := c.Pages()
+	if err != nil {
+		return nil, err
 	}
-	return false
+	exclude, err := site.Unpublished(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		exclude = append(exclude, p.Name)
+	}
+	// The asset's patterns are globs: a name's own [, *, ? and \ are
+	// escaped to mean themselves.
+	for i, e := range exclude {
+		exclude[i] = globEscaper.Replace(e)
+	}
+	var config map[string]any
+	raw, err := json.Marshal(c.Config())
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &config); err != nil {
+		return nil, err
+	}
+	sources := []awss3deployment.ISource{
+		awss3deployment.Source_Asset(jsii.String(c.Dir), &awss3assets.AssetOptions{Exclude: jsii.Strings(exclude...)}),
+		awss3deployment.Source_JsonData(jsii.String(site.ConfigFile), config, nil),
+	}
+	for _, p := range pages {
+		sources = append(sources, awss3deployment.Source_Data(jsii.String(p.Name), jsii.String(p.Content), nil))
+	}
+	return sources, nil
 }
+
+var globEscaper = strings.NewReplacer(`\`, `\\`, "[", `\[`, "*", `\*`, "?", `\?`)
 
 var standardAccessLogFields = &awsapigateway.JsonWithStandardFieldProps{
 	Caller: jsii.Bool(false), HttpMethod: jsii.Bool(true), Ip: jsii.Bool(true), Protocol: jsii.Bool(true),
@@ -425,19 +405,6 @@ func number(n *int) *float64 {
 		return nil
 	}
 	return jsii.Number(*n)
-}
-
-// siteConfig is the site's config.json as plain JSON values, which is what
-// jsii passes on, with the API's URL (a token until deploy) in place.
-func siteConfig(apiURL *string, m *model.Model, signIn *SignIn) map[string]any {
-	var doc map[string]any
-	b, _ := json.Marshal(model.SiteConfig{Model: m.Public()})
-	json.Unmarshal(b, &doc)
-	doc["apiUrl"] = apiURL
-	if signIn != nil {
-		doc["signIn"] = map[string]any{"url": signIn.URL, "clientId": signIn.Client.UserPoolClientId(), "issuer": signIn.Issuer}
-	}
-	return doc
 }
 
 // newLogGroup sets the retention in days on the CloudFormation resource (the

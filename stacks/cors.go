@@ -116,7 +116,7 @@ func (p *CorsPolicy) AllowedOriginsEnv(siteOrigin *string) *string {
 // (for config.json) and the API's custom domain or, without one, the regional
 // API Gateway hosts. The site stack cannot name the exact API host, because
 // the API stack depends on the site and not the other way round; the page the
-// API stack deploys narrows it to this API (internal/sitepage).
+// API stack deploys narrows it to this API (internal/site).
 func (p *CorsPolicy) ConnectSrc() string {
 	src := fmt.Sprintf("'self' https://*.execute-api.%s.amazonaws.com", p.Region)
 	if p.APIHost != "" {

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
+	"github.com/iris-cors/iris-cors-cdk/internal/site"
 )
 
 // SiteStackProps configures the demo site of one environment.
@@ -104,7 +104,7 @@ func NewSiteStack(scope constructs.Construct, id string, props *SiteStackProps) 
 
 	distProps := &awscloudfront.DistributionProps{
 		Comment:           jsii.String(comment(fmt.Sprintf("%s demo site (%s)", props.Title, props.Config.Name))),
-		DefaultRootObject: jsii.String(sitepage.Name), // the page the API stack deploys with its CSP
+		DefaultRootObject: jsii.String(site.Name), // the page the API stack deploys with its CSP
 		HttpVersion:       awscloudfront.HttpVersion_HTTP2_AND_3,
 		PriceClass:        awscloudfront.PriceClass_PRICE_CLASS_100,
 		EnableLogging:     jsii.Bool(true),

@@ -13,7 +13,7 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
+	"github.com/iris-cors/iris-cors-cdk/internal/site"
 )
 
 // CloudFront's CSP header can only name the region's execute-api hosts (the
@@ -27,18 +27,16 @@ func TestEveryPageNamesItsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site := filepath.Join(root, "site")
+	files, err := site.Files(filepath.Join(root, "site"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var inSite []string
-	filepath.WalkDir(site, func(path string, d fs.DirEntry, err error) error {
-		if d.IsDir() && d.Name() == "test" {
-			return filepath.SkipDir
+	for _, name := range files {
+		if site.IsPage(name) {
+			inSite = append(inSite, name)
 		}
-		if sitepage.IsPage(path) {
-			rel, _ := filepath.Rel(site, path)
-			inSite = append(inSite, filepath.ToSlash(rel))
-		}
-		return err
-	})
+	}
 	if len(inSite) == 0 {
 		t.Fatal("site/ has no page")
 	}
@@ -49,7 +47,7 @@ func TestEveryPageNamesItsAPI(t *testing.T) {
 
 		deployed := map[string]int{}
 		for name, page := range deployedSite(t, c.assembly, d) {
-			if !sitepage.IsPage(name) {
+			if !site.IsPage(name) {
 				continue
 			}
 			deployed[name]++

@@ -147,7 +147,10 @@ func configure(f flags) (system.Options, func(context.Context) ([]*cfn.Template,
 		return system.Options{}, nil, err
 	}
 	o := local.Options(root)
-	o.RestApi, o.Stage, o.APIAddr, o.SiteAddr, o.SiteDir, o.SignInAddr = f.RestApi, f.Stage, f.APIAddr, f.SiteAddr, f.SiteDir, f.SignInAddr
+	o.RestApi, o.Stage, o.APIAddr, o.SiteAddr, o.SignInAddr = f.RestApi, f.Stage, f.APIAddr, f.SiteAddr, f.SignInAddr
+	if o.Site, o.SiteDir = nil, ""; f.SiteDir != "" {
+		o = local.SiteAt(o, f.SiteDir)
+	}
 	o.Throttle, o.Concurrency, o.AllowRemote, o.Log = f.Throttle, f.Concurrency, f.AllowRemote, os.Stderr
 	var resynth func(context.Context) ([]*cfn.Template, error)
 	if len(f.templates) == 0 {

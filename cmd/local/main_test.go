@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,19 +24,26 @@ func TestTheSiteGetsItsConfig(t *testing.T) {
 	}
 	t.Chdir(root)
 	templates := []string{filepath.Join("test", "testdata", "dev-Api.template.json"), filepath.Join("test", "testdata", "dev-Site.template.json")}
-	o, _, err := configure(flags{templates: templates})
+	o, _, err := configure(flags{templates: templates, Options: system.Options{SiteDir: "site"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.SiteConfig == nil {
-		t.Fatal("no config.json for the site")
+	if o.Site == nil {
+		t.Fatal("no site")
 	}
 	served, err := model.Load(project.ModelFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got model.SiteConfig
-	if err := json.Unmarshal(o.SiteConfig(system.Endpoints{API: "http://localhost:3000/dev/"}), &got); err != nil {
+	var got struct {
+		APIURL string       `json:"apiUrl"`
+		Model  model.Public `json:"model"`
+	}
+	raw, err := fs.ReadFile(o.Site(system.Endpoints{API: "http://localhost:3000/dev/"}), "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != served.Version {

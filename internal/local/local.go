@@ -7,59 +7,63 @@ package local
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
+	"testing/fstest"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
+	"github.com/iris-cors/iris-cors-cdk/internal/site"
 )
 
 // Options run the project at root: its function built from its package as
-// the stack bundles it (for this machine instead of arm64 Linux), the site
-// served with the config.json and the pages the deployment writes. The
-// config.json describes the model root's model.json holds now, read at each
-// (re)load; Served replaces it.
+// the stack bundles it (for this machine instead of arm64 Linux), and the
+// site (root's site/) as the API stack deploys it (internal/site), for the
+// local API. Its config.json describes the model root's model.json holds
+// now, read at each (re)load; Served replaces it.
 func Options(root string) system.Options {
-	return system.Options{
+	return SiteAt(system.Options{
 		ModuleRoot: root,
 		Functions:  map[string]string{project.FunctionID: project.FunctionPackage},
 		Build: func(ctx context.Context, pkg, out string) error {
 			return project.Build{Root: root, Package: pkg, Out: out, Host: true}.Run(ctx)
 		},
-		SiteConfig: func(e system.Endpoints) []byte {
-			m, err := model.Load(filepath.Join(root, project.ModelFile))
-			if err != nil {
-				return []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))
-			}
-			return sitepage.Config(e.API, m, signIn(e))
-		},
-		SitePages: sitepage.IsPage,
-		SitePage: func(page []byte, e system.Endpoints) ([]byte, error) {
-			var others []string
-			if e.SignIn != "" {
-				others = append(others, e.SignIn+"/oauth2/token")
-			}
-			rewritten, err := sitepage.WithAPI(string(page), e.API, others...)
-			return []byte(rewritten), err
-		},
 		SignInAddr: project.SignInAddr,
-	}
+	}, filepath.Join(root, "site"))
 }
 
-// signIn is where the page signs in locally, nil without a local issuer.
-func signIn(e system.Endpoints) *model.SignIn {
-	if e.SignIn == "" {
-		return nil
+// SiteAt makes o serve the site in dir, its config.json describing the
+// model o.ModuleRoot's model.json holds at each (re)load.
+func SiteAt(o system.Options, dir string) system.Options {
+	modelFile := filepath.Join(o.ModuleRoot, project.ModelFile)
+	o.SiteDir = dir
+	o.Site = func(e system.Endpoints) fs.FS {
+		m, err := model.Load(modelFile)
+		if err != nil {
+			return fstest.MapFS{site.ConfigFile: {Data: []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))}}
+		}
+		return Site(dir, e, m)
 	}
-	return &model.SignIn{URL: e.SignIn, ClientID: e.Client, Issuer: e.Issuer}
+	return o
 }
 
-// Served makes o serve the site a config.json of m.
+// Site is what the site in dir serves for the local endpoints e and the
+// model m: what the API stack deploys, for the local API and sign-in.
+func Site(dir string, e system.Endpoints, m *model.Model) site.Content {
+	c := site.Content{Dir: dir, APIURL: e.API, Model: m}
+	if e.SignIn != "" {
+		c.SignIn = &site.SignIn{URL: e.SignIn, ClientID: e.Client, Issuer: e.Issuer}
+	}
+	return c
+}
+
+// Served makes o serve a site whose config.json describes m.
 func Served(o system.Options, m *model.Model) system.Options {
-	o.SiteConfig = func(e system.Endpoints) []byte { return sitepage.Config(e.API, m, signIn(e)) }
+	dir := o.SiteDir
+	o.Site = func(e system.Endpoints) fs.FS { return Site(dir, e, m) }
 	return o
 }
 

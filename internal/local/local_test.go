@@ -1,6 +1,7 @@
 package local
 
 import (
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -20,23 +21,27 @@ func TestWhatASaveDoes(t *testing.T) {
 	}
 }
 
-// make local serves every page of the site with the policy naming the
-// local API, as the API stack deploys it, and the other files as they are.
-func TestEveryPageNamesTheLocalAPI(t *testing.T) {
-	o := Options(t.TempDir())
-	for name, want := range map[string]bool{"/index.html": true, "/help/About.HTM": true, "/app.js": false, "/config.json": false} {
-		if o.SitePages(name) != want {
-			t.Errorf("%s: a page %v, want %v", name, !want, want)
-		}
+// make local serves the site as the API stack deploys it (internal/site),
+// for the local API: every page with the policy naming it, and with
+// sign-in the local issuer's token endpoint; config.json naming both.
+func TestTheSiteIsTheDeployedOneForTheLocalAPI(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
+	o := Options(root)
 	for e, want := range map[system.Endpoints]string{
-		{API: "http://localhost:3000/dev/"}: `content="connect-src 'self' http://localhost:3000/dev/"`,
-		// With sign-in, the local issuer's token endpoint joins the API.
+		{API: "http://localhost:3000/dev/"}:                                               `content="connect-src 'self' http://localhost:3000/dev/"`,
 		{API: "http://localhost:3000/dev/", SignIn: "http://localhost:8088", Client: "c"}: `content="connect-src 'self' http://localhost:3000/dev/ http://localhost:8088/oauth2/token"`,
 	} {
-		page, err := o.SitePage([]byte("<!doctype html><meta charset=utf-8><title>x</title>"), e)
+		files := o.Site(e)
+		page, err := fs.ReadFile(files, "index.html")
 		if err != nil || !strings.Contains(string(page), want) {
-			t.Errorf("page %q, %v; want %s", page, err, want)
+			t.Errorf("index.html %.200q, %v; want %s", page, err, want)
+		}
+		config, err := fs.ReadFile(files, "config.json")
+		if err != nil || !strings.Contains(string(config), `"apiUrl":"http://localhost:3000/dev/"`) {
+			t.Errorf("config.json %s, %v", config, err)
 		}
 	}
 }

@@ -96,7 +96,6 @@ func start(o Options) (s *system.System, stop func(), err error) {
 	lo.APIAddr, lo.Throttle, lo.Concurrency, lo.Log = "127.0.0.1:0", o.Throttle, 2, o.Log
 	siteOrigin := o.AllowOrigin
 	if o.SiteAddr != "" {
-		lo.SiteDir = filepath.Join(root, "site")
 		lo.SiteAddr = o.SiteAddr
 		if o.AllowSite {
 			// The templates must name the site's origin before the system

@@ -354,27 +354,6 @@ func (m *Model) Public() Public {
 	}
 }
 
-// SiteConfig is the site's config.json, written at deploy time beside the
-// page (and served by make local): where the API is, and the model the page
-// builds its form from.
-type SiteConfig struct {
-	APIURL any    `json:"apiUrl"` // a string; the CDK app puts a token here
-	Model  Public `json:"model"`
-	// SignIn is where the page signs its user in, when the API requires it.
-	SignIn *SignIn `json:"signIn,omitempty"`
-}
-
-// SignIn is an OpenID Connect sign-in with the authorization code flow and
-// PKCE: Cognito's hosted domain, or make local's issuer, which answers on
-// the same paths (/oauth2/authorize, /oauth2/token, /logout).
-type SignIn struct {
-	URL      any `json:"url"`      // the base URL; a string, or a token the deployment resolves
-	ClientID any `json:"clientId"` // the site's app client
-	// Issuer is the user pool's OpenID issuer, an OpenID client's
-	// authority (discovery at Issuer + /.well-known/openid-configuration).
-	Issuer any `json:"issuer"`
-}
-
 // MaxBodyBytes bounds a request body: a full batch of rows whose numbers
 // take 24 characters (the longest a float64 needs), twice over for white
 // space, plus the batch's own brackets.

@@ -8,8 +8,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -30,7 +33,7 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/localtest"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
+	"github.com/iris-cors/iris-cors-cdk/internal/site"
 	"github.com/iris-cors/iris-cors-cdk/internal/testtool"
 )
 
@@ -307,8 +310,9 @@ func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
 
 // serveCopy serves the site from another origin as the local stack serves
 // it (its headers, its page's policy naming the local API, config.json),
-// changed by edit; it stops when the test ends.
-func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
+// changed by edit (the server's headers and files, or the site's content,
+// before the server takes it); it stops when the test ends.
+func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site, *site.Content)) string {
 	t.Helper()
 	resp, err := http.Get(e.local.SiteURL)
 	if err != nil {
@@ -323,18 +327,19 @@ func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := local.Served(local.Options(root), served(t))
-	o.SiteDir = filepath.Join(root, "site")
-	site := o.Site(e.local.Endpoints())
-	site.Headers = headers
-	edit(site)
-	srv := httptest.NewServer(site)
+	content := local.Site(filepath.Join(root, "site"), e.local.Endpoints(), served(t))
+	s := &sitesrv.Site{Headers: headers}
+	edit(s, &content)
+	if s.FS == nil {
+		s.FS = content
+	}
+	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }
 
 func disallowedOriginIsReportedAsCORS(t *testing.T, e *browserEnv) {
-	url := serveCopy(t, e, func(*sitesrv.Site) {}) // http://127.0.0.1:<port>: not in the allow-list
+	url := serveCopy(t, e, func(*sitesrv.Site, *site.Content) {}) // http://127.0.0.1:<port>: not in the allow-list
 	p := open(t, e, url)
 	p.predictExample()
 	kind, text := p.diagnosis()
@@ -345,7 +350,7 @@ func disallowedOriginIsReportedAsCORS(t *testing.T, e *browserEnv) {
 }
 
 func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
-	url := serveCopy(t, e, func(s *sitesrv.Site) {
+	url := serveCopy(t, e, func(s *sitesrv.Site, _ *site.Content) {
 		s.Headers.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
 	})
 	p := open(t, e, url)
@@ -362,12 +367,13 @@ func cspBlockIsReportedAsCSP(t *testing.T, e *browserEnv) {
 // data to another API of the region, from the main page or from any other.
 func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 	const other = "https://0123456789.execute-api.eu-west-1.amazonaws.com/dev/"
-	url := serveCopy(t, e, func(s *sitesrv.Site) {
+	url := serveCopy(t, e, func(s *sitesrv.Site, c *site.Content) {
 		if csp := s.Headers.Get("Content-Security-Policy"); !strings.Contains(csp, "https://*.execute-api.eu-west-1.amazonaws.com") {
 			t.Fatalf("the header policy %q does not admit the region's APIs: the test would prove nothing", csp)
 		}
-		s.Config = sitepage.Config(other, served(t), nil)
-		s.Dir = withSecondPage(t, s.Dir, "second.html")
+		c.Dir = withSecondPage(t, c.Dir, "second.html")
+		injected, _ := json.Marshal(site.Config{APIURL: other, Model: served(t).Public()})
+		s.FS = withFile{FS: *c, name: site.ConfigFile, data: injected}
 	})
 	for _, page := range []string{"", "second.html"} {
 		p := open(t, e, url+page)
@@ -379,6 +385,20 @@ func anotherAPIIsBlockedAsCSP(t *testing.T, e *browserEnv) {
 	}
 }
 
+// withFile is an FS with one file's content replaced.
+type withFile struct {
+	fs.FS
+	name string
+	data []byte
+}
+
+func (w withFile) Open(name string) (fs.File, error) {
+	if name == w.name {
+		return fstest.MapFS{name: {Data: w.data}}.Open(name)
+	}
+	return w.FS.Open(name)
+}
+
 // withSecondPage copies the site in dir and adds a copy of its main page
 // under name.
 func withSecondPage(t *testing.T, dir, name string) string {
@@ -387,7 +407,7 @@ func withSecondPage(t *testing.T, dir, name string) string {
 	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
-	page, err := os.ReadFile(filepath.Join(dir, sitepage.Name))
+	page, err := os.ReadFile(filepath.Join(dir, site.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

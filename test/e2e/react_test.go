@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -14,10 +15,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/localtest"
-	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/openapi"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
-	"github.com/iris-cors/iris-cors-cdk/internal/sitepage"
+	"github.com/iris-cors/iris-cors-cdk/internal/site"
 	"github.com/iris-cors/iris-cors-cdk/internal/testtool"
 )
 
@@ -81,11 +81,14 @@ func serveFrontEnd(t *testing.T, dist string, signIn bool) (url string, browser 
 	origin := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	s := localtest.Start(t, localtest.Options{AllowOrigin: origin, SignIn: signIn})
 	e := s.Endpoints()
-	var si *model.SignIn
+	doc := site.Config{APIURL: e.API, Model: served(t).Public()}
 	if signIn {
-		si = &model.SignIn{URL: e.SignIn, ClientID: e.Client, Issuer: e.Issuer}
+		doc.SignIn = &site.SignIn{URL: e.SignIn, ClientID: e.Client, Issuer: e.Issuer}
 	}
-	config := sitepage.Config(e.API, served(t), si)
+	config, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/config.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

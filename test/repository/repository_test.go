@@ -225,3 +225,31 @@ func TestDarwinVetCoversWhatDiffersByOS(t *testing.T) {
 		}
 	}
 }
+
+// The emulator serves a site it knows nothing of: which files are published
+// and what config.json says are the app's (internal/site), handed in as an
+// fs.FS.
+func TestTheEmulatorKnowsNoSite(t *testing.T) {
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(filepath.Join(root, "internal", "emulator"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, app := range []string{"config.json", ".test.js", "sitepage", "internal/site"} {
+			if strings.Contains(string(src), app) {
+				t.Errorf("%s names %q: the site's content is the app's (internal/site)", p, app)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,10 +1,9 @@
 // Package sitesrv serves a static site locally the way CloudFront does: the
-// default root object, the response headers of the distribution's
-// ResponseHeadersPolicy (read from the synthesized template), a config.json
-// it is handed, and the files an app rewrites at deploy time rewritten by
-// the function it is handed. It serves only regular files inside the site's
-// directory: no listings, no dotfiles, nothing through a symlink that
-// leaves it.
+// default root object, and the response headers of the distribution's
+// ResponseHeadersPolicy (read from the synthesized template). What it serves
+// is any fs.FS, as http.FileServerFS takes one: it knows nothing of what is
+// in it (the app decides which files are published, and what its config
+// says). No listings.
 package sitesrv
 
 import (
@@ -12,10 +11,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
@@ -26,15 +24,9 @@ const DefaultRootObject = "index.html"
 
 // Site is what is served.
 type Site struct {
-	Dir        string      // the site's files
+	FS         fs.FS       // the files; one it does not have is a 404
 	RootObject string      // served for "/"; DefaultRootObject when empty
 	Headers    http.Header // added to every response
-	Config     []byte      // served as /config.json
-	// Rewrites says which files (by URL path, e.g. /index.html) Rewrite
-	// serves rewritten, as the app's deployment writes them; nil serves
-	// every file as it is on disk.
-	Rewrites func(name string) bool
-	Rewrite  func(content []byte) ([]byte, error)
 }
 
 // FromTemplate reads the headers and default root object of the template's
@@ -101,30 +93,6 @@ func AddConnectSrc(csp, origin string) string {
 	return strings.TrimRight(csp, "; ") + "; connect-src " + origin
 }
 
-// hidden reports whether name (inside Dir, which os.Root has checked)
-// resolves, through symlinks, to a dotfile, a file in a dot directory or a
-// test: a link such as x.txt -> .env must not serve what the URL rules out.
-func (s *Site) hidden(name string) bool {
-	dir, err := filepath.EvalSymlinks(s.Dir)
-	if err != nil {
-		return true
-	}
-	real, err := filepath.EvalSymlinks(filepath.Join(s.Dir, filepath.FromSlash(name)))
-	if err != nil {
-		return true
-	}
-	rel, err := filepath.Rel(dir, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return true
-	}
-	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
-		if strings.HasPrefix(part, ".") {
-			return true
-		}
-	}
-	return strings.HasSuffix(rel, ".test.js")
-}
-
 func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range s.Headers {
 		w.Header()[k] = vs
@@ -134,45 +102,16 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	name, ok := s.name(r.URL.Path)
-	switch {
-	case !ok:
+	if strings.Contains(r.URL.Path, "\\") || strings.Contains(r.URL.Path, "\x00") {
 		http.NotFound(w, r)
-	case name == "/config.json" && s.Config != nil:
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(s.Config)
-	default:
-		s.serveFile(w, r, name)
-	}
-}
-
-// name is the file a URL path asks for, the root object for "/"; not ok
-// for a path no file of the site may have (a backslash, a NUL, a dotfile,
-// a test).
-func (s *Site) name(urlPath string) (string, bool) {
-	if strings.Contains(urlPath, "\\") || strings.Contains(urlPath, "\x00") {
-		return "", false
-	}
-	name := path.Clean("/" + urlPath)
-	if name == "/" {
-		name = "/" + cmp.Or(s.RootObject, DefaultRootObject)
-	}
-	return name, !strings.Contains(name, "/.") && !strings.HasSuffix(name, ".test.js")
-}
-
-// serveFile serves a regular file inside Dir, opened through os.Root so
-// that no path and no symlink leads out of it, rewritten if Rewrites says
-// so.
-func (s *Site) serveFile(w http.ResponseWriter, r *http.Request, name string) {
-	root, err := os.OpenRoot(s.Dir)
-	if err != nil {
-		http.Error(w, "the site directory cannot be opened", http.StatusInternalServerError)
 		return
 	}
-	defer root.Close()
-	f, err := root.Open(strings.TrimPrefix(name, "/"))
-	if err != nil || s.hidden(name) {
+	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+	if name == "" {
+		name = cmp.Or(s.RootObject, DefaultRootObject)
+	}
+	f, err := s.FS.Open(name)
+	if err != nil {
 		http.NotFound(w, r)
 		return
 	}
@@ -182,17 +121,17 @@ func (s *Site) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 		http.NotFound(w, r) // directories: no listings
 		return
 	}
-	if s.Rewrites == nil || !s.Rewrites(name) {
-		http.ServeContent(w, r, info.Name(), info.ModTime(), f)
-		return
+	content, ok := f.(io.ReadSeeker)
+	if !ok {
+		raw, err := io.ReadAll(f)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		content = bytes.NewReader(raw)
 	}
-	raw, err := io.ReadAll(f)
-	if err == nil {
-		raw, err = s.Rewrite(raw)
-	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	http.ServeContent(w, r, info.Name(), info.ModTime(), bytes.NewReader(raw))
+	// A local server's files change under it (a save, a reload naming new
+	// ports): the browser revalidates each time.
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, info.Name(), info.ModTime(), content)
 }

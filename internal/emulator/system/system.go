@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing/fstest"
 	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/apigw"
@@ -51,16 +53,15 @@ type Options struct {
 	// runs `go build` in ModuleRoot.
 	Build func(ctx context.Context, pkg, out string) error
 	// RIE is the aws-lambda-rie binary; empty builds it (BuildRIE).
-	RIE     string
-	SiteDir string // empty: serve no site
-	// SiteConfig renders the site's config.json for what the system serves;
-	// nil serves the file in SiteDir, if any.
-	SiteConfig func(Endpoints) []byte
-	// SitePages are the files (URL paths) the app's deployment rewrites,
-	// and SitePage rewrites one as it would for what the system serves (a
-	// policy naming the API, say); nil serves every file as it is.
-	SitePages func(name string) bool
-	SitePage  func(page []byte, e Endpoints) ([]byte, error)
+	RIE string
+	// Site is what the site serves for what the system serves (the API's
+	// and the sign-in's URLs), on SiteAddr; nil (or no address) serves no
+	// site. The app decides what is in it; the server
+	// serves any fs.FS.
+	Site func(Endpoints) fs.FS
+	// SiteDir is where the site's sources are, for the watcher: a save
+	// there is served at the next request.
+	SiteDir string
 	// SignInAddr is where a local OpenID issuer stands in for the
 	// templates' Cognito user pools (package oidc), when they have one;
 	// SignInListener, when set, is served instead. Empty: methods behind a
@@ -155,7 +156,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	siteLn, err := s.listen(o.SiteListener, o.SiteAddr, "site", o.SiteDir != "")
+	siteLn, err := s.listen(o.SiteListener, o.SiteAddr, "site", o.Site != nil && o.SiteAddr != "")
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +226,7 @@ func (s *System) load(ctx context.Context, templates []*cfn.Template, si *signIn
 		return nil, err
 	}
 	endpoints.API = s.apiOrigin + "/" + c.api.Stage + "/"
-	c.endpoints, c.site = endpoints, o.Site(endpoints)
+	c.endpoints, c.site = endpoints, o.siteFor(endpoints)
 	if siteT != nil {
 		if c.site.Headers, c.site.RootObject, err = sitesrv.FromTemplate(siteT, res); err != nil {
 			return nil, err
@@ -255,15 +256,12 @@ type Endpoints struct {
 	Client string // the app client the page signs in with
 }
 
-// Site is the site o serves for e: its files, config.json and rewritten
-// pages (the headers come from the site's template).
-func (o Options) Site(e Endpoints) *sitesrv.Site {
-	site := &sitesrv.Site{Dir: o.SiteDir, Rewrites: o.SitePages}
-	if o.SitePage != nil {
-		site.Rewrite = func(page []byte) ([]byte, error) { return o.SitePage(page, e) }
-	}
-	if o.SiteConfig != nil {
-		site.Config = o.SiteConfig(e)
+// siteFor is the site o serves for e (the headers come from the site's
+// template).
+func (o Options) siteFor(e Endpoints) *sitesrv.Site {
+	site := &sitesrv.Site{FS: fstest.MapFS{}}
+	if o.Site != nil {
+		site.FS = o.Site(e)
 	}
 	return site
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
@@ -110,15 +112,16 @@ func TestFunctionRunsWithTheTemplatesEnvironment(t *testing.T) {
 }
 
 func TestSiteHasTheTemplatesHeadersAndALocalConfig(t *testing.T) {
-	// The app hands in its config.json and its pages' rewrite, for the API
-	// as the system serves it.
-	config := func(e system.Endpoints) []byte { return []byte(`{"apiUrl":"` + e.API + `"}`) }
-	pages := func(name string) bool { return strings.HasSuffix(name, ".html") }
-	page := func(b []byte, e system.Endpoints) ([]byte, error) {
-		return append(b, `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' `+e.API+`">`...), nil
+	// The app hands in what its site serves (an fs.FS), for the API as the
+	// system serves it: here a page naming it, and a config.json.
+	site := func(e system.Endpoints) fs.FS {
+		page, _ := os.ReadFile(filepath.Join("testdata", "site", "index.html"))
+		return fstest.MapFS{
+			"index.html":  {Data: append(page, `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' `+e.API+`">`...)},
+			"config.json": {Data: []byte(`{"apiUrl":"` + e.API + `"}`)},
+		}
 	}
-	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site"),
-		SiteConfig: config, SitePages: pages, SitePage: page})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", Site: site})
 	resp, body := get(t, s.SiteURL, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "echo site") {
 		t.Fatalf("GET %s: %d %q", s.SiteURL, resp.StatusCode, body)
@@ -446,7 +449,7 @@ func TestServersBoundHeaders(t *testing.T) {
 // reaches the ports but not the API or the site: only requests addressed to
 // localhost, 127.0.0.1 or [::1] with the port are served.
 func TestServersAnswerOnlyThisMachinesNames(t *testing.T) {
-	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", SiteDir: filepath.Join("testdata", "site")})
+	s := start(t, system.Options{APIAddr: "127.0.0.1:0", SiteAddr: "127.0.0.1:0", Site: func(system.Endpoints) fs.FS { return os.DirFS(filepath.Join("testdata", "site")) }})
 	for _, base := range []string{s.APIURL, s.SiteURL} {
 		u, err := url.Parse(base)
 		if err != nil {

@@ -1,12 +1,10 @@
-package sitepage
+package site
 
 import (
-	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/iris-cors/iris-cors-cdk/internal/model"
-	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
 func TestWithAPI(t *testing.T) {
@@ -43,16 +41,50 @@ func TestWithAPI(t *testing.T) {
 	}
 }
 
-func TestConfigNamesTheAPIAndTheModel(t *testing.T) {
-	m, err := project.Served()
+// Every HTML page the site has, at any depth and in either spelling, is
+// deployed with the policy; what stays in the repository (tests) is not.
+func TestEveryPageGetsThePolicy(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := "<!doctype html><meta charset=utf-8><title>x</title>"
+	write("index.html", page)
+	write("help/about.htm", page)
+	write("Guide.HTML", page)
+	write("app.js", "")
+	write("test/fixture.html", page)
+	write("page.test.js", "")
+
+	pages, err := Content{Dir: dir, APIURL: "https://api.example/dev/"}.Pages()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got model.SiteConfig
-	if err := json.Unmarshal(Config("http://localhost:3000/dev/", m, nil), &got); err != nil {
-		t.Fatal(err)
+	var names []string
+	for _, p := range pages {
+		names = append(names, p.Name)
+		if !strings.Contains(p.Content, `content="connect-src 'self' https://api.example/dev/"`) {
+			t.Errorf("%s: no policy naming the API in %q", p.Name, p.Content)
+		}
 	}
-	if got.APIURL != "http://localhost:3000/dev/" || got.Model.Version != m.Version || len(got.Model.Features) != len(m.Features) || got.Model.Target != m.Target || got.Model.Task != m.Task {
-		t.Errorf("config.json = %+v, want the API URL and the served model", got)
+	if got, want := strings.Join(names, " "), "Guide.HTML help/about.htm index.html"; got != want {
+		t.Errorf("pages %q, want %q", got, want)
+	}
+}
+
+// A page whose policy would come too late fails synth naming the page.
+func TestAPageWithoutAPlaceIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><meta charset=utf-8>"), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.html"), []byte("<script src=early.js></script><meta charset=utf-8>"), 0o644)
+	_, err := Content{Dir: dir, APIURL: "https://api.example/dev/"}.Pages()
+	if err == nil || !strings.Contains(err.Error(), "broken.html") {
+		t.Fatalf("error %v, want one naming broken.html", err)
 	}
 }

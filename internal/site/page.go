@@ -1,22 +1,11 @@
-// Package sitepage writes what the site's page needs to know at deploy time:
-// its config.json (where the API is, and the model its form is built from),
-// and the Content-Security-Policy that names the exact API it calls. CloudFront's header policy belongs to
-// the site stack, which is deployed before the API exists and can only name
-// the region's execute-api hosts; the API stack deploys the page with a
-// <meta> policy naming its own URL, and a browser enforces both, so the page
-// may connect to that API and nowhere else. make local serves the page the
-// same way, with the local API's URL.
-package sitepage
+package site
 
 import (
-	"encoding/json"
 	"fmt"
 	"html"
 	"path"
 	"regexp"
 	"strings"
-
-	"github.com/iris-cors/iris-cors-cdk/internal/model"
 )
 
 // Name is the site's main page: the distribution's root object.
@@ -62,13 +51,4 @@ func WithAPI(page, apiURL string, others ...string) (string, error) {
 	sources := html.EscapeString(strings.Join(append([]string{apiURL}, others...), " "))
 	meta := fmt.Sprintf("\n  <meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' %s\">", sources)
 	return page[:at] + meta + page[at:], nil
-}
-
-// Config is the config.json the deployed site gets, as make local serves it:
-// the API at apiURL, the model the function embeds, and where to sign in
-// (nil for an open API). (The stack writes the
-// same document with the API's URL as a deploy-time token.)
-func Config(apiURL string, m *model.Model, signIn *model.SignIn) []byte {
-	b, _ := json.Marshal(model.SiteConfig{APIURL: apiURL, Model: m.Public(), SignIn: signIn})
-	return b
 }
