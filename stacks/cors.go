@@ -86,7 +86,7 @@ func (p *CorsPolicy) Preflight(siteOrigin *string) *awsapigateway.CorsOptions {
 // conditionally. With one allowed origin, and always in production, it is
 // the site's origin, statically: a production gateway never echoes an
 // Origin (the guard refuses it), so another allowed production origin sees
-// a CORS error in place of a gateway error (the README says so). In other
+// a CORS error in place of a gateway error (docs/security.md says so). In other
 // environments with several origins, Access-Control-Allow-Origin echoes
 // the request's Origin, whatever it is: the gateway's error bodies hold
 // nothing private and credentials are never allowed, so letting any page

@@ -96,7 +96,7 @@ func NewDeployment(scope constructs.Construct, envs, all []config.Environment, r
 		if others := shared[e.Name]; len(others) > 0 {
 			awscdk.Annotations_Of(s.Api.Stack).AddWarningV2(jsii.String("iris:SharedAccount"), jsii.String(fmt.Sprintf(
 				"production environment %s deploys to the same account as %s: their own bootstraps and permissions boundaries keep them apart, "+
-					"but only an account of its own keeps apart what an account shares; see %s (README, \"Production in an account of its own\")",
+					"but only an account of its own keeps apart what an account shares; see %s (docs/deploying.md, \"Production in an account of its own\")",
 				e.Name, strings.Join(others, ", "), config.MultiAccountGuidance)))
 		}
 		d.Stages = append(d.Stages, s)

@@ -9,7 +9,7 @@ import (
 )
 
 // Behind sign-in, make local serves /openapi.json without a token, as the
-// deployed API does (the README's type generator has none), and the
+// deployed API does (docs/api.md's type generator has none), and the
 // document declares the local issuer, whose discovery a page can read.
 func TestTheDocumentIsOpenBehindSignIn(t *testing.T) {
 	s := localtest.Start(t, localtest.Options{SignIn: true})

@@ -80,7 +80,7 @@ func TestSignInProtectsEveryMethodButThePreflights(t *testing.T) {
 			}
 		case fmt.Sprint(p["ResourceId"]) == fmt.Sprint(obj{"Ref": document}):
 			if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
-				t.Errorf("GET /openapi.json requires %v %v: the README's type generator has no token", p["AuthorizationType"], p["AuthorizerId"])
+				t.Errorf("GET /openapi.json requires %v %v: docs/api.md's type generator has no token", p["AuthorizationType"], p["AuthorizerId"])
 			}
 		default:
 			closed++

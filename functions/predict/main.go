@@ -1,7 +1,6 @@
 // Command predict is the Lambda function behind POST /predict, GET /model
 // and GET /openapi.json: it serves the model in model.json, embedded at build
-// time so it needs no I/O at start-up (Iris by default; see the README's
-// "Serve your own model"). It is built as the `bootstrap` of a provided.al2023
+// time so it needs no I/O at start-up (Iris by default; see docs/your-own-model.md). It is built as the `bootstrap` of a provided.al2023
 // function:
 //
 //	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./functions/predict

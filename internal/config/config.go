@@ -44,7 +44,7 @@ type Environment struct {
 	// CorsMaxAgeSeconds is how long browsers may cache a preflight answer.
 	CorsMaxAgeSeconds int `json:"corsMaxAgeSeconds"`
 	// ReservedConcurrency reserves, and caps, the function's concurrent
-	// executions; nil reserves none (see README: new accounts cannot).
+	// executions; nil reserves none (docs/configuration.md: new accounts cannot).
 	ReservedConcurrency *int `json:"reservedConcurrency,omitempty"`
 	// SiteDomain and APIDomain serve the site and the API on custom domains.
 	SiteDomain *Domain `json:"siteDomain,omitempty"`

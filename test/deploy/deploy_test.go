@@ -16,7 +16,7 @@
 // synthesized template. What it does not prove: the change sets are never
 // executed (moto fakes or ignores CloudFront, API Gateway stages, gateway
 // responses and custom resources), so nothing here checks CORS, IAM or a
-// running resource. The README and docs/security.md say the same.
+// running resource. docs/deploying.md and docs/security.md say the same.
 package deploy
 
 import (
@@ -81,7 +81,7 @@ func TestDeployPathAgainstMoto(t *testing.T) {
 	out := filepath.Join(dir, "cdk.out")
 	cli := cliEnv(endpoint, region, dir)
 
-	// The README's commands, as a user with credentials types them: the
+	// docs/deploying.md's commands, as a user with credentials types them: the
 	// administrator's bootstrap, then the environment's deploy.
 	bootOut := filepath.Join(dir, "bootstrap.out")
 	makeTarget(t, root, cli, "bootstrap", "ENV="+envName, "APPROVAL=never", "DEPLOY_METHOD=prepare-change-set", "CDK_OUT="+bootOut)

@@ -44,7 +44,7 @@ func reactExample(t *testing.T) string {
 }
 
 // checkGeneratedTypes holds the example's src/schema.d.ts to what
-// openapi-typescript (the README's command) generates from the API's
+// openapi-typescript (docs/api.md's command) generates from the API's
 // document today: a model with other features makes the example's types,
 // and so its build, follow.
 func checkGeneratedTypes(t *testing.T, dir string) {

@@ -290,7 +290,7 @@ func TestOnlyTheDeployWorkflowCallsTheDeployJob(t *testing.T) {
 	}
 }
 
-// The README has AWS_REGION set in each GitHub environment: a job outside
+// docs/deploying.md has AWS_REGION set in each GitHub environment: a job outside
 // one that read it would get an empty region.
 func TestRegionVariableOnlyInEnvironments(t *testing.T) {
 	for file, w := range parsed(t) {
@@ -302,7 +302,7 @@ func TestRegionVariableOnlyInEnvironments(t *testing.T) {
 				if a, ok := s.Exec.(*actionlint.ExecAction); ok {
 					for name, in := range a.Inputs {
 						if strings.Contains(in.Value.Value, "vars.AWS_REGION") {
-							t.Errorf("%s: job %s reads vars.AWS_REGION (input %s) outside a GitHub environment, where the README sets it", file, id, name)
+							t.Errorf("%s: job %s reads vars.AWS_REGION (input %s) outside a GitHub environment, where docs/deploying.md sets it", file, id, name)
 						}
 					}
 				}

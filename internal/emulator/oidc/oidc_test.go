@@ -165,7 +165,7 @@ func TestDiscoveryAndKeys(t *testing.T) {
 	}
 }
 
-// A script gets the dev user's token with a POST (the README's curl): for
+// A script gets the dev user's token with a POST (docs/sign-in.md's curl): for
 // the one client, or the one it names when there are several.
 func TestALocalTokenForScripts(t *testing.T) {
 	i := issuer(t)
