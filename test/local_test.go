@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
 	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -40,9 +39,7 @@ func serveDev(t *testing.T, c *caller) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := local.Options(root)
-	o.Templates, o.Region, o.APIAddr = a.Templates, a.Region, "127.0.0.1:0"
-	s, err := system.Start(context.Background(), o)
+	s, err := local.Start(context.Background(), local.Config{Root: root, Templates: a.Templates, Region: a.Region, APIAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
-	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
@@ -23,8 +22,11 @@ func TestTheSiteGetsItsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(root)
-	templates := []string{filepath.Join("test", "testdata", "dev-Api.template.json"), filepath.Join("test", "testdata", "dev-Site.template.json")}
-	o, _, err := configure(flags{templates: templates, Options: system.Options{SiteDir: "site"}})
+	var m Main
+	if err := m.ParseFlags([]string{"-template", filepath.Join("test", "testdata", "dev-Api.template.json"), "-template", filepath.Join("test", "testdata", "dev-Site.template.json")}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := m.Config.Options()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,12 +80,13 @@ func TestASiteOnAnotherPortIsAllowed(t *testing.T) {
 	}
 	doc, _ := json.Marshal(manifest)
 	os.WriteFile(filepath.Join(dir, "manifest.json"), doc, 0o644)
-	dev, err := local.DevOrigin(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const dev = "http://localhost:8080" // cdk.json's, for dev
 	for site, want := range map[string]string{"localhost:8081": "http://localhost:8081", "localhost:8080": dev} {
-		o, _, err := configure(flags{assembly: assembly, env: "dev", Options: system.Options{SiteAddr: site, SiteDir: "site"}})
+		var m Main
+		if err := m.ParseFlags([]string{"-assembly", assembly, "-site", site}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := m.Config.Options()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -128,17 +128,13 @@ func BuildGo(ctx context.Context, root, dir, path string) (host, lambda string, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", err
 	}
-	overlay := ""
-	if served := filepath.Join(root, project.ModelFile); path != served {
-		doc, _ := json.Marshal(map[string]any{"Replace": map[string]string{served: path}})
-		overlay = filepath.Join(dir, "overlay.json")
-		if err := os.WriteFile(overlay, doc, 0o644); err != nil {
-			return "", "", err
-		}
+	model := ""
+	if path != filepath.Join(root, project.ModelFile) {
+		model = path
 	}
 	for _, b := range []project.Build{
-		{Root: root, Package: project.FunctionPackage, Out: host, Host: true, Overlay: overlay},
-		{Root: root, Package: project.FunctionPackage, Out: lambda, Overlay: overlay},
+		{Root: root, Package: project.FunctionPackage, Out: host, Host: true, Model: model},
+		{Root: root, Package: project.FunctionPackage, Out: lambda, Model: model},
 	} {
 		if err := b.Run(ctx); err != nil {
 			return "", "", err

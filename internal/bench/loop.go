@@ -24,9 +24,7 @@ func (b *session) localLoop(ctx context.Context) error {
 	if err := b.makeLocalStarts(ctx); err != nil {
 		return err
 	}
-	o := local.Options(b.root)
-	o.Templates, o.Region, o.APIAddr = b.dev.Templates, b.dev.Region, "127.0.0.1:0"
-	s, err := system.Start(ctx, o)
+	s, err := local.Start(ctx, local.Config{Root: b.root, Templates: b.dev.Templates, Region: b.dev.Region, APIAddr: "127.0.0.1:0"})
 	if err != nil {
 		return err
 	}

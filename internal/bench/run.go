@@ -14,7 +14,6 @@ import (
 
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/cfn"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/rie"
-	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
 	"github.com/iris-cors/iris-cors-cdk/internal/local"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
@@ -47,9 +46,6 @@ func Run(ctx context.Context, o Options) error {
 	b := &session{Options: o, t: NewTable(o.Log)}
 	var err error
 	if b.root, err = project.Root(); err != nil {
-		return err
-	}
-	if b.origin, err = local.DevOrigin(b.root); err != nil {
 		return err
 	}
 	if b.dir, err = os.MkdirTemp("", "iris-bench-"); err != nil {
@@ -92,7 +88,10 @@ func (b *session) prepare(ctx context.Context) error {
 		return fmt.Errorf("make local-synth: %v\n%s", err, out)
 	}
 	var err error
-	b.dev, err = cfn.LoadAssembly(filepath.Join(b.root, "cdk.out"), "dev")
+	if b.dev, err = cfn.LoadAssembly(filepath.Join(b.root, "cdk.out"), "dev"); err != nil {
+		return err
+	}
+	b.origin, err = local.DevOrigin(b.dev.Templates, b.dev.Region)
 	return err
 }
 
@@ -147,10 +146,8 @@ func (b *session) compare(ctx context.Context, py string, c Comparison, first bo
 // throughLocalSystem loads the local system serving side: the predictions
 // per second it answers, and with preflight, the preflight's too.
 func (b *session) throughLocalSystem(ctx context.Context, side Side, m *model.Model, preflight bool) (float64, error) {
-	o := local.Options(b.root)
-	o.Templates, o.Region, o.APIAddr, o.Concurrency = b.dev.Templates, b.dev.Region, "127.0.0.1:0", 2
-	o.Functions, o.FunctionEnv = map[string]string{project.FunctionID: side.Bootstrap}, side.Env
-	s, err := system.Start(ctx, o)
+	s, err := local.Start(ctx, local.Config{Root: b.root, Templates: b.dev.Templates, Region: b.dev.Region, APIAddr: "127.0.0.1:0",
+		Functions: map[string]string{project.FunctionID: side.Bootstrap}, FunctionEnv: side.Env})
 	if err != nil {
 		return 0, err
 	}

@@ -1,7 +1,8 @@
-// Package local configures the emulator (internal/emulator/system) for this
-// project: its function's package and build, and what its API stack's
-// deployment writes into the site. make local, the tests and the benchmarks
-// run the project through it.
+// Package local is this project's local system: the emulator
+// (internal/emulator/system) configured with its function's package and
+// build and its site (internal/site), from one Config that cmd/local, the
+// tests' local stack and the benchmarks each fill in and Start. The dev
+// origin the templates allow is read from them, not from cdk.json again.
 package local
 
 import (
@@ -12,20 +13,19 @@ import (
 	"strings"
 	"testing/fstest"
 
-	"github.com/iris-cors/iris-cors-cdk/internal/config"
 	"github.com/iris-cors/iris-cors-cdk/internal/emulator/system"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/site"
 )
 
-// Options run the project at root: its function built from its package as
+// options run the project at root: its function built from its package as
 // the stack bundles it (for this machine instead of arm64 Linux), and the
 // site (root's site/) as the API stack deploys it (internal/site), for the
 // local API. Its config.json describes the model root's model.json holds
-// now, read at each (re)load; Served replaces it.
-func Options(root string) system.Options {
-	return SiteAt(system.Options{
+// now, read at each (re)load; served replaces it.
+func options(root string) system.Options {
+	return siteAt(system.Options{
 		ModuleRoot: root,
 		Functions:  map[string]string{project.FunctionID: project.FunctionPackage},
 		Build: func(ctx context.Context, pkg, out string) error {
@@ -35,9 +35,9 @@ func Options(root string) system.Options {
 	}, filepath.Join(root, "site"))
 }
 
-// SiteAt makes o serve the site in dir, its config.json describing the
+// siteAt makes o serve the site in dir, its config.json describing the
 // model o.ModuleRoot's model.json holds at each (re)load.
-func SiteAt(o system.Options, dir string) system.Options {
+func siteAt(o system.Options, dir string) system.Options {
 	modelFile := filepath.Join(o.ModuleRoot, project.ModelFile)
 	o.SiteDir = dir
 	o.Site = func(e system.Endpoints) fs.FS {
@@ -60,8 +60,8 @@ func Site(dir string, e system.Endpoints, m *model.Model) site.Content {
 	return c
 }
 
-// Served makes o serve a site whose config.json describes m.
-func Served(o system.Options, m *model.Model) system.Options {
+// served makes o serve a site whose config.json describes m.
+func served(o system.Options, m *model.Model) system.Options {
 	dir := o.SiteDir
 	o.Site = func(e system.Endpoints) fs.FS { return Site(dir, e, m) }
 	return o
@@ -77,22 +77,4 @@ func Synthesizes(path string) bool {
 		return true
 	}
 	return strings.HasPrefix(path, "stacks/")
-}
-
-// DevOrigin is the first origin cdk.json's dev environment allows besides
-// its site (make local's page, by default): what the tests and benchmarks
-// call the local API from.
-func DevOrigin(root string) (string, error) {
-	envs, err := config.Load(filepath.Join(root, "cdk.json"))
-	if err != nil {
-		return "", err
-	}
-	dev, err := config.Select(envs, []string{"dev"})
-	if err != nil {
-		return "", err
-	}
-	if len(dev[0].AllowedOrigins) == 0 {
-		return "", fmt.Errorf("cdk.json: environments.dev.allowedOrigins is empty; the local tests and benchmarks call from its first")
-	}
-	return dev[0].AllowedOrigins[0], nil
 }

@@ -29,7 +29,7 @@ func TestTheSiteIsTheDeployedOneForTheLocalAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := Options(root)
+	o := options(root)
 	for e, want := range map[system.Endpoints]string{
 		{API: "http://localhost:3000/dev/"}:                                               `content="connect-src 'self' http://localhost:3000/dev/"`,
 		{API: "http://localhost:3000/dev/", SignIn: "http://localhost:8088", Client: "c"}: `content="connect-src 'self' http://localhost:3000/dev/ http://localhost:8088/oauth2/token"`,

@@ -1,12 +1,12 @@
 // Package localtest starts the local system for tests: the dev
 // environment's golden templates (test/testdata, kept equal to the
 // synthesized ones by the snapshot tests), the project's function under
-// aws-lambda-rie (internal/local), free ports.
+// aws-lambda-rie, free ports. It says what the test wants as a
+// local.Config and starts it as cmd/local does (local.Start).
 package localtest
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -21,23 +21,23 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
-// DevOrigin is the origin cdk.json's dev environment allows besides its
-// site (its first).
+// DevOrigin is the origin the dev environment allows besides its site (its
+// templates say which), where the tests call the local API from.
 func DevOrigin(t testing.TB) string {
 	t.Helper()
-	origin, err := devOrigin()
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, err := devTemplates(root, "dev-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin, err := local.DevOrigin(templates, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return origin
-}
-
-func devOrigin() (string, error) {
-	root, err := project.Root()
-	if err != nil {
-		return "", err
-	}
-	return local.DevOrigin(root)
 }
 
 // Options adjust the system for a test.
@@ -87,87 +87,66 @@ func start(o Options) (s *system.System, stop func(), err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	served, function, err := serve(root, dir, o.Model)
-	if err != nil {
+	c := local.Config{Root: root, APIAddr: "127.0.0.1:0", Throttle: o.Throttle, Log: o.Log, AllowOrigin: o.AllowOrigin}
+	if c.Model, c.Functions, err = serve(root, dir, o.Model); err != nil {
 		return nil, nil, err
 	}
-	lo := local.Served(local.Options(root), served)
-	lo.Functions = map[string]string{project.FunctionID: function}
-	lo.APIAddr, lo.Throttle, lo.Concurrency, lo.Log = "127.0.0.1:0", o.Throttle, 2, o.Log
-	siteOrigin := o.AllowOrigin
+	golden := "dev-"
+	if o.SignIn {
+		golden, c.SignInAddr = "signin-dev-", "localhost:0"
+	}
+	if c.Templates, err = devTemplates(root, golden); err != nil {
+		return nil, nil, err
+	}
 	if o.SiteAddr != "" {
-		lo.SiteAddr = o.SiteAddr
+		c.SiteDir, c.SiteAddr = filepath.Join(root, "site"), o.SiteAddr
 		if o.AllowSite {
 			// The templates must name the site's origin before the system
 			// starts: listen now and hand the listener to it.
-			if lo.SiteListener, err = net.Listen("tcp", o.SiteAddr); err != nil {
+			if c.SiteListener, err = net.Listen("tcp", o.SiteAddr); err != nil {
 				return nil, nil, err
 			}
 			defer func() {
 				if err != nil {
-					lo.SiteListener.Close()
+					c.SiteListener.Close()
 				}
 			}()
-			siteOrigin = system.Origin(o.SiteAddr, lo.SiteListener)
+			c.AllowOrigin = system.Origin(o.SiteAddr, c.SiteListener)
 		}
 	}
-	golden := "dev-"
-	if o.SignIn {
-		golden, lo.SignInAddr = "signin-dev-", "localhost:0"
-	}
-	if lo.Templates, err = devTemplates(root, golden, siteOrigin); err != nil {
-		return nil, nil, err
-	}
-	if s, err = system.Start(context.Background(), lo); err != nil {
+	if s, err = local.Start(context.Background(), c); err != nil {
 		return nil, nil, err
 	}
 	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }
 
-// devTemplates are the dev environment's golden templates (their names
-// starting with golden), with siteOrigin allowed in the dev origin's place
-// when it is set.
-func devTemplates(root, golden, siteOrigin string) ([]*cfn.Template, error) {
-	devOrigin, err := devOrigin()
-	if err != nil {
-		return nil, err
-	}
+// devTemplates are the dev environment's golden templates, their names
+// starting with golden.
+func devTemplates(root, golden string) ([]*cfn.Template, error) {
 	var templates []*cfn.Template
 	for _, stack := range []string{config.APIStackID, config.SiteStackID} {
 		tmpl, err := cfn.Load(filepath.Join(root, "test", "testdata", golden+stack+".template.json"))
 		if err != nil {
 			return nil, err
 		}
-		if siteOrigin != "" {
-			tmpl.Replace(devOrigin, siteOrigin)
-		}
 		templates = append(templates, tmpl)
 	}
 	return templates, nil
 }
 
-// serve is the model to serve and the function that serves it: the served
+// serve is the model to serve and the functions that serve it: the served
 // model and the function's package, or the model at path and the function
 // built with it in dir.
-func serve(root, dir, path string) (*model.Model, string, error) {
+func serve(root, dir, path string) (*model.Model, map[string]string, error) {
 	if path == "" {
 		m, err := model.Load(filepath.Join(root, project.ModelFile))
-		return m, project.FunctionPackage, err
+		return m, nil, err
 	}
 	m, err := model.Load(path)
 	if err != nil {
-		return nil, "", err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, "", err
-	}
-	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(root, project.ModelFile): abs}})
-	overlayFile := filepath.Join(dir, "overlay.json")
-	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	bin := filepath.Join(dir, "predict", "bootstrap")
-	err = project.Build{Root: root, Package: project.FunctionPackage, Out: bin, Host: true, Overlay: overlayFile}.Run(context.Background())
-	return m, bin, err
+	err = project.Build{Root: root, Package: project.FunctionPackage, Out: bin, Host: true, Model: path}.Run(context.Background())
+	return m, map[string]string{project.FunctionID: bin}, err
 }

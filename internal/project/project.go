@@ -6,6 +6,7 @@ package project
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/iris-cors/iris-cors-cdk/internal/model"
@@ -74,15 +75,40 @@ type Build struct {
 	Package string // the function's package, e.g. ./functions/predict
 	Out     string // the bootstrap's path
 	Host    bool   // for this machine instead of Lambda's linux/arm64
-	Overlay string // a go build -overlay file, or ""
+	// Model is a model.json to embed in ModelFile's place (go:embed honours
+	// go build -overlay: the same code, another model), or "".
+	Model string
+}
+
+// overlay writes the go build -overlay file that puts Model in ModelFile's
+// place, beside Out.
+func (b Build) overlay() (string, error) {
+	model, err := filepath.Abs(b.Model)
+	if err != nil {
+		return "", err
+	}
+	doc, err := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(b.Root, ModelFile): model}})
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(b.Out), 0o755); err != nil {
+		return "", err
+	}
+	path := b.Out + ".overlay.json"
+	return path, os.WriteFile(path, doc, 0o644)
 }
 
 // Run builds. A compile error comes back with the compiler's file:line
 // messages.
 func (b Build) Run(ctx context.Context) error {
 	args := append([]string{}, buildArgs...)
-	if b.Overlay != "" {
-		args = append(args, "-overlay", b.Overlay)
+	if b.Model != "" {
+		overlay, err := b.overlay()
+		if err != nil {
+			return err
+		}
+		defer os.Remove(overlay)
+		args = append(args, "-overlay", overlay)
 	}
 	args = append(args, "-o", b.Out, b.Package)
 	cmd := exec.CommandContext(ctx, "go", args...)
