@@ -123,6 +123,7 @@ test: $(NODE_DEPS) $(EXAMPLE_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@go mod tidy -diff >/dev/null || { echo "go.mod or go.sum is not tidy: run go mod tidy (the diff: go mod tidy -diff)"; exit 1; }
+	@echo "make test: vetting; a first run compiles AWS CDK's Go bindings here and for the tests (several minutes on 2 cores), later runs take seconds"
 	go vet ./...
 	GOOS=darwin GOARCH=arm64 go vet $(DARWIN_VET)
 	GOOS=darwin GOARCH=amd64 go vet $(DARWIN_VET)

@@ -128,6 +128,7 @@ func (m *Main) ParseFlags(args []string) error {
 // waits) until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
 	start := time.Now()
+	fmt.Fprintln(m.Out, "Starting: building the function and the Lambda runtime emulator for this machine (about a minute on a first run, seconds after)")
 	s, err := local.Start(ctx, m.Config)
 	if err != nil {
 		return another(err)
