@@ -146,7 +146,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	if props.Config.WantsDashboard() {
 		newDashboard(stack, env, served, fn, alias, api)
 	}
-	siteContent := deploySiteContent(stack, props, url, signIn)
+	siteRole := deploySiteContent(stack, env, props.Site, siteContent(props.Root, served, url, signIn))
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Value:       url,
@@ -173,7 +173,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 			Description: jsii.String("Where Cognito sends a user back after sign-in or sign-out: the site and each allowedOrigins entry of cdk.json, with a trailing slash (add a front end's origin there)"),
 		})
 	}
-	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, SignIn: signIn, URL: url, SiteContentRole: siteContent, Document: document}
+	return &ApiStack{Stack: stack, Api: api, Function: fn, Rollout: rollout, SignIn: signIn, URL: url, SiteContentRole: siteRole, Document: document}
 }
 
 // openMethod leaves the API's default authorizer for an open method, as
@@ -255,15 +255,19 @@ func addGatewayResponses(api awsapigateway.RestApi, policy *CorsPolicy, siteOrig
 	}
 }
 
-// deploySiteContent deploys the site for this API (internal/site: its
-// published files, its pages with a policy naming this API, its
-// config.json) into the site's bucket, and invalidates CloudFront. It
-// returns the role that does it.
-func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string, signIn *SignIn) awsiam.Role {
-	content := site.Content{Dir: filepath.Join(props.Root, "site"), APIURL: *apiURL, Model: props.Model}
+// siteContent is the site for this API (internal/site: its published
+// files, its pages with a policy naming this API, its config.json).
+func siteContent(root string, m *model.Model, apiURL *string, signIn *SignIn) site.Content {
+	content := site.Content{Dir: filepath.Join(root, "site"), APIURL: *apiURL, Model: m}
 	if signIn != nil {
 		content.SignIn = &site.SignIn{URL: *signIn.URL, ClientID: signIn.Client.UserPoolClientId(), Issuer: signIn.Issuer}
 	}
+	return content
+}
+
+// deploySiteContent deploys content into the bucket of env's site, and
+// invalidates its distribution. It returns the role that does it.
+func deploySiteContent(stack awscdk.Stack, env config.Environment, to *SiteStack, content site.Content) awsiam.Role {
 	sources, err := siteSources(content)
 	if err != nil {
 		panic(err)
@@ -271,7 +275,7 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string,
 	// The handler's role and log group are ours, not the construct's: its
 	// own role carries AWSLambdaBasicExecutionRole (every log group of the
 	// account), its own log group outlives even a dev environment.
-	logs := newLogGroup(stack, "SiteContentLogs", props.Config)
+	logs := newLogGroup(stack, "SiteContentLogs", env)
 	role := awsiam.NewRole(stack, jsii.String("SiteContentRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Copies the site into its bucket: its own logs, the site's and the CDK asset bucket's objects, this distribution's invalidations"),
@@ -279,8 +283,8 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string,
 	logs.GrantWrite(role)
 	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
 		Sources:           &sources,
-		DestinationBucket: props.Site.Bucket,
-		Distribution:      props.Site.Distribution,
+		DestinationBucket: to.Bucket,
+		Distribution:      to.Distribution,
 		DistributionPaths: jsii.Strings("/*"),
 		MemoryLimit:       jsii.Number(256),
 		Role:              role,
@@ -291,7 +295,7 @@ func deploySiteContent(stack awscdk.Stack, props *ApiStackProps, apiURL *string,
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Effect:       awsiam.Effect_DENY,
 		Actions:      jsii.Strings("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"),
-		NotResources: &[]*string{props.Site.Distribution.DistributionArn()},
+		NotResources: &[]*string{to.Distribution.DistributionArn()},
 	}))
 	return role
 }
