@@ -45,15 +45,7 @@ func TestWithAPI(t *testing.T) {
 // deployed with the policy; what stays in the repository (tests) is not.
 func TestEveryPageGetsThePolicy(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, dir)
 	page := "<!doctype html><meta charset=utf-8><title>x</title>"
 	write("index.html", page)
 	write("help/about.htm", page)

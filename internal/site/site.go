@@ -176,37 +176,54 @@ func Published(name string) bool {
 // published file inside dir: a link to ../secrets or to .env is left out,
 // as is anything not a regular file.
 func Files(dir string) ([]string, error) {
+	files, _, err := walk(dir)
+	return files, err
+}
+
+// Unpublished are what of dir the publishing rule leaves out, by slash
+// path (a directory once, not its files): what a deployment that copies
+// dir must exclude.
+func Unpublished(dir string) ([]string, error) {
+	_, left, err := walk(dir)
+	return left, err
+}
+
+// walk sorts dir's entries into its published files and what the rule
+// leaves out, in one walk.
+func walk(dir string) (files, left []string, err error) {
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var files []string
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
 		name := filepath.ToSlash(rel)
-		if name == "." {
-			return nil
-		}
-		if !Published(name) {
+		switch {
+		case name == ".":
+		case !Published(name):
+			left = append(left, name)
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
-			return nil
+		case d.IsDir():
+		default:
+			ok, err := inside(real, p)
+			if err != nil {
+				return err
+			}
+			if ok {
+				files = append(files, name)
+			} else {
+				left = append(left, name)
+			}
 		}
-		if d.IsDir() {
-			return nil
-		}
-		if ok, err := inside(real, p); err != nil || !ok {
-			return err
-		}
-		files = append(files, name)
 		return nil
 	})
 	slices.Sort(files)
-	return files, err
+	return files, left, err
 }
 
 // inside says whether file resolves (through symlinks) to a published
@@ -225,32 +242,4 @@ func inside(real, file string) (bool, error) {
 	}
 	info, err := os.Stat(target)
 	return err == nil && info.Mode().IsRegular(), err
-}
-
-// Unpublished are what of dir the publishing rule leaves out, by slash
-// path (a directory once, not its files): what a deployment that copies
-// dir must exclude.
-func Unpublished(dir string) ([]string, error) {
-	files, err := Files(dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		name := filepath.ToSlash(rel)
-		switch {
-		case name == ".":
-		case d.IsDir() && !Published(name):
-			out = append(out, name)
-			return filepath.SkipDir
-		case !d.IsDir() && !slices.Contains(files, name):
-			out = append(out, name)
-		}
-		return nil
-	})
-	return out, err
 }

@@ -14,13 +14,9 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 )
 
-// fixture is a site with everything that must not be published beside
-// what must: tests, a dotfile, a .git directory, .DS_Store, symlinks out
-// of the site and to hidden files, and a symlink to a published file.
-func fixture(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "site")
-	write := func(name, content string) {
+// writer writes files of dir by slash path, making their directories.
+func writer(t *testing.T, dir string) func(name, content string) {
+	return func(name, content string) {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -29,6 +25,15 @@ func fixture(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+}
+
+// fixture is a site with everything that must not be published beside
+// what must: tests, a dotfile, a .git directory, .DS_Store, symlinks out
+// of the site and to hidden files, and a symlink to a published file.
+func fixture(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "site")
+	write := writer(t, dir)
 	write("index.html", "<!doctype html><meta charset=utf-8><title>x</title>")
 	write("help/about.htm", "<!doctype html><meta charset=utf-8><title>about</title>")
 	write("app.js", "app")

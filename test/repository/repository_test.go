@@ -79,19 +79,10 @@ func TestNoBinariesOrLargeFiles(t *testing.T) {
 // stacks, function or project helper); cmd/local hands in what is the app's
 // through options (internal/local). It could move to a module of its own.
 func TestTheEmulatorKnowsNothingOfTheApp(t *testing.T) {
-	root, err := project.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}", "./internal/emulator/...")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
 	const module = "github.com/iris-cors/iris-cors-cdk/"
 	var emulator int
-	for _, pkg := range strings.Fields(string(out)) {
+	out := goList(t, "-deps", "-test", "-f", "{{.ImportPath}}", "./internal/emulator/...")
+	for _, pkg := range out {
 		rel, ours := strings.CutPrefix(pkg, module)
 		switch {
 		case !ours:
@@ -152,13 +143,7 @@ func TestCorscheckKnowsNothingOfTheApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}", "./internal/corscheck")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
+	for _, pkg := range goList(t, "-deps", "-test", "-f", "{{.ImportPath}}", "./internal/corscheck") {
 		rel, ours := strings.CutPrefix(strings.TrimSuffix(strings.TrimSuffix(pkg, ".test"), "_test"), "github.com/iris-cors/iris-cors-cdk/")
 		if ours && !slices.Contains([]string{"internal/corscheck", "internal/corsrules", "internal/cors"}, rel) {
 			t.Errorf("corscheck depends on %s, a package of the app", rel)
@@ -203,17 +188,8 @@ func TestDarwinVetCoversWhatDiffersByOS(t *testing.T) {
 	if len(patterns) == 0 {
 		t.Fatal("the Makefile has no DARWIN_VET")
 	}
-	list := func(args ...string) []string {
-		cmd := exec.Command("go", append([]string{"list"}, args...)...)
-		cmd.Dir = root
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("go list %v: %v", args, err)
-		}
-		return strings.Fields(string(out))
-	}
-	vetted := list(patterns...)
-	for _, line := range list("-f", `{{.ImportPath}}|{{len .IgnoredGoFiles}}|{{join .Imports ","}},{{join .TestImports ","}},{{join .XTestImports ","}}`, "./...") {
+	vetted := goList(t, patterns...)
+	for _, line := range goList(t, "-f", `{{.ImportPath}}|{{len .IgnoredGoFiles}}|{{join .Imports ","}},{{join .TestImports ","}},{{join .XTestImports ","}}`, "./...") {
 		parts := strings.SplitN(line, "|", 3)
 		if len(parts) < 3 {
 			t.Fatalf("go list: %q", line)
@@ -252,4 +228,20 @@ func TestTheEmulatorKnowsNoSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// goList runs go list with args at the module root: its output's fields.
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	root, err := project.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Fields(string(out))
 }
