@@ -197,7 +197,8 @@ func (o *Options) complete() (http.Header, error) {
 	if o.ExpectDenied && o.ExpectUnauthorized {
 		return nil, errors.New("-expect-denied and -expect-unauthorized exclude each other")
 	}
-	o.Method = cmp.Or(o.Method, http.MethodPost)
+	// As the browser sends it: fetch(url, {method: "put"}) sends PUT.
+	o.Method = corsrules.NormalizeMethod(cmp.Or(o.Method, http.MethodPost))
 	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
 	header := http.Header{}
 	for _, h := range o.Headers {

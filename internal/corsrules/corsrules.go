@@ -120,6 +120,19 @@ func varies(h http.Header, name string) bool {
 // safelistedMethods need no Access-Control-Allow-Methods entry.
 var safelistedMethods = []string{"GET", "HEAD", "POST"}
 
+// NormalizeMethod is the method a browser sends for the one a page names
+// (Fetch's "normalize a method"): DELETE, GET, HEAD, OPTIONS, POST and PUT
+// in any case become upper case; any other stays as it is, so "patch" is
+// sent, and compared, as "patch".
+func NormalizeMethod(m string) string {
+	for _, n := range []string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"} {
+		if strings.EqualFold(m, n) {
+			return n
+		}
+	}
+	return m
+}
+
 // NeedsPreflight reports whether a browser sends a preflight before req.
 func NeedsPreflight(req Request) bool {
 	return !slices.Contains(safelistedMethods, req.Method) || len(UnsafeHeaders(req)) > 0
@@ -152,6 +165,8 @@ func safelisted(name, value string) bool {
 		return !strings.ContainsFunc(value, func(r rune) bool {
 			return !('0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || strings.ContainsRune(" *,-.;=", r))
 		})
+	case "range":
+		return simpleRange(value)
 	case "content-type":
 		if strings.ContainsFunc(value, unsafeByte) {
 			return false
@@ -163,6 +178,29 @@ func safelisted(name, value string) bool {
 		}
 	}
 	return false
+}
+
+// simpleRange is Fetch's "simple range header value": one range of bytes
+// with its start, and no white space (bytes=0-4, bytes=5-); no suffix range
+// (bytes=-5) and no list.
+func simpleRange(value string) bool {
+	spec, ok := strings.CutPrefix(value, "bytes=")
+	if !ok {
+		return false
+	}
+	start, end, ok := strings.Cut(spec, "-")
+	digits := func(s string) bool {
+		return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	}
+	if !ok || !digits(start) || end != "" && !digits(end) {
+		return false
+	}
+	if end == "" {
+		return true
+	}
+	first, err1 := strconv.ParseUint(start, 10, 64)
+	last, err2 := strconv.ParseUint(end, 10, 64)
+	return err1 == nil && err2 == nil && first <= last
 }
 
 // unsafeByte is Fetch's "CORS-unsafe request-header byte".

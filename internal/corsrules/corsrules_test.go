@@ -163,3 +163,27 @@ func TestSafelistedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// What a browser sends for the method a page names: Fetch upper-cases six
+// methods in any case and leaves the rest as they are.
+func TestNormalizeMethod(t *testing.T) {
+	for in, want := range map[string]string{"put": "PUT", "Delete": "DELETE", "get": "GET", "options": "OPTIONS", "patch": "patch", "PATCH": "PATCH", "purge": "purge"} {
+		if got := NormalizeMethod(in); got != want {
+			t.Errorf("NormalizeMethod(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A Range header of one simple range of bytes is CORS-safelisted: a GET
+// with it needs no preflight; a suffix range, a list or white space does.
+func TestASimpleRangeIsSafelisted(t *testing.T) {
+	for value, simple := range map[string]bool{
+		"bytes=0-4": true, "bytes=5-": true, "bytes=7-7": true,
+		"bytes=-5": false, "bytes=0-4,6-7": false, "bytes = 0-4": false, "bytes=4-0": false, "items=0-4": false, "bytes=a-4": false, "bytes=0-4 ": false,
+	} {
+		req := Request{Origin: "https://page.example", Method: "GET", Header: http.Header{"Range": {value}}}
+		if NeedsPreflight(req) == simple {
+			t.Errorf("Range: %s: preflight %v, want %v", value, !simple, simple)
+		}
+	}
+}

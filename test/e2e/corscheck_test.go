@@ -130,6 +130,10 @@ var corsMatrix = []corsCase{
 	{name: "delete-empty-list-items", method: "DELETE", preflight: answer{set: hdr(acam, "GET,,DELETE,")}},
 	{name: "delete-preflight-without-acam", method: "DELETE", preflight: answer{set: hdr(acam, "")}},
 	{name: "patch-lower-case", method: "PATCH", preflight: answer{set: hdr(acam, "patch")}},
+	// fetch() normalizes six methods' case before anything compares them:
+	// a page's "put" is sent, and allowed, as PUT; "patch" stays "patch".
+	{name: "put-named-in-lower-case", method: "put"},
+	{name: "patch-named-in-lower-case", method: "patch", preflight: answer{set: hdr(acam, "PATCH")}},
 	// Content-Type decides whether a POST is simple.
 	{name: "post-text-plain", method: "POST", headers: [][2]string{{"Content-Type", "text/plain"}}, body: true, preflight: answer{status: 403}},
 	{name: "post-text-plain-charset", method: "POST", headers: [][2]string{{"Content-Type", "text/plain; charset=utf-8"}}, body: true, preflight: answer{status: 403}},
@@ -143,6 +147,9 @@ var corsMatrix = []corsCase{
 	{name: "get-authorization-wildcard", method: "GET", headers: [][2]string{{"Authorization", "Bearer x"}}, preflight: answer{set: hdr(acah, "*")}},
 	{name: "get-accept-language", method: "GET", headers: [][2]string{{"Accept-Language", "en"}}, preflight: answer{status: 403}},
 	{name: "get-content-language-unsafe", method: "GET", headers: [][2]string{{"Content-Language", "en(gb)"}}, preflight: answer{status: 403}},
+	// One simple range of bytes is safelisted: no preflight.
+	{name: "get-range", method: "GET", headers: [][2]string{{"Range", "bytes=0-4"}}, preflight: answer{status: 403}},
+	{name: "get-range-suffix", method: "GET", headers: [][2]string{{"Range", "bytes=-5"}}, preflight: answer{status: 403}},
 	// Behind sign-in: the token in the Authorization header, as this
 	// project's page sends it, and the ways an authorizer breaks CORS.
 	{name: "post-json-token", method: "POST", headers: signedIn, body: true, preflight: answer{set: hdr(acah, "content-type, authorization")}},
