@@ -108,12 +108,12 @@ $(LOCAL_STAMP): $(APP_BIN) cdk.json $(shell find site -type f)
 	@$(MAKE) --no-print-directory local-synth
 
 # macOS: only the emulator has code of its own per OS (internal/emulator/rie),
-# and only it, cmd/local and the deploy-path test call syscall, so vetting them
-# for both Macs covers the rest, which compiles the same everywhere
-# (test/repository keeps that list true); vetting ./... there compiled all of
-# AWS CDK twice more for nothing. The Lambda runtime emulator (a tool
-# dependency) builds for both.
-DARWIN_VET := ./internal/emulator/... ./cmd/local ./test/deploy
+# and only it, testtool, cmd/local and the deploy-path test call syscall, so
+# vetting them for both Macs covers the rest, which compiles the same
+# everywhere (test/repository keeps that list true); vetting ./... there
+# compiled all of AWS CDK twice more for nothing. The Lambda runtime
+# emulator (a tool dependency) builds for both.
+DARWIN_VET := ./internal/emulator/... ./internal/testtool ./cmd/local ./test/deploy
 RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
 # Go tests run last, through gotestsum (a tool dependency): its summary ends

@@ -104,6 +104,8 @@ var corsMatrix = []corsCase{
 	{name: "post-json-redirected-307", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 307}}},
 	{name: "post-json-redirected-302-to-get", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 302}}},
 	{name: "post-json-redirected-to-other-origin", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 307, to: "other"}}},
+	{name: "post-json-redirected-to-other-origin-allowing-null", method: "POST", headers: jsonBody, body: true, hops: []answer{{status: 307, to: "other"}, {set: hdr(acao, "null")}}},
+	{name: "put-redirected-to-other-origin-allowing-null", method: "PUT", hops: []answer{{status: 307, to: "other"}, {set: hdr(acao, "null")}}},
 	// A preflighted POST of JSON, as this project's page makes.
 	{name: "post-json", method: "POST", headers: jsonBody, body: true},
 	{name: "post-json-preflight-403", method: "POST", headers: jsonBody, body: true, preflight: answer{status: 403}},
@@ -160,6 +162,32 @@ var corsMatrix = []corsCase{
 }
 
 var signedIn = [][2]string{{"Content-Type", "application/json"}, {"Authorization", "Bearer eyJ.e30.sig"}}
+
+// call is the case as a page calls it from origin (the URL on apiBase and
+// fetch's init) and as corscheck checks it.
+func (c corsCase) call(apiBase, origin string) (string, map[string]any, corscheck.Options) {
+	url := fmt.Sprintf("%s/c/%s/0", apiBase, c.name)
+	init := map[string]any{"method": c.method, "cache": "no-store", "credentials": "omit"}
+	if c.credentials {
+		init["credentials"] = "include"
+	}
+	o := corscheck.Options{URL: url, Origin: origin, Method: c.method, Credentials: c.credentials}
+	headers := map[string]string{}
+	for _, h := range c.headers {
+		headers[h[0]] = h[1]
+		if strings.EqualFold(h[0], "Content-Type") {
+			o.ContentType = h[1]
+		} else {
+			o.Headers = append(o.Headers, h[0]+": "+h[1])
+		}
+	}
+	init["headers"] = headers
+	if c.body {
+		o.Body = "{}"
+		init["body"] = o.Body
+	}
+	return url, init, o
+}
 
 // matrixServer answers the cases under /c/<name>/<hop>. other is the second
 // API origin (for cross-origin redirects); page is the page's origin.
@@ -272,26 +300,7 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 
 	agree := 0
 	for _, c := range append(corsMatrix, sentinel) {
-		url := fmt.Sprintf("%s/c/%s/0", apiBase, c.name)
-		init := map[string]any{"method": c.method, "cache": "no-store", "credentials": "omit"}
-		if c.credentials {
-			init["credentials"] = "include"
-		}
-		o := corscheck.Options{URL: url, Origin: pageSrv.URL, Method: c.method, Credentials: c.credentials}
-		headers := map[string]string{}
-		for _, h := range c.headers {
-			headers[h[0]] = h[1]
-			if strings.EqualFold(h[0], "Content-Type") {
-				o.ContentType = h[1]
-			} else {
-				o.Headers = append(o.Headers, h[0]+": "+h[1])
-			}
-		}
-		init["headers"] = headers
-		if c.body {
-			o.Body = "{}"
-			init["body"] = o.Body
-		}
+		url, init, o := c.call(apiBase, pageSrv.URL)
 		arg, _ := json.Marshal(init)
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("call(%q, %s)", url, arg), chromedp.EvalAwaitPromise))
 		if err != nil {
