@@ -147,7 +147,7 @@ diff: $(NODE_DEPS)
 # Once per environment, by an administrator, before its first deploy: the
 # environment's own CDK bootstrap (its qualifier from cdk.json: asset bucket,
 # publishing role, a deploy role limited to its stacks, an execution role
-# with the project's policy, CDK's example permissions boundary;
+# with the project's policy, the environment's own permissions boundary;
 # cmd/bootstrap), then API Gateway's logging role, one per account and region
 # (the account-* Stage, stacks/account.go), with the administrator's own
 # credentials: no environment's roles may change what all share. TRUST=id

@@ -283,9 +283,9 @@ func Policy(env config.Environment) []any {
 			"Resource": resourceNames(env, "arn:${AWS::Partition}:s3:::%s-*", true)},
 		// Lambda reads a function's code with the caller's permissions.
 		statement{"Sid": "Assets", "Effect": "Allow", "Action": "s3:GetObject", "Resource": sub("${StagingBucket.Arn}/*")},
-		// Roles only with the environment's boundary (CDK's example boundary
-		// denies it otherwise as well), passed to Lambda only, with the one
-		// managed policy CDK's bucket-emptying provider attaches.
+		// Roles only with the environment's boundary (which denies it
+		// otherwise as well), passed to Lambda only, with the one managed
+		// policy CDK's bucket-emptying provider attaches.
 		statement{"Sid": "CreateBoundedRoles", "Effect": "Allow",
 			"Action":    []any{"iam:CreateRole", "iam:PutRolePermissionsBoundary"},
 			"Resource":  resourceNames(env, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/%s-*", false),

@@ -25,9 +25,9 @@ type Options struct {
 
 // Run bootstraps o.Env: CDK's template (the CLI's, so it follows the CLI's
 // version) made the environment's, deployed as its own toolkit stack with
-// its qualifier, its execution policy and CDK's example permissions
-// boundary (Boundary), which the environment's Stage puts on every role it
-// creates.
+// its qualifier, its execution policy and its own permissions boundary
+// (Boundary, BoundaryPolicy), which the environment's Stage puts on every
+// role it creates.
 func Run(o Options) error {
 	account, err := Account(o.Assembly, o.Env)
 	if err != nil {
