@@ -179,7 +179,7 @@ export function classifyFailure({ error, violation, reachable, pageOrigin, url }
       detail: `The browser refused to connect to ${violation.blockedURI || api.origin} because the page's ` +
         `Content-Security-Policy directive ${directive} does not list it. The request never left the browser. ` +
         `Fix: check apiUrl in config.json. The page may call only the API deployed with it (the policy in its <meta>, ` +
-        `internal/sitepage), on the hosts CloudFront's header allows (CorsPolicy.ConnectSrc in stacks/cors.go). See docs/troubleshooting.md.`,
+        `internal/site), on the hosts CloudFront's header allows (CorsPolicy.ConnectSrc in stacks/cors.go). See docs/troubleshooting.md.`,
     };
   }
   if (error?.name === "AbortError" || error?.name === "TimeoutError") {
