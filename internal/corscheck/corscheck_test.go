@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -453,5 +454,29 @@ func TestExpectDeniedPrintsNoFailure(t *testing.T) {
 	rep.WriteText(&b)
 	if !rep.Pass || strings.Contains(b.String(), "FAIL") || strings.Contains(b.String(), "fix:") || !strings.Contains(b.String(), "DENY") {
 		t.Errorf("pass=%v:\n%s", rep.Pass, b.String())
+	}
+}
+
+// Every engine gets a verdict, in -json and in the text, and the strictest
+// one is the report's.
+func TestAVerdictPerEngine(t *testing.T) {
+	for _, flaw := range []string{"", "no-origin"} {
+		rep := check(t, flaw, false)
+		want := map[string]string{"chromium": "allowed", "firefox": "allowed", "webkit": "allowed"}
+		if rep.Denied {
+			want = map[string]string{"chromium": "refused", "firefox": "refused", "webkit": "refused"}
+		}
+		if rep.Denied != (flaw == "no-origin") || !maps.Equal(rep.Engines, want) {
+			t.Errorf("%q: denied=%v, engines %v", flaw, rep.Denied, rep.Engines)
+		}
+		var text, js strings.Builder
+		rep.WriteText(&text)
+		if err := rep.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		line := "engines  Chromium 156: " + want["chromium"] + ", Firefox ESR 153: " + want["firefox"] + ", WebKitGTK 2.50: " + want["webkit"] + "\n"
+		if !strings.Contains(text.String(), line) || !strings.Contains(js.String(), `"firefox": "`+want["firefox"]+`"`) {
+			t.Errorf("%q: the engines are missing:\n%s\n%s", flaw, text.String(), js.String())
+		}
 	}
 }

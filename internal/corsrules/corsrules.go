@@ -246,10 +246,11 @@ func Preflight(req Request, status int, h http.Header) Verdict {
 		if !ok && slices.Contains(allowed, "*") && !req.Credentials {
 			ok = true
 			// The Fetch standard keeps Authorization out of the wildcard;
-			// Chromium (156, as the differential test shows) still lets it
-			// through, so this is a warning, not a refusal.
+			// Chromium 156, Firefox ESR 153 and WebKitGTK 2.50 all still let
+			// it through (the differential tests' get-authorization-wildcard),
+			// so this is a warning, not a refusal.
 			if name == "authorization" {
-				v.warn("authorization_wildcard", "Access-Control-Allow-Headers * does not cover Authorization in the Fetch standard; Chromium still allows it, browsers that follow the standard refuse it: list Authorization by name")
+				v.warn("authorization_wildcard", "Access-Control-Allow-Headers * does not cover Authorization in the Fetch standard; Chromium, Firefox and WebKit still allow it, but a browser that follows the standard refuses it: list Authorization by name")
 			}
 		}
 		if !ok {
