@@ -252,6 +252,25 @@ async function call(url, init) {
 }
 </script>`
 
+// serveMatrix serves the matrix's cases, and extra, to a page on page
+// (127.0.0.1) from two API origins until the test ends: localhost, and
+// 127.0.0.1 on another port for redirects that leave the first. It returns
+// the first's base URL.
+func serveMatrix(t *testing.T, page string, extra ...corsCase) string {
+	cases := map[string]corsCase{}
+	for _, c := range append(slices.Clone(corsMatrix), extra...) {
+		cases[c.name] = c
+	}
+	api, other := &matrixServer{page: page, cases: cases}, &matrixServer{page: page, cases: cases}
+	apiSrv, otherSrv := httptest.NewServer(api), httptest.NewServer(other)
+	t.Cleanup(apiSrv.Close)
+	t.Cleanup(otherSrv.Close)
+	apiBase := strings.Replace(apiSrv.URL, "127.0.0.1", "localhost", 1)
+	api.self, api.other = apiBase, otherSrv.URL
+	other.self, other.other = otherSrv.URL, apiBase
+	return apiBase
+}
+
 // corscheckAgreesWithChromium runs every case of the matrix twice: as
 // fetch() from a page on another origin in Chromium, and through corscheck
 // from the same origin. A disagreement is a corscheck bug. Every message
@@ -265,19 +284,7 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 	// The last call's message tells that all earlier ones have arrived: the
 	// browser sends them in order.
 	sentinel := corsCase{name: "sentinel", method: "GET", hops: []answer{{set: hdr(acao, "")}}}
-	cases := map[string]corsCase{sentinel.name: sentinel}
-	for _, c := range corsMatrix {
-		cases[c.name] = c
-	}
-	// Three origins: the page on 127.0.0.1, the API on localhost, and a second
-	// API origin (another port) for redirects that leave the first.
-	api, other := &matrixServer{page: pageSrv.URL, cases: cases}, &matrixServer{page: pageSrv.URL, cases: cases}
-	apiSrv, otherSrv := httptest.NewServer(api), httptest.NewServer(other)
-	defer apiSrv.Close()
-	defer otherSrv.Close()
-	apiBase := strings.Replace(apiSrv.URL, "127.0.0.1", "localhost", 1)
-	api.self, api.other = apiBase, otherSrv.URL
-	other.self, other.other = otherSrv.URL, apiBase
+	apiBase := serveMatrix(t, pageSrv.URL, sentinel)
 
 	ctx, cancel := chromedp.NewContext(browser)
 	defer cancel()

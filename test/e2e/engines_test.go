@@ -104,8 +104,8 @@ const selfReporting = `<!doctype html><title>cases</title>
 // corscheck's verdict for Firefox and for WebKit (Report.Engines) is what
 // each engine does on every case of the matrix (the Chromium test's,
 // corsMatrix). None split at the last check; a split found here is taught
-// to corscheck (engineVerdicts), not excused. A missing engine skips, saying how to install it; CI (.ci/run)
-// installs both and requires them.
+// to corscheck (engineVerdicts), not excused. A missing engine skips,
+// saying how to install it; CI (.ci/run) installs both and requires them.
 func TestCorscheckAgreesWithOtherEngines(t *testing.T) {
 	for _, e := range otherEngines {
 		t.Run(e.name, func(t *testing.T) {
@@ -153,17 +153,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 		fmt.Fprint(w, page.Load())
 	}))
 	defer pageSrv.Close()
-	cases := map[string]corsCase{}
-	for _, c := range corsMatrix {
-		cases[c.name] = c
-	}
-	api, other := &matrixServer{page: pageSrv.URL, cases: cases}, &matrixServer{page: pageSrv.URL, cases: cases}
-	apiSrv, otherSrv := httptest.NewServer(api), httptest.NewServer(other)
-	defer apiSrv.Close()
-	defer otherSrv.Close()
-	apiBase := strings.Replace(apiSrv.URL, "127.0.0.1", "localhost", 1)
-	api.self, api.other = apiBase, otherSrv.URL
-	other.self, other.other = otherSrv.URL, apiBase
+	apiBase := serveMatrix(t, pageSrv.URL)
 
 	var calls []map[string]any
 	checks := map[string]*corscheck.Report{}
