@@ -281,9 +281,6 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 		fmt.Fprint(w, callPage)
 	}))
 	defer pageSrv.Close()
-	// The last call's message tells that all earlier ones have arrived: the
-	// browser sends them in order.
-	sentinel := corsCase{name: "sentinel", method: "GET", hops: []answer{{set: hdr(acao, "")}}}
 	apiBase := serveMatrix(t, pageSrv.URL, sentinel)
 
 	ctx, cancel := chromedp.NewContext(browser)
@@ -340,6 +337,21 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 			t.Fatal("Chromium never reported the sentinel call's CORS error")
 		}
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	holdTheGuide(t, "Chromium", messages, messageKind)
+}
+
+// sentinel is the last call of a run: its console message tells that all
+// earlier ones have arrived, since the browser prints them in order.
+var sentinel = corsCase{name: "sentinel", method: "GET", hops: []answer{{set: hdr(acao, "")}}}
+
+// holdTheGuide fails for each kind of message an engine printed that
+// docs/troubleshooting.md does not quote (in backticks, outside code
+// blocks). kind says what a message is without what varies between calls;
+// "" for a message that is not about CORS.
+func holdTheGuide(t *testing.T, engine string, messages []string, kind func(string) string) {
+	t.Helper()
 	guide, err := os.ReadFile("../../docs/troubleshooting.md")
 	if err != nil {
 		t.Fatal(err)
@@ -347,17 +359,16 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 	documented := map[string]bool{}
 	prose := fence.ReplaceAllString(string(guide), "")
 	for _, m := range backticked.FindAllStringSubmatch(prose, -1) {
-		documented[messageKind(m[1])] = true
+		documented[kind(m[1])] = true
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	seen := map[string]bool{}
 	for _, m := range messages {
-		if kind := messageKind(m); !documented[kind] && !seen[kind] {
-			seen[kind] = true
-			t.Errorf("docs/troubleshooting.md has no entry for Chromium's message %q (as %q)", m, kind)
+		if k := kind(m); k != "" && !documented[k] && !seen[k] {
+			seen[k] = true
+			t.Errorf("docs/troubleshooting.md has no entry for %s's message %q (as %q)", engine, m, k)
 		}
 	}
+	t.Logf("%s printed %d console messages, %d kinds missing from the guide", engine, len(messages), len(seen))
 }
 
 var (
@@ -377,4 +388,26 @@ func messageKind(m string) string {
 	m = quotedText.ReplaceAllString(m, "$1'…'")
 	m = named.ReplaceAllString(m, "$1 … is")
 	return statusText.ReplaceAllString(m, "status of …")
+}
+
+var (
+	firefoxReason = regexp.MustCompile(`\(Reason: ([^)]*)\)`)
+	firefoxQuoted = regexp.MustCompile(`[‘'’]([^‘'’]*)[’']`)
+)
+
+// firefoxKind is a Firefox CORS message's reason, with straight quotes and
+// every quoted value but a header's name left out: the guide quotes the
+// reason, which names the kind; the URL and status code before and after it
+// are the call's. "" for a message with no reason (not a CORS refusal).
+func firefoxKind(m string) string {
+	r := firefoxReason.FindStringSubmatch(m)
+	if r == nil {
+		return ""
+	}
+	return firefoxQuoted.ReplaceAllStringFunc(r[1], func(q string) string {
+		if inner := firefoxQuoted.FindStringSubmatch(q)[1]; strings.HasPrefix(inner, "Access-Control-") {
+			return "'" + inner + "'"
+		}
+		return "'…'"
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,11 +28,14 @@ type engine struct {
 	name, install string
 	find          func() string
 	command       func(t *testing.T, path, url string) *exec.Cmd
+	// console: the engine's console messages can be collected (Firefox,
+	// over WebDriver BiDi: openWithConsole opens the page).
+	console bool
 }
 
 var otherEngines = []engine{
 	{
-		name: "firefox", install: "sudo apt-get install firefox-esr",
+		name: "firefox", install: "sudo apt-get install firefox-esr", console: true,
 		find: func() string { return lookPath("firefox-esr", "firefox") },
 		command: func(t *testing.T, path, url string) *exec.Cmd {
 			profile := t.TempDir()
@@ -52,7 +56,7 @@ user_pref("app.update.enabled", false);
 			if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(prefs), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			return exec.Command(path, "--headless", "--no-remote", "--profile", profile, url)
+			return exec.Command(path, "--headless", "--no-remote", "--profile", profile, "--remote-debugging-port", "0", url)
 		},
 	},
 	{
@@ -114,7 +118,7 @@ func TestCorscheckAgreesWithOtherEngines(t *testing.T) {
 				testtool.Missing(t, "E2E_REQUIRED", e.name+" not found: the differential test against it did not run; "+e.install+" and run make test again")
 			}
 			start := time.Now()
-			got, cases, checks := runEngine(t, e, path)
+			got, cases, checks, console := runEngine(t, e, path)
 			agree := 0
 			for _, c := range cases {
 				refused := strings.HasPrefix(got[c.name], "refused")
@@ -126,14 +130,18 @@ func TestCorscheckAgreesWithOtherEngines(t *testing.T) {
 				agree++
 			}
 			t.Logf("%s agrees with corscheck's verdict for it on %d of %d server behaviours, in %.1fs", e.name, agree, len(cases), time.Since(start).Seconds())
+			if e.console {
+				holdTheGuide(t, "Firefox", console, firefoxKind)
+			}
 		})
 	}
 }
 
 // runEngine runs the matrix in the engine at path through the
-// self-reporting page: what each case could read, the cases, and
-// corscheck's reports for them.
-func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCase, map[string]*corscheck.Report) {
+// self-reporting page: what each case could read, the cases, corscheck's
+// reports for them, and, where the engine's console can be collected,
+// what it printed there.
+func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCase, map[string]*corscheck.Report, []string) {
 	t.Helper()
 	reports := make(chan map[string]string, 1)
 	var page atomic.Value // the page's HTML, written once the calls are known
@@ -153,7 +161,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 		fmt.Fprint(w, page.Load())
 	}))
 	defer pageSrv.Close()
-	apiBase := serveMatrix(t, pageSrv.URL)
+	apiBase := serveMatrix(t, pageSrv.URL, sentinel)
 
 	var calls []map[string]any
 	checks := map[string]*corscheck.Report{}
@@ -166,25 +174,48 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 		}
 		checks[c.name] = rep
 	}
+	url, init, _ := sentinel.call(apiBase, pageSrv.URL)
+	calls = append(calls, map[string]any{"name": sentinel.name, "url": url, "init": init})
 	// json.Marshal writes <, > and & as \u escapes: nothing in it can end
 	// the script element.
 	doc, _ := json.Marshal(calls)
 
 	page.Store(fmt.Sprintf(selfReporting, doc))
-	cmd := e.command(t, path, pageSrv.URL+"/")
+	open := pageSrv.URL + "/"
+	if e.console {
+		open = "about:blank" // until the console is watched
+	}
+	cmd := e.command(t, path, open)
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := testtool.StartGroup(t, cmd); err != nil {
 		t.Fatalf("%s: %v", e.name, err)
 	}
+	var console *consoleLog
+	if e.console {
+		console = openWithConsole(t, log, pageSrv.URL+"/")
+	}
 	// Bounded: far above the ~1 minute a run takes on a busy 2-core machine.
+	var got map[string]string
 	select {
-	case got := <-reports:
-		return got, corsMatrix, checks
+	case got = <-reports:
 	case <-time.After(4 * time.Minute):
 		t.Fatalf("%s never reported; its output:\n%s", e.name, log)
 	}
-	return nil, nil, nil
+	if console == nil {
+		return got, corsMatrix, checks, nil
+	}
+	// The sentinel, the last call, is refused with a message: once it is
+	// here, all earlier ones are.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		messages := console.all()
+		if slices.ContainsFunc(messages, func(m string) bool { return strings.Contains(m, "/c/sentinel/") }) {
+			return got, corsMatrix, checks, messages
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never printed the sentinel call's CORS error; its console:\n%s", e.name, strings.Join(messages, "\n"))
+		}
+	}
 }
 
 // lockedBuffer keeps what a process writes on two streams at once.
