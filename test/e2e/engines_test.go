@@ -28,14 +28,15 @@ type engine struct {
 	name, install string
 	find          func() string
 	command       func(t *testing.T, path, url string) *exec.Cmd
-	// console: the engine's console messages can be collected (Firefox,
-	// over WebDriver BiDi: openWithConsole opens the page).
-	console bool
+	// consoleKind, where the engine's console can be collected (Firefox,
+	// over WebDriver BiDi: openWithConsole opens the page), says what kind
+	// of message one is, for holdTheGuide.
+	consoleKind func(string) string
 }
 
 var otherEngines = []engine{
 	{
-		name: "firefox", install: "sudo apt-get install firefox-esr", console: true,
+		name: "firefox", install: "sudo apt-get install firefox-esr", consoleKind: firefoxKind,
 		find: func() string { return lookPath("firefox-esr", "firefox") },
 		command: func(t *testing.T, path, url string) *exec.Cmd {
 			profile := t.TempDir()
@@ -130,8 +131,8 @@ func TestCorscheckAgreesWithOtherEngines(t *testing.T) {
 				agree++
 			}
 			t.Logf("%s agrees with corscheck's verdict for it on %d of %d server behaviours, in %.1fs", e.name, agree, len(cases), time.Since(start).Seconds())
-			if e.console {
-				holdTheGuide(t, "Firefox", console, firefoxKind)
+			if e.consoleKind != nil {
+				holdTheGuide(t, e.name, console, e.consoleKind)
 			}
 		})
 	}
@@ -182,7 +183,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 
 	page.Store(fmt.Sprintf(selfReporting, doc))
 	open := pageSrv.URL + "/"
-	if e.console {
+	if e.consoleKind != nil {
 		open = "about:blank" // until the console is watched
 	}
 	cmd := e.command(t, path, open)
@@ -192,7 +193,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 		t.Fatalf("%s: %v", e.name, err)
 	}
 	var console *consoleLog
-	if e.console {
+	if e.consoleKind != nil {
 		console = openWithConsole(t, log, pageSrv.URL+"/")
 	}
 	// Bounded: far above the ~1 minute a run takes on a busy 2-core machine.
