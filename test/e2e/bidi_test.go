@@ -5,34 +5,12 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 )
-
-// consoleLog is what an engine printed to a page's console.
-type consoleLog struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (c *consoleLog) add(m bidiMessage) {
-	if m.Method != "log.entryAdded" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.texts = append(c.texts, m.Params.Text)
-}
-
-func (c *consoleLog) all() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.texts...)
-}
 
 // bidiMessage is a WebDriver BiDi command's result or an event, as far as
 // the tests read it.
@@ -46,6 +24,13 @@ type bidiMessage struct {
 	Params  struct {
 		Text string `json:"text"`
 	} `json:"params"`
+}
+
+// record keeps m if it is a console entry.
+func (c *consoleLog) record(m bidiMessage) {
+	if m.Method == "log.entryAdded" {
+		c.add(m.Params.Text)
+	}
 }
 
 var bidiListening = regexp.MustCompile(`WebDriver BiDi listening on (ws://\S+)`)
@@ -85,7 +70,7 @@ func openWithConsole(t *testing.T, output *lockedBuffer, url string) *consoleLog
 			if err := wsjson.Read(ctx, conn, &m); err != nil {
 				t.Fatalf("WebDriver BiDi %s: %v", method, err)
 			}
-			console.add(m)
+			console.record(m)
 			if m.ID != id {
 				continue
 			}
@@ -112,7 +97,7 @@ func openWithConsole(t *testing.T, output *lockedBuffer, url string) *consoleLog
 			if wsjson.Read(ctx, conn, &m) != nil {
 				return
 			}
-			console.add(m)
+			console.record(m)
 		}
 	}()
 	return console

@@ -285,17 +285,13 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 
 	ctx, cancel := chromedp.NewContext(browser)
 	defer cancel()
-	var mu sync.Mutex
-	var messages []string
-	console := chromedp.Console(ctx)
+	console, entries := &consoleLog{}, chromedp.Console(ctx) // before Navigate: it attaches to the tab
 	go func() {
-		for m, err := range console {
+		for m, err := range entries {
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			messages = append(messages, m.Text)
-			mu.Unlock()
+			console.add(m.Text)
 		}
 	}()
 	if err := chromedp.Do(ctx, chromedp.Navigate(pageSrv.URL)); err != nil {
@@ -324,27 +320,42 @@ func corscheckAgreesWithChromium(t *testing.T, browser context.Context) {
 	}
 	t.Logf("corscheck agrees with Chromium on %d of %d server behaviours", agree-1, len(corsMatrix))
 
-	// Bounded: a browser that never reports the sentinel fails here, whatever
-	// the machine's speed.
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		done := slices.ContainsFunc(messages, func(m string) bool { return strings.Contains(m, "/c/sentinel/") })
-		mu.Unlock()
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Chromium never reported the sentinel call's CORS error")
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	holdTheGuide(t, "Chromium", messages, messageKind)
+	holdTheGuide(t, "Chromium", console.untilSentinel(t, "Chromium"), messageKind)
 }
 
 // sentinel is the last call of a run: its console message tells that all
 // earlier ones have arrived, since the browser prints them in order.
 var sentinel = corsCase{name: "sentinel", method: "GET", hops: []answer{{set: hdr(acao, "")}}}
+
+// consoleLog is what an engine printed to a page's console.
+type consoleLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (c *consoleLog) add(text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.texts = append(c.texts, text)
+}
+
+// untilSentinel returns every message once the sentinel call's is among
+// them. Bounded: an engine that never prints it fails here, whatever the
+// machine's speed.
+func (c *consoleLog) untilSentinel(t *testing.T, engine string) []string {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		c.mu.Lock()
+		texts := slices.Clone(c.texts)
+		c.mu.Unlock()
+		if slices.ContainsFunc(texts, func(m string) bool { return strings.Contains(m, "/c/sentinel/") }) {
+			return texts
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never printed the sentinel call's CORS error; its console:\n%s", engine, strings.Join(texts, "\n"))
+		}
+	}
+}
 
 // holdTheGuide fails for each kind of message an engine printed that
 // docs/troubleshooting.md does not quote (in backticks, outside code

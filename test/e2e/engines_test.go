@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,28 +111,37 @@ const selfReporting = `<!doctype html><title>cases</title>
 // to corscheck (engineVerdicts), not excused. A missing engine skips,
 // saying how to install it; CI (.ci/run) installs both and requires them.
 func TestCorscheckAgreesWithOtherEngines(t *testing.T) {
+	eachEngine(t, "the differential test against it did not run", func(t *testing.T, e engine, path string) {
+		start := time.Now()
+		got, cases, checks, console := runEngine(t, e, path)
+		agree := 0
+		for _, c := range cases {
+			refused := strings.HasPrefix(got[c.name], "refused")
+			verdict := checks[c.name].Engines[e.name]
+			if _, ok := got[c.name]; !ok || refused != (verdict == "refused") || verdict == "" {
+				t.Errorf("%s: %s %q, corscheck says %s %q", c.name, e.name, got[c.name], e.name, verdict)
+				continue
+			}
+			agree++
+		}
+		t.Logf("%s agrees with corscheck's verdict for it on %d of %d server behaviours, in %.1fs", e.name, agree, len(cases), time.Since(start).Seconds())
+		if e.consoleKind != nil {
+			holdTheGuide(t, e.name, console, e.consoleKind)
+		}
+	})
+}
+
+// eachEngine runs f in a subtest per engine of otherEngines, with the
+// engine's path; a missing engine skips (fails in CI), saying what did not
+// run and how to install it.
+func eachEngine(t *testing.T, notRun string, f func(t *testing.T, e engine, path string)) {
 	for _, e := range otherEngines {
 		t.Run(e.name, func(t *testing.T) {
 			path := e.find()
 			if path == "" {
-				testtool.Missing(t, "E2E_REQUIRED", e.name+" not found: the differential test against it did not run; "+e.install+" and run make test again")
+				testtool.Missing(t, "E2E_REQUIRED", e.name+" not found: "+notRun+"; "+e.install+" and run make test again")
 			}
-			start := time.Now()
-			got, cases, checks, console := runEngine(t, e, path)
-			agree := 0
-			for _, c := range cases {
-				refused := strings.HasPrefix(got[c.name], "refused")
-				verdict := checks[c.name].Engines[e.name]
-				if _, ok := got[c.name]; !ok || refused != (verdict == "refused") || verdict == "" {
-					t.Errorf("%s: %s %q, corscheck says %s %q", c.name, e.name, got[c.name], e.name, verdict)
-					continue
-				}
-				agree++
-			}
-			t.Logf("%s agrees with corscheck's verdict for it on %d of %d server behaviours, in %.1fs", e.name, agree, len(cases), time.Since(start).Seconds())
-			if e.consoleKind != nil {
-				holdTheGuide(t, e.name, console, e.consoleKind)
-			}
+			f(t, e, path)
 		})
 	}
 }
@@ -206,17 +214,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 	if console == nil {
 		return got, corsMatrix, checks, nil
 	}
-	// The sentinel, the last call, is refused with a message: once it is
-	// here, all earlier ones are.
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		messages := console.all()
-		if slices.ContainsFunc(messages, func(m string) bool { return strings.Contains(m, "/c/sentinel/") }) {
-			return got, corsMatrix, checks, messages
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never printed the sentinel call's CORS error; its console:\n%s", e.name, strings.Join(messages, "\n"))
-		}
-	}
+	return got, corsMatrix, checks, console.untilSentinel(t, e.name)
 }
 
 // lockedBuffer keeps what a process writes on two streams at once.

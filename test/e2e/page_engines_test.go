@@ -54,66 +54,60 @@ type pageReport struct{ Scenario, Kind, Text string }
 // an engine's error text, which differs in each ("Failed to fetch",
 // "NetworkError when attempting to fetch resource.", "Load failed").
 func TestThePageInEveryEngine(t *testing.T) {
-	for _, e := range otherEngines {
-		t.Run(e.name, func(t *testing.T) {
-			path := e.find()
-			if path == "" {
-				testtool.Missing(t, "E2E_REQUIRED", e.name+" not found: the site was not tried in it; "+e.install+" and run make test again")
+	eachEngine(t, "the site was not tried in it", func(t *testing.T, e engine, path string) {
+		reports := make(chan pageReport, 8)
+		allowed, other, strict := listen(t), listen(t), listen(t)
+		origin := "http://localhost:" + strconv.Itoa(allowed.Addr().(*net.TCPAddr).Port)
+		s := localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowOrigin: origin})
+		content := withDriver(t, s.Endpoints())
+		headers := siteHeaders(t, s.SiteURL)
+		strictHeaders := headers.Clone()
+		strictHeaders.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
+		for ln, h := range map[net.Listener]http.Header{allowed: headers, other: headers, strict: strictHeaders} {
+			serveReporting(t, ln, &sitesrv.Site{FS: content, Headers: h}, reports)
+		}
+		m := served(t)
+		f := m.Features[0]
+		class, _ := m.Example()
+		steps := []struct{ base, scenario, extra string }{
+			{origin, "predict", ""},
+			{origin, "http", "&field=" + url.QueryEscape(f.Name) + "&value=" + strconv.FormatFloat(f.Max*2+1, 'g', -1, 64)},
+			{"http://" + other.Addr().String(), "cors", ""},
+			{"http://" + strict.Addr().String(), "csp", ""},
+		}
+		next := ""
+		for i := len(steps) - 1; i >= 0; i-- {
+			u := steps[i].base + "/?scenario=" + steps[i].scenario + steps[i].extra
+			if next != "" {
+				u += "&next=" + url.QueryEscape(next)
 			}
-			reports := make(chan pageReport, 8)
-			allowed, other, strict := listen(t), listen(t), listen(t)
-			origin := "http://localhost:" + strconv.Itoa(allowed.Addr().(*net.TCPAddr).Port)
-			s := localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowOrigin: origin})
-			content := withDriver(t, s.Endpoints())
-			headers := siteHeaders(t, s.SiteURL)
-			strictHeaders := headers.Clone()
-			strictHeaders.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'")
-			for ln, h := range map[net.Listener]http.Header{allowed: headers, other: headers, strict: strictHeaders} {
-				serveReporting(t, ln, &sitesrv.Site{FS: content, Headers: h}, reports)
-			}
-			m := served(t)
-			f := m.Features[0]
-			class, _ := m.Example()
-			steps := []struct{ base, scenario, extra string }{
-				{origin, "predict", ""},
-				{origin, "http", "&field=" + url.QueryEscape(f.Name) + "&value=" + strconv.FormatFloat(f.Max*2+1, 'g', -1, 64)},
-				{"http://" + other.Addr().String(), "cors", ""},
-				{"http://" + strict.Addr().String(), "csp", ""},
-			}
-			next := ""
-			for i := len(steps) - 1; i >= 0; i-- {
-				u := steps[i].base + "/?scenario=" + steps[i].scenario + steps[i].extra
-				if next != "" {
-					u += "&next=" + url.QueryEscape(next)
+			next = u
+		}
+		cmd := e.command(t, path, next)
+		if err := testtool.StartGroup(t, cmd); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]func(pageReport) bool{
+			"predict": func(r pageReport) bool { return r.Kind == "result" && r.Text == class },
+			"http": func(r pageReport) bool {
+				return r.Kind == "http" && strings.Contains(r.Text, f.Name+": must be a number "+f.Range())
+			},
+			"cors": func(r pageReport) bool { return r.Kind == "cors" && strings.Contains(r.Text, "allowedOrigins") },
+			"csp":  func(r pageReport) bool { return r.Kind == "csp" && strings.Contains(r.Text, "connect-src") },
+		}
+		for len(want) > 0 {
+			select {
+			case r := <-reports:
+				ok := want[r.Scenario]
+				if ok == nil || !ok(r) {
+					t.Errorf("%s, scenario %s: the page shows %s %q", e.name, r.Scenario, r.Kind, r.Text)
 				}
-				next = u
+				delete(want, r.Scenario)
+			case <-time.After(3 * time.Minute):
+				t.Fatalf("%s: scenarios %v never reported", e.name, slices.Collect(maps.Keys(want)))
 			}
-			cmd := e.command(t, path, next)
-			if err := testtool.StartGroup(t, cmd); err != nil {
-				t.Fatal(err)
-			}
-			want := map[string]func(pageReport) bool{
-				"predict": func(r pageReport) bool { return r.Kind == "result" && r.Text == class },
-				"http": func(r pageReport) bool {
-					return r.Kind == "http" && strings.Contains(r.Text, f.Name+": must be a number "+f.Range())
-				},
-				"cors": func(r pageReport) bool { return r.Kind == "cors" && strings.Contains(r.Text, "allowedOrigins") },
-				"csp":  func(r pageReport) bool { return r.Kind == "csp" && strings.Contains(r.Text, "connect-src") },
-			}
-			for len(want) > 0 {
-				select {
-				case r := <-reports:
-					ok := want[r.Scenario]
-					if ok == nil || !ok(r) {
-						t.Errorf("%s, scenario %s: the page shows %s %q", e.name, r.Scenario, r.Kind, r.Text)
-					}
-					delete(want, r.Scenario)
-				case <-time.After(3 * time.Minute):
-					t.Fatalf("%s: scenarios %v never reported", e.name, slices.Collect(maps.Keys(want)))
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func listen(t *testing.T) net.Listener {
