@@ -45,12 +45,13 @@ feature. meta (all optional):
 
 import argparse
 import base64
-import csv
 import hashlib
 import json
 import math
 import re
 import sys
+
+import sklearn_prepare
 
 NAME = re.compile(r"^[A-Za-z0-9_]+$")
 CLASSIFIERS = ["LogisticRegression", "DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
@@ -58,7 +59,7 @@ CLASSIFIERS = ["LogisticRegression", "DecisionTreeClassifier", "RandomForestClas
 REGRESSORS = ["LinearRegression", "Ridge", "Lasso", "DecisionTreeRegressor", "RandomForestRegressor",
               "ExtraTreesRegressor", "GradientBoostingRegressor", "HistGradientBoostingRegressor", "XGBRegressor"]
 SUPPORTED = ("one of " + ", ".join(CLASSIFIERS + REGRESSORS) +
-             ", bare or after a StandardScaler in a Pipeline")
+             ", bare or as the last step of a Pipeline (python3 scripts/export_sklearn.py --help lists the steps)")
 META_KEYS = {"name", "title", "description", "target", "target_description", "target_unit", "classes",
              "features", "examples", "metrics"}
 METRICS = {"cv_folds", "cv_accuracy", "training_accuracy", "cv_r2", "cv_rmse", "training_r2", "training_rmse",
@@ -78,29 +79,24 @@ def export(model, feature_names, path, meta=None, X=None, y=None):
 
 def document(model, features, meta, X=None, y=None):
     import numpy as np
-    import sklearn
 
     unknown = set(meta) - META_KEYS
     if unknown:
         raise ValueError(f"meta: unknown keys {sorted(unknown)}; known are {sorted(META_KEYS)}")
-    scaler, est = split(model)
+    steps, est = split(model)
     family = type(est).__name__
     if family not in CLASSIFIERS + REGRESSORS:
         raise ValueError(f"supported: {SUPPORTED}; got {family}")
     task = "classification" if family in CLASSIFIERS else "regression"
-    n = fitted_features(model, scaler, est)
-    if len(features) != n:
-        raise ValueError(f"{len(features)} feature names for a model fitted on {n} features")
     fitted_names = getattr(model, "feature_names_in_", None)
     if fitted_names is not None and list(fitted_names) != features:
         raise ValueError(f"feature names {features} differ from the ones the model was fitted with: {list(fitted_names)}")
-    for name in features:
-        if not NAME.match(name) or name == "instances":
-            raise ValueError(f"feature name {name!r}: the API takes letters, digits and _ (not 'instances'); rename it")
-    if X is not None:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != n:
-            raise ValueError(f"X has shape {X.shape}, want (rows, {n})")
+    n_in = getattr(model, "n_features_in_", None) if steps else getattr(est, "n_features_in_", None)
+    if n_in is None or getattr(est, "n_features_in_", None) is None:
+        raise ValueError("the model is not fitted: call fit(X, y) before exporting")
+    if len(features) != n_in:
+        raise ValueError(f"{len(features)} feature names for a model fitted on {n_in} features")
+    X = frame(X, features)
 
     classes = None
     if task == "classification":
@@ -109,11 +105,21 @@ def document(model, features, meta, X=None, y=None):
             if len(meta["classes"]) != len(classes):
                 raise ValueError(f"meta: classes names {len(meta['classes'])} classes, the model has {len(classes)}")
             classes = [str(c) for c in meta["classes"]]
-    kind, params, missing = parameters(est, task, classes, n)
-    if X is not None and np.isnan(X).any() and not missing:
-        raise ValueError(f"X has missing values (NaN), which {family} does not take")
+    kind, params, routes, native = parameters(est, task, classes)
+    types, columns = sklearn_prepare.prepare(steps, features, routes, native)
+    width = len(columns) if columns is not None else len(features)
+    if est.n_features_in_ != width:
+        raise ValueError(f"the steps make {width} columns, the estimator was fitted on {est.n_features_in_}")
+    used = [f for f in features if f in types]
+    api = api_names(used)
+    if X is not None:
+        for f in used:
+            if types[f]["missing"] == "refused" and X[f].isna().any():
+                raise ValueError(f"{f} has missing values in the data, which this {family} pipeline does not take: "
+                                 "put a SimpleImputer in front of it, or use a model that takes them (HistGradientBoosting, XGBoost)")
 
-    target = meta.get("target", "class" if task == "classification" else "value")
+    target = meta.get("target") or (api_name(y.name) if getattr(y, "name", None) else None) or (
+        "class" if task == "classification" else "value")
     doc = {
         "name": meta.get("name", f"{target}-{family.lower()}"),
         "title": meta.get("title", f"{target[:1].upper()}{target[1:]} predictor"),
@@ -121,11 +127,11 @@ def document(model, features, meta, X=None, y=None):
         "version": "",
         "kind": kind,
         "family": family,
-        "algorithm": algorithm(est, scaler),
+        "algorithm": algorithm(est, steps),
         "task": task,
         "source": {"tool": tool(est)},
         "target": target,
-        "features": feature_ranges(features, meta.get("features", {}), X),
+        "features": feature_docs(used, api, types, meta.get("features", {}), X),
     }
     if task == "regression":
         for key in ("target_description", "target_unit"):
@@ -137,14 +143,18 @@ def document(model, features, meta, X=None, y=None):
         doc["classes"] = classes
     examples = meta.get("examples")
     if examples is None and X is not None:
-        examples = derive_examples(model, task, classes, X, y)
+        examples = derive_examples(model, task, classes, X, y, used, types)
     if examples:
-        doc["examples"] = check_examples(examples, task, classes, n)
-    if scaler is not None:
-        doc["scaler"] = {
-            "mean": scaler.mean_.tolist() if scaler.with_mean else [0.0] * n,
-            "scale": scaler.scale_.tolist() if scaler.with_std else [1.0] * n,
-        }
+        doc["examples"] = check_examples(examples, task, classes, len(used))
+    if columns is not None:
+        for c in columns:
+            c["feature"] = api[c["feature"]]
+        doc["prepare"] = {"columns": columns}
+        row = X.iloc[:1] if X is not None else probe_frame(features, types)
+        if family.startswith("XGB") and sklearn_prepare.is_sparse(steps, row):
+            # Zeros are absent entries of a sparse matrix, which XGBoost
+            # reads as missing: the function does too.
+            doc["prepare"]["sparse"] = True
     doc["params"] = params
     metrics = meta.get("metrics", {})
     if set(metrics) - METRICS:
@@ -155,26 +165,67 @@ def document(model, features, meta, X=None, y=None):
     return doc
 
 
+def frame(X, features):
+    """X as a DataFrame with the features' names (None stays None)."""
+    import pandas as pd
+
+    if X is None:
+        return None
+    if isinstance(X, pd.DataFrame):
+        missing = [f for f in features if f not in X.columns]
+        if missing:
+            raise ValueError(f"X has no column for the features {missing}")
+        return X[features]
+    import numpy as np
+    X = np.asarray(X, dtype=object)
+    if X.ndim != 2 or X.shape[1] != len(features):
+        raise ValueError(f"X has shape {X.shape}, want (rows, {len(features)})")
+    out = pd.DataFrame(X, columns=features)
+    for f in features:
+        try:
+            out[f] = pd.to_numeric(out[f])
+        except (ValueError, TypeError):
+            out[f] = out[f].where(out[f].notna(), np.nan)
+    return out
+
+
+def probe_frame(features, types):
+    """One row the steps take, for a model exported without data."""
+    import pandas as pd
+
+    row = {}
+    for f in features:
+        t = types.get(f, {"type": "number"})
+        row[f] = [t["categories"][0] if t["type"] == "category" else 0.0]
+    return pd.DataFrame(row)
+
+
+def api_name(name):
+    """A column's name as an API field: letters, digits and _."""
+    out = re.sub(r"[^A-Za-z0-9_]+", "_", str(name)).strip("_") or "feature"
+    return out if out != "instances" else "instances_"
+
+
+def api_names(features):
+    """Each feature's API name, told apart where two map to one."""
+    out, taken = {}, set()
+    for f in features:
+        name, k = api_name(f), 2
+        while name in taken:
+            name, k = f"{api_name(f)}_{k}", k + 1
+        out[f] = name
+        taken.add(name)
+    return out
+
+
 def split(model):
-    """The pipeline's StandardScaler (or None) and its estimator."""
+    """The pipeline's preparation steps and its estimator."""
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
 
     if not isinstance(model, Pipeline):
-        return None, model
-    steps = [s for _, s in model.steps if s not in (None, "passthrough")]
-    if len(steps) == 1:
-        return None, steps[0]
-    if len(steps) == 2 and type(steps[0]) is StandardScaler:
-        return steps[0], steps[1]
-    raise ValueError(f"supported: {SUPPORTED}; got a Pipeline of {[type(s).__name__ for s in steps]}")
-
-
-def fitted_features(model, scaler, est):
-    n = getattr(est, "n_features_in_", None)
-    if n is None or (scaler is not None and not hasattr(scaler, "scale_") and scaler.with_std):
-        raise ValueError("the model is not fitted: call fit(X, y) before exporting")
-    return int(n)
+        return [], model
+    steps = [s for _, s in model.steps]
+    return [s for s in steps[:-1] if s is not None], steps[-1]
 
 
 def tool(est):
@@ -186,12 +237,30 @@ def tool(est):
     return f"scikit-learn {sklearn.__version__}"
 
 
-def algorithm(est, scaler):
+def algorithm(est, steps):
     keys = ["n_estimators", "max_iter", "max_depth", "learning_rate", "max_leaf_nodes", "min_samples_leaf",
             "C", "alpha", "solver", "loss", "objective", "criterion"]
     p = est.get_params()
     shown = ", ".join(f"{k}={p[k]!r}" for k in keys if k in p and p[k] is not None)
-    return f"{type(est).__name__}({shown})" + (" on StandardScaler" if scaler is not None else "")
+    on = " after " + ", ".join(step_names(steps)) if steps else ""
+    return f"{type(est).__name__}({shown}){on}"
+
+
+def step_names(steps):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    out = []
+    for s in steps:
+        if isinstance(s, Pipeline):
+            out += step_names([t for _, t in s.steps])
+        elif isinstance(s, ColumnTransformer):
+            out.append("ColumnTransformer(" + "; ".join(
+                f"{label}: " + (", ".join(step_names([t])) if not isinstance(t, str) else t)
+                for label, t, cols in s.transformers_ if not (isinstance(t, str) and t == "drop")) + ")")
+        elif not isinstance(s, str):
+            out.append(type(s).__name__)
+    return out
 
 
 def b64(values, dtype):
@@ -239,22 +308,24 @@ def sklearn_tree(tree, value):
             "right": tree.children_right, "value": value}
 
 
-def parameters(est, task, classes, n):
-    """The model's kind, its params and whether it takes missing values."""
+def parameters(est, task, classes):
+    """The model's kind, its params, whether it takes missing values, and
+    the columns it splits on as categories itself, with their values."""
     family = type(est).__name__
     if family == "LogisticRegression":
-        return "logistic/1", logistic(est, classes), False
+        return "logistic/1", logistic(est, classes), False, {}
     if family in ("LinearRegression", "Ridge", "Lasso"):
         if est.coef_.ndim != 1:
             raise ValueError(f"{family} with {est.coef_.shape[0]} outputs: one output is supported")
-        return "linear/1", {"weights": est.coef_.tolist(), "bias": float(est.intercept_)}, False
+        return "linear/1", {"weights": est.coef_.tolist(), "bias": float(est.intercept_)}, False, {}
     if family.startswith("HistGradientBoosting"):
-        return "sklearn-hist-gradient-boosting/1", hist_gradient_boosting(est), True
+        params, native = hist_gradient_boosting(est)
+        return "sklearn-hist-gradient-boosting/1", params, True, native
     if family.startswith("XGB"):
-        return "xgboost/1", xgboost_params(est, task, classes, n), True
+        return "xgboost/1", xgboost_params(est, task, classes, est.n_features_in_), True, {}
     if family.startswith("GradientBoosting"):
-        return "sklearn-trees/1", gradient_boosting(est, task), False
-    return "sklearn-trees/1", forest(est, task), False
+        return "sklearn-trees/1", gradient_boosting(est, task), False, {}
+    return "sklearn-trees/1", forest(est, task), False, {}
 
 
 def logistic(lr, classes):
@@ -323,27 +394,42 @@ def gradient_boosting(est, task):
 
 
 def hist_gradient_boosting(est):
+    """HistGradientBoosting's params, and its categorical columns with their
+    known values. A categorical split sends a value left where its bit is
+    set in the split's bitset (raw values 0..255); a missing value, a
+    negative one or one the model never saw goes where missing values go."""
     import numpy as np
 
-    cats = getattr(est, "is_categorical_", None)
-    if cats is not None and np.any(cats):
-        raise ValueError("HistGradientBoosting with categorical features: categorical splits are not supported")
     links = {"IdentityLink": "identity", "LogLink": "exp", "LogitLink": "sigmoid", "MultinomialLogit": "softmax"}
     link = type(est._loss.link).__name__
     if link not in links:
         raise ValueError(f"HistGradientBoosting with a {link} loss link: not supported")
-    trees = []
+    trees, splits, bitsets = [], [], []
     for iteration in est._predictors:
         for predictor in iteration:
             nd = predictor.nodes
-            if nd["is_categorical"].any():
-                raise ValueError("HistGradientBoosting with a categorical split: not supported")
             feature = np.where(nd["is_leaf"] == 1, -1, nd["feature_idx"].astype(np.int64))
             trees.append({"feature": feature, "threshold": nd["num_threshold"], "left": nd["left"].astype(np.int64),
                           "right": nd["right"].astype(np.int64), "value": nd["value"],
                           "missing_left": nd["missing_go_to_left"]})
-    return {"baseline": np.ravel(est._baseline_prediction).tolist(), "link": links[link],
-            "nodes": columns(trees, missing=True)}
+            cat = (nd["is_categorical"] == 1) & (nd["is_leaf"] == 0)
+            splits.append(np.where(cat, nd["bitset_idx"].astype(np.int64) + len(bitsets), -1))
+            bitsets += [b for b in predictor.raw_left_cat_bitsets]
+    params = {"baseline": np.ravel(est._baseline_prediction).tolist(), "link": links[link],
+              "nodes": columns(trees, missing=True)}
+    native = {}
+    cats = getattr(est, "is_categorical_", None)
+    if cats is not None and np.any(cats):
+        known, f_idx = est._bin_mapper.make_known_categories_bitsets()
+        params["categorical"] = {
+            "splits": b64(np.concatenate(splits), "<i4"),
+            "bitsets": b64(np.array(bitsets, dtype=np.uint32).reshape(-1), "<u4"),
+            "columns": [int(k) for k in np.flatnonzero(cats)],
+            "known": b64(np.asarray(known, dtype=np.uint32).reshape(-1), "<u4"),
+        }
+        for k in np.flatnonzero(cats):
+            native[int(k)] = [float(v) for v in est._bin_mapper.bin_thresholds_[k]]
+    return params, native
 
 
 def xgboost_params(est, task, classes, n):
@@ -374,7 +460,8 @@ def xgboost_params(est, task, classes, n):
     trees = []
     for t in gb["model"]["trees"]:
         if any(int(s) != 0 for s in t["split_type"]):
-            raise ValueError("XGBoost with categorical splits: not supported")
+            raise ValueError("XGBoost with categorical splits (enable_categorical=True): not supported yet; encode the "
+                             "categories in the pipeline instead (a ColumnTransformer with a OneHotEncoder or OrdinalEncoder)")
         left = np.asarray(t["left_children"])
         leaf = left == -1
         cond = np.asarray(t["split_conditions"], dtype=np.float32).astype(np.float64)
@@ -390,24 +477,36 @@ def round6(x):
     return float(f"{x:.6g}")
 
 
-def feature_ranges(features, described, X):
-    """Each feature's description, unit and valid range: meta's, else the
-    training data's span plus half again each side, never narrower than the
-    data (rounding to six digits must not cut off a row)."""
+def feature_docs(features, api, types, described, X):
+    """Each feature as model.json describes it: its API name, description,
+    type and what null does; a number's unit and valid range (meta's, else
+    the training data's span plus half again each side, never narrower than
+    the data: rounding to six digits must not cut off a row); a category's
+    values and what an unseen one does."""
     import numpy as np
 
-    unknown = set(described) - set(features)
+    unknown = set(described) - set(features) - set(api.values())
     if unknown:
         raise ValueError(f"meta: features {sorted(unknown)} are not among {features}")
     out = []
-    for j, name in enumerate(features):
-        fm = described.get(name, {})
+    for name in features:
+        fm = described.get(name, described.get(api[name], {}))
+        t = types[name]
+        doc = {"name": api[name], "description": fm.get("description", str(name)), "type": t["type"]}
+        if t["type"] == "category":
+            doc["categories"] = t["categories"]
+            doc["missing"], doc["unknown"] = t["missing"], t["unknown"]
+            out.append(doc)
+            continue
         lo = hi = None
-        if X is not None and not np.isnan(X[:, j]).all():
-            lo, hi = float(np.nanmin(X[:, j])), float(np.nanmax(X[:, j]))
+        if X is not None:
+            col = np.asarray(X[name], dtype=np.float64)
+            if not np.isnan(col).all():
+                lo, hi = float(np.nanmin(col)), float(np.nanmax(col))
         if ("min_exclusive" not in fm or "max" not in fm) and lo is None:
             raise ValueError(f"feature {name} has no valid range: pass the training data (X= in export(), --data on the "
                              f"command line), or give features.{name}.min_exclusive and max in meta")
+        low = high = None
         if lo is not None:
             span = hi - lo or max(abs(hi), 1.0)
             low, high = round6(lo - span / 2), round6(hi + span / 2)
@@ -416,38 +515,63 @@ def feature_ranges(features, described, X):
         low, high = fm.get("min_exclusive", low), fm.get("max", high)
         if lo is not None and not (low < lo and hi <= high):
             raise ValueError(f"meta: features.{name}: the range ({low}, {high}] leaves out training values in [{lo}, {hi}]")
-        out.append({"name": name, "description": fm.get("description", name), "unit": fm.get("unit", ""),
-                    "min_exclusive": low, "max": high})
+        doc.update({"unit": fm.get("unit", ""), "min_exclusive": low, "max": high, "missing": t["missing"]})
+        out.append(doc)
     return out
 
 
-def derive_examples(model, task, classes, X, y):
-    """Typical rows of the training data (complete ones): per class the row
-    nearest the class's mean that the model puts in it; for a regression the
-    rows nearest the 10th, 50th and 90th percentile of the target."""
-    import numpy as np
+def json_value(v):
+    """A DataFrame cell as a request sends it."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return v
 
-    rows = X[~np.isnan(X).any(axis=1)]
+
+def derive_examples(model, task, classes, X, y, used, types):
+    """Typical rows of the training data (complete ones): per class the row
+    nearest the class's mean (its numbers standardized; a category counts
+    when it differs from the class's most common one) that the model puts
+    in it; for a regression the rows nearest the 10th, 50th and 90th
+    percentile of the target."""
+    import numpy as np
+    import warnings
+
+    complete = ~X[used].isna().any(axis=1).to_numpy()
+    rows = X[complete]
     if len(rows) == 0:
         return []
-    predicted = model.predict(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        predicted = np.asarray(model.predict(rows if getattr(model, "feature_names_in_", None) is not None else rows.to_numpy()))
+    values = lambda i: [json_value(rows.iloc[i][f]) for f in used]
     if task == "regression":
-        target = np.asarray(y, dtype=np.float64)[~np.isnan(X).any(axis=1)] if y is not None else predicted
+        target = np.asarray(y, dtype=np.float64)[complete] if y is not None else predicted.astype(np.float64)
         out = []
         for label, q in (("low", 10), ("median", 50), ("high", 90)):
             i = int(np.argmin(np.abs(target - np.percentile(target, q))))
-            out.append({"label": label, "values": rows[i].tolist()})
+            out.append({"label": label, "values": values(i)})
         return out
-    est_classes = list(getattr(model, "classes_", []))
-    labels = np.asarray(y)[~np.isnan(X).any(axis=1)] if y is not None else predicted
-    scale = rows.std(axis=0)
-    scale[scale == 0] = 1
+    numbers = [f for f in used if types[f]["type"] == "number"]
+    cats = [f for f in used if types[f]["type"] == "category"]
+    num = rows[numbers].to_numpy(dtype=np.float64) if numbers else np.zeros((len(rows), 0))
+    scale = num.std(axis=0) if len(numbers) else num
+    if len(numbers):
+        scale[scale == 0] = 1
+    labels = np.asarray(y)[complete] if y is not None else predicted
     out = []
-    for k, c in enumerate(est_classes):
-        mine = rows[(labels == c) & (predicted == c)]
-        if len(mine):
-            d = (((mine - mine.mean(axis=0)) / scale) ** 2).sum(axis=1)
-            out.append({"label": classes[k], "values": mine[int(np.argmin(d))].tolist()})
+    for k, c in enumerate(getattr(model, "classes_", [])):
+        mine = np.flatnonzero((labels == c) & (predicted == c))
+        if not len(mine):
+            continue
+        d = (((num[mine] - num[mine].mean(axis=0)) / scale) ** 2).sum(axis=1) if len(numbers) else np.zeros(len(mine))
+        for f in cats:
+            col = rows[f].to_numpy()[mine]
+            d = d + (col != rows[f].iloc[mine].mode().iloc[0])
+        out.append({"label": classes[k], "values": values(int(mine[int(np.argmin(d))]))})
     return out
 
 
@@ -459,34 +583,27 @@ def check_examples(examples, task, classes, n):
             raise ValueError(f"meta: examples: want {{\"label\", \"values\"}} with {n} values, got {e}")
         if task == "classification" and str(e["label"]) not in classes:
             raise ValueError(f"meta: example {e['label']!r}: a classifier's examples are labelled with a class, one of {classes}")
-    return [{"label": str(e["label"]), "values": [float(v) for v in e["values"]]} for e in examples]
+    return [{"label": str(e["label"]), "values": [json_value(v) for v in e["values"]]} for e in examples]
 
 
 def read_csv(path, features, target):
-    """The feature columns of a CSV (empty cells are missing values) and
-    its target column, if it has one."""
-    import numpy as np
+    """The feature columns of a CSV, text and numbers (a blank is a missing
+    value), and its target column: target, or else the one column that is
+    not a feature, if there is one."""
+    import pandas as pd
 
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    missing = [c for c in features if c not in header]
-    if missing:
-        raise ValueError(f"{path}: no column for the features {missing}; the columns are {header}")
-    cols = [header.index(c) for c in features]
     try:
-        X = np.array([[float(r[c]) if r[c].strip() else np.nan for c in cols] for r in body])
-    except ValueError as e:
+        data = pd.read_csv(path, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: {e}")
-    y = None
-    if target in header:
-        t = header.index(target)
-        y = np.array([r[t] for r in body])
-        try:
-            y = y.astype(np.float64)
-        except ValueError:
-            pass
-    return X, y
+    missing = [c for c in features if c not in data.columns]
+    if missing:
+        raise ValueError(f"{path}: no column for the features {missing}; the columns are {list(data.columns)}")
+    rest = [c for c in data.columns if c not in features]
+    if target is None and len(rest) == 1:
+        target = rest[0]
+    y = data[target] if target in data.columns else None
+    return data[features], y
 
 
 def main(argv=None):
@@ -496,14 +613,16 @@ def main(argv=None):
     p.add_argument("--data", help="the training data: a CSV whose header names every feature (and the target, for examples)")
     p.add_argument("--features", help="the feature names, comma-separated, in the model's column order (default: the names it was fitted with)")
     p.add_argument("--out", default="functions/predict/model.json", help="where to write model.json (default: what the function embeds)")
+    p.add_argument("--target", help="the CSV's target column (default: its one column that is not a feature)")
     p.add_argument("--meta", help="a JSON file: name, title, description, target, classes, features, examples, metrics")
     args = p.parse_args(argv)
     try:
         import joblib
+        import pandas  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError as e:
-        print(f"export_sklearn: {e} for {sys.executable}. Debian's python3-sklearn installs scikit-learn for "
-              "/usr/bin/python3: run the script with that interpreter (or install scikit-learn for this one).", file=sys.stderr)
+        print(f"export_sklearn: {e} for {sys.executable}. Debian's python3-sklearn and python3-pandas install them for "
+              "/usr/bin/python3: run the script with that interpreter (or install them for this one).", file=sys.stderr)
         return 2
     meta = {}
     if args.meta:
@@ -519,12 +638,15 @@ def main(argv=None):
             features = list(names)
         X = y = None
         if args.data:
-            X, y = read_csv(args.data, features, meta.get("target"))
+            X, y = read_csv(args.data, features, args.target)
         doc = export(model, features, args.out, meta, X=X, y=y)
     except ValueError as e:
         print(f"export_sklearn: {e}", file=sys.stderr)
         return 1
     what = f"classes {doc['classes']}" if doc["task"] == "classification" else f"a regression of {doc['target']}"
+    for f in doc["features"]:
+        if f["description"] != f["name"] and f["description"] in features:
+            print(f"column {f['description']!r} is the API field {f['name']!r}")
     print(f"wrote {args.out}: {doc['family']} ({doc['kind']}), {len(doc['features'])} features, {what}, version {doc['version']}")
     return 0
 

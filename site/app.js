@@ -2,7 +2,7 @@
 // between the form, fetch and the result and diagnostics panels.
 import {
   TIMEOUT_MS, ConfigError, buildPredictBody, classifyFailure, describeHttpError,
-  endpoint, parseAnswer, parseConfig, picture, presets, rangeText,
+  endpoint, fieldValue, parseAnswer, parseConfig, picture, presets, rangeText,
 } from "./lib.js";
 import {
   authorization, authorizeURL, expired, logoutURL, parseCallback, pkce, readTokens, redirectUri, tokenRequest,
@@ -150,10 +150,19 @@ function buildForm() {
       unit.textContent = `(${f.unit})`;
       label.append(unit);
     }
+    if (f.type === "category") {
+      // A category is chosen from its values; "not known" sends null
+      // where the feature takes a missing value.
+      const select = document.createElement("select");
+      Object.assign(select, { id: f.name, name: f.name, required: !f.missing, title: f.description });
+      const options = f.categories.map((c) => new Option(String(c), fieldValue(f, c)));
+      select.replaceChildren(new Option(f.missing ? "(not known)" : "(choose)", ""), ...options);
+      return [label, select];
+    }
     const input = document.createElement("input");
-    Object.assign(input, { id: f.name, name: f.name, type: "number", inputMode: "decimal", step: "any", required: !model.missingValues });
+    Object.assign(input, { id: f.name, name: f.name, type: "number", inputMode: "decimal", step: "any", required: !f.missing });
     input.max = String(f.max);
-    input.title = `${f.description}: ${rangeText(f)}${model.missingValues ? "; leave it empty if it is not known" : ""}`;
+    input.title = `${f.description}: ${rangeText(f)}${f.missing ? "; leave it empty if it is not known" : ""}`;
     return [label, input];
   }));
   const examples = presets(model);
@@ -165,7 +174,7 @@ function buildForm() {
     button.textContent = label[0].toUpperCase() + label.slice(1);
     button.addEventListener("click", () => {
       for (const [name, value] of Object.entries(values)) {
-        $(name).value = String(value);
+        $(name).value = value;
       }
       $("predict").focus();
     });

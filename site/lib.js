@@ -60,12 +60,18 @@ function checkSignIn(s) {
 function checkModel(m) {
   const regression = m?.task === "regression";
   const ok = m && typeof m.target === "string" && (regression || Array.isArray(m.classes)) && Array.isArray(m.features) &&
-    m.features.length > 0 && m.features.every((f) => f && typeof f.name === "string" && typeof f.max === "number");
+    m.features.length > 0 && m.features.every((f) => f && typeof f.name === "string" &&
+      (f.type === "category" ? Array.isArray(f.categories) && f.categories.length > 0 : typeof f.max === "number"));
   if (!ok) {
     throw new ConfigError('config.json has no usable "model" (features, classes or a regression\'s target): redeploy, or restart make local.');
   }
+  // A model described before features had types is all numbers, each
+  // taking null where the model does.
   const features = m.features.map((f) => ({
     name: f.name, description: String(f.description || f.name), unit: String(f.unit ?? ""),
+    type: f.type === "category" ? "category" : "number",
+    categories: f.type === "category" ? f.categories : [],
+    missing: typeof f.missing === "string" ? f.missing !== "refused" : m.missing_values === true,
     min_exclusive: Number(f.min_exclusive ?? 0), max: f.max,
   }));
   return {
@@ -84,12 +90,22 @@ function checkModel(m) {
 }
 
 // presets lists the model's typical examples (one per class for a
-// classifier; low, median and high for a regression) as field values.
+// classifier; low, median and high for a regression) as field values: a
+// number as typed, a category as its option's value, a missing one empty.
 export function presets(model) {
   return model.examples.map((e) => ({
     label: e.label,
-    values: Object.fromEntries(model.features.map((f, j) => [f.name, e.values[j]])),
+    values: Object.fromEntries(model.features.map((f, j) => [f.name, fieldValue(f, e.values[j])])),
   }));
+}
+
+// fieldValue is a value as the form holds it: a category's option is its
+// JSON, so that a number used as a label stays a number.
+export function fieldValue(f, v) {
+  if (v === null || v === undefined) {
+    return "";
+  }
+  return f.type === "category" ? JSON.stringify(v) : String(v);
 }
 
 // picture chooses the result's picture: the flower for Fisher's irises, a
@@ -117,15 +133,23 @@ export function endpoint(apiUrl, path) {
 }
 
 // buildPredictBody turns the form's strings into the request body. It checks
-// only that each field holds a number; the API judges ranges and explains.
-// An empty field is a missing value (null) for a model that takes them.
+// only that each number field holds a number; the API judges ranges and
+// explains. An empty field is a missing value (null) for a feature that
+// takes one.
 export function buildPredictBody(values, model) {
   const body = {};
   for (const f of model.features) {
     const raw = String(values[f.name] ?? "").trim();
     const n = Number(raw);
-    if (raw === "" && model.missingValues) {
+    if (raw === "" && f.missing) {
       body[f.name] = null;
+      continue;
+    }
+    if (f.type === "category") {
+      if (raw === "") {
+        return { error: `${f.description}: choose one.`, field: f.name };
+      }
+      body[f.name] = JSON.parse(raw); // an option's value, which fieldValue wrote
       continue;
     }
     if (raw === "" || !Number.isFinite(n)) {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ConfigError, buildPredictBody, classifyFailure, describeHttpError, endpoint, formatValue, parseAnswer, parseConfig, picture, presets, rangeText,
+  ConfigError, buildPredictBody, classifyFailure, describeHttpError, endpoint, fieldValue, formatValue, parseAnswer, parseConfig, picture, presets, rangeText,
 } from "./lib.js";
 
 const api = "https://abc123.execute-api.eu-west-1.amazonaws.com/dev/";
@@ -60,7 +60,7 @@ test("endpoint keeps the stage in the path", () => {
 test("model: presets from the examples, a feature without description or unit still labelled", () => {
   const { model } = parseConfig(200, config());
   assert.deepEqual(presets(model).map((p) => p.label), ["setosa", "virginica"]);
-  assert.deepEqual(presets(model)[0].values, { sepal_length: 5, sepal_width: 3.4, petal_length: 1.5, petal_width: 0.2 });
+  assert.deepEqual(presets(model)[0].values, { sepal_length: "5", sepal_width: "3.4", petal_length: "1.5", petal_width: "0.2" });
   const other = parseConfig(200, config({ model: wine })).model;
   assert.deepEqual(presets(other), []);
   assert.equal(other.features[1].description, "hue");
@@ -180,4 +180,27 @@ test("a 401 is the sign-in's, worded as such, and not CORS", () => {
   assert.match(out.detail, /not a CORS error/);
   assert.equal(describeHttpError({ status: 401, code: "UNAUTHORIZED", message: "Unauthorized" }, { signedIn: true }).title, "Sign in again");
   assert.equal(describeHttpError({ status: 400, code: "invalid_input", message: "bad" }).kind, "http");
+});
+
+// A pipeline's model: a category is chosen from its values (a number used as
+// a label stays a number), a blank is null only where the feature takes one.
+test("model: categories and per-feature missing values", () => {
+  const titanic = {
+    name: "t", target: "survived", classes: ["no", "yes"], missing_values: true,
+    features: [
+      { name: "sex", type: "category", categories: ["female", "male"], missing: "refused", unknown: "refused" },
+      { name: "pclass", type: "category", categories: [1, 2, 3], missing: "imputed", unknown: "ignored" },
+      { name: "age", type: "number", min_exclusive: 0, max: 100, missing: "imputed" },
+      { name: "fare", type: "number", min_exclusive: 0, max: 600, missing: "refused" },
+    ],
+    examples: [{ label: "yes", values: ["female", 1, null, 80] }],
+  };
+  const { model } = parseConfig(200, config({ model: titanic }));
+  assert.deepEqual(presets(model)[0].values, { sex: '"female"', pclass: "1", age: "", fare: "80" });
+  assert.equal(fieldValue(model.features[1], 2), "2");
+  assert.deepEqual(JSON.parse(buildPredictBody({ sex: '"male"', pclass: "3", age: "", fare: "7.25" }, model).body),
+    { sex: "male", pclass: 3, age: null, fare: 7.25 });
+  assert.equal(buildPredictBody({ sex: "", pclass: "3", age: "", fare: "7.25" }, model).field, "sex");
+  assert.equal(buildPredictBody({ sex: '"male"', pclass: "3", age: "", fare: "" }, model).field, "fare");
+  assert.throws(() => parseConfig(200, config({ model: { ...titanic, features: [{ name: "sex", type: "category", categories: [] }] } })), ConfigError);
 });

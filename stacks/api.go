@@ -426,14 +426,25 @@ func newLogGroup(scope constructs.Construct, id string, env config.Environment) 
 }
 
 // BadRequestBodyMessage is what a client reads when the gateway's validator
-// rejects a body.
+// rejects a body: the fields, each with its JSON type.
 func BadRequestBodyMessage(m *model.Model) string {
-	names := make([]string, len(m.Features))
-	for i, f := range m.Features {
-		names[i] = f.Name
+	var numbers, texts []string
+	for _, f := range m.Features {
+		if f.IsCategory() && !f.Categories[0].IsNumber {
+			texts = append(texts, f.Name)
+		} else {
+			numbers = append(numbers, f.Name)
+		}
 	}
-	return fmt.Sprintf("The request body must be a JSON object with the numbers %s, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
-		strings.Join(names, ", "), model.MaxBatch)
+	var fields []string
+	if len(numbers) > 0 {
+		fields = append(fields, "the numbers "+strings.Join(numbers, ", "))
+	}
+	if len(texts) > 0 {
+		fields = append(fields, "the strings "+strings.Join(texts, ", "))
+	}
+	return fmt.Sprintf("The request body must be a JSON object with %s, or {\"instances\": [...]} with 1 to %d such objects. GET /model describes the fields.",
+		strings.Join(fields, " and "), model.MaxBatch)
 }
 
 func ptrMap(m map[string]*string) *map[string]*string { return &m }

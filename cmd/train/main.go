@@ -1,8 +1,10 @@
 // Command train fits the model the predict function serves and writes the
-// model.json it embeds, from any CSV with a header row, numeric feature
-// columns and a target column: a classifier (multinomial logistic
-// regression) of a class column, or with -task regression a ridge
-// regression of a numeric one.
+// model.json it embeds, from any CSV with a header row and a target column:
+// a classifier (multinomial logistic regression) of a class column, or with
+// -task regression a ridge regression of a numeric one. A text column is a
+// category (one-hot encoded), a blank cell a missing value (imputed: a
+// number's median, a category's most frequent value), and a column whose
+// name is no API field gets one (it prints which).
 //
 //	go run ./cmd/train                                   # the Iris model (data/iris.csv)
 //	go run ./cmd/train -data my.csv -target label [-meta my.meta.json]
@@ -61,6 +63,21 @@ func run(data, target string, task model.Task, meta, out string, o train.Options
 	}
 	if meta == "" {
 		fmt.Println("no meta file: ranges derived from the data, units empty")
+	}
+	for j, f := range d.Features {
+		var notes []string
+		if f.Name != d.Columns[j] {
+			notes = append(notes, fmt.Sprintf("the API field %q", f.Name))
+		}
+		if f.IsCategory() {
+			notes = append(notes, fmt.Sprintf("a category of %d values, one-hot encoded", len(f.Categories)))
+		}
+		if f.Missing == model.MissingImputed {
+			notes = append(notes, "has blanks: imputed, and the API takes null")
+		}
+		if len(notes) > 0 {
+			fmt.Printf("column %q: %s\n", d.Columns[j], strings.Join(notes, "; "))
+		}
 	}
 	if task == model.Regression {
 		fmt.Printf("%d rows, %d features, a regression of %s; %d-fold cross-validation\n", len(d.X), len(d.Features), target, o.Folds)

@@ -100,13 +100,13 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	attrs := []slog.Attr{
 		slog.String("request_id", requestID(ctx)),
 		slog.String("api_request_id", req.RequestContext.RequestID),
-		slog.String("method", bounded(req.HTTPMethod)),
-		slog.String("path", bounded(req.Path)),
+		slog.String("method", model.Bounded(req.HTTPMethod)),
+		slog.String("path", model.Bounded(req.Path)),
 		slog.Int("status", resp.StatusCode),
 		slog.String("model_version", h.model.Version),
 		slog.Int("rows", n),
 		slog.Int("body_bytes", len(req.Body)),
-		slog.String("origin", bounded(origin)),
+		slog.String("origin", model.Bounded(origin)),
 		slog.Bool("origin_allowed", resp.Headers["Access-Control-Allow-Origin"] != ""),
 		slog.Duration("duration", time.Since(start)),
 	}
@@ -140,12 +140,12 @@ func (h *handler) route(req events.APIGatewayProxyRequest) ([]byte, int, error) 
 		return h.openapiDoc, 0, nil
 	}
 	return nil, 0, &apiError{status: http.StatusNotFound, code: "not_found",
-		message: fmt.Sprintf("no such resource %q; try POST /predict, GET /model or GET /openapi.json", bounded(resource))}
+		message: fmt.Sprintf("no such resource %q; try POST /predict, GET /model or GET /openapi.json", model.Bounded(resource))}
 }
 
 func methodNotAllowed(method, resource, allow string) *apiError {
 	return &apiError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", allow: allow,
-		message: fmt.Sprintf("%s is not allowed on %s; use %s", bounded(method), resource, strings.TrimSuffix(allow, ", OPTIONS"))}
+		message: fmt.Sprintf("%s is not allowed on %s; use %s", model.Bounded(method), resource, strings.TrimSuffix(allow, ", OPTIONS"))}
 }
 
 func (h *handler) predict(req events.APIGatewayProxyRequest) ([]byte, int, error) {
@@ -243,10 +243,10 @@ func checkContentType(ct string) error {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
-		return unsupported("Content-Type must be application/json, got %q", bounded(ct))
+		return unsupported("Content-Type must be application/json, got %q", model.Bounded(ct))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return unsupported("the body must be UTF-8 JSON, got charset %q", bounded(cs))
+		return unsupported("the body must be UTF-8 JSON, got charset %q", model.Bounded(cs))
 	}
 	return nil
 }

@@ -32,7 +32,10 @@ func irisModel(tb testing.TB) *model.Model { return testModel(tb, "iris") }
 
 func testModel(tb testing.TB, name string) *model.Model {
 	tb.Helper()
-	m, err := model.Load("testdata/" + name + ".model.json")
+	if !strings.Contains(name, "/") {
+		name = "testdata/" + name
+	}
+	m, err := model.Load(name + ".model.json")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -96,16 +99,16 @@ func TestBadInputGetsAClear4xxWithCORS(t *testing.T) {
 		{"unknown field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2,"color":"blue"}`), 400, "invalid_input", `unknown field "color"`},
 		{"misspelled field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_widht":0.2}`), 400, "invalid_input", `unknown field "petal_widht"`},
 		{"missing field", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4}`), 400, "invalid_input", "petal_width: missing"},
-		{"string for a number", post(`{"sepal_length":"5.1","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got a string"},
+		{"string for a number", post(`{"sepal_length":"5.1","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got the string"},
 		{"bool for a number", post(`{"sepal_length":true,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got a boolean"},
-		{"null for a number", post(`{"sepal_length":5.1,"sepal_width":null,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_width: must be a number more than 0 and at most 30 cm, got null: this model takes no missing values"},
+		{"null for a number", post(`{"sepal_length":5.1,"sepal_width":null,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_width: must be a number more than 0 and at most 30 cm, got null: this feature takes no missing values"},
 		{"object for a number", post(`{"sepal_length":{},"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got an object"},
 		{"NaN spelled in JSON", post(`{"sepal_length":NaN,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "not valid JSON"},
 		{"Infinity spelled in JSON", post(`{"sepal_length":Infinity,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "not valid JSON"},
-		{"NaN as a string", post(`{"sepal_length":"NaN","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got a string"},
-		{"negative", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":-0.2}`), 400, "invalid_input", "petal_width: must be a number more than 0 and at most 30 cm, got -0.2"},
-		{"zero", post(`{"sepal_length":0,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got 0"},
-		{"absurdly large", post(`{"sepal_length":1e308,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got 1e+308"},
+		{"NaN as a string", post(`{"sepal_length":"NaN","sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got the string"},
+		{"negative", post(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":-0.2}`), 400, "invalid_input", "petal_width: must be a number more than 0 and at most 30 cm, got the number -0.2"},
+		{"zero", post(`{"sepal_length":0,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got the number 0"},
+		{"absurdly large", post(`{"sepal_length":1e308,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "got the number 1e+308"},
 		{"beyond float64", post(`{"sepal_length":1e999,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}`), 400, "invalid_input", "sepal_length: must be a number more than 0 and at most 30 cm, got 1e999"},
 		{"beyond float64 in a batch", post(`{"instances":[` + setosa + `,{"sepal_length":1e999}]}`), 400, "invalid_input", "instances[1].sepal_length: must be a number"},
 		{"duplicate key in a batch row", post(`{"instances":[` + setosa + `,{"sepal_width":1,"sepal_width":2}]}`), 400, "invalid_input", "instances[1].sepal_width: duplicate field"},
@@ -117,7 +120,7 @@ func TestBadInputGetsAClear4xxWithCORS(t *testing.T) {
 		{"batch not an array", post(`{"instances":{}}`), 400, "invalid_input", "instances: must be an array"},
 		{"batch mixed with fields", post(`{"instances":[` + setosa + `],"sepal_length":1}`), 400, "invalid_input", `only the field "instances"`},
 		{"batch item not an object", post(`{"instances":[` + setosa + `,7]}`), 400, "invalid_input", "instances[1]: must be an object"},
-		{"mixed valid and invalid batch names the index", post(`{"instances":[` + setosa + `,` + virginica + `,{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":99}]}`), 400, "invalid_input", "instances[2].petal_width: must be a number more than 0 and at most 30 cm, got 99"},
+		{"mixed valid and invalid batch names the index", post(`{"instances":[` + setosa + `,` + virginica + `,{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":99}]}`), 400, "invalid_input", "instances[2].petal_width: must be a number more than 0 and at most 30 cm, got the number 99"},
 		{"no content type", func() events.APIGatewayProxyRequest { r := post(setosa); delete(r.Headers, "content-type"); return r }(), 415, "unsupported_media_type", "Content-Type must be application/json"},
 		{"form content type", func() events.APIGatewayProxyRequest {
 			r := post(setosa)

@@ -1,6 +1,11 @@
 package model
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+)
 
 // HistGB is kind sklearn-hist-gradient-boosting/1: scikit-learn's
 // HistGradientBoostingClassifier and Regressor, computed as scikit-learn
@@ -10,19 +15,47 @@ import "fmt"
 // Baseline (one per output); tree t adds its leaf, which already holds the
 // learning rate, to output t mod len(Baseline); Link makes the outputs.
 type HistGB struct {
-	Baseline []float64 `json:"baseline"`
-	Link     link      `json:"link"`
-	Nodes    Columns   `json:"nodes"`
+	Baseline    []float64    `json:"baseline"`
+	Link        link         `json:"link"`
+	Nodes       Columns      `json:"nodes"`
+	Categorical *Categorical `json:"categorical,omitempty"`
+}
+
+// Categorical is a HistGradientBoosting's native categorical splits
+// (categorical_features): a split sends a category (a column's value, an
+// integer 0..255) left where its bit is set in the split's bitset; a
+// missing value, a negative one, or one the model never saw (its bit
+// unset in the column's known bitset) goes where missing values go.
+type Categorical struct {
+	Splits  []byte  `json:"splits"`  // int32 per node: its bitset, -1 for a numeric split or a leaf
+	Bitsets []byte  `json:"bitsets"` // 8 uint32 per bitset
+	Columns []int32 `json:"columns"` // the categorical columns
+	Known   []byte  `json:"known"`   // 8 uint32 per categorical column: its categories
+}
+
+type bitset [8]uint32
+
+func (b *bitset) has(c int) bool { return b[c/32]>>(c%32)&1 == 1 }
+
+// categorySplit is one distinct categorical split, read from its column
+// into a column of its own before the walk: 0 where the split goes left, 1
+// right, NaN where a missing value goes. Its node then compares that with
+// 0.5, so the walk stays one comparison for every node.
+type categorySplit struct {
+	column int32
+	left   bitset
+	known  *bitset
 }
 
 type histGB struct {
 	*forest
 	HistGB
-	scaler *Scaler
+	prep   *program
+	splits []categorySplit
 }
 
 func decodeHistGB(m *Model) (family, error) {
-	h := &histGB{scaler: m.Scaler}
+	h := &histGB{prep: m.prep}
 	if err := params(m, &h.HistGB); err != nil {
 		return nil, err
 	}
@@ -30,20 +63,92 @@ func decodeHistGB(m *Model) (family, error) {
 		return nil, err
 	}
 	var err error
-	if h.forest, err = decodeForest(h.Nodes, len(m.Features), 1, true); err != nil {
+	if h.forest, err = decodeForest(h.Nodes, m.width(), 1, true); err != nil {
 		return nil, err
 	}
 	if len(h.roots)%len(h.Baseline) != 0 {
 		return nil, fmt.Errorf("%d trees for %d outputs per iteration", len(h.roots), len(h.Baseline))
 	}
-	h.Nodes = Columns{}
+	if c := h.Categorical; c != nil {
+		if err := h.decodeCategorical(c, m.width()); err != nil {
+			return nil, fmt.Errorf("categorical: %w", err)
+		}
+	}
+	h.Nodes, h.Categorical = Columns{}, nil
 	return h, nil
+}
+
+func bitsets(b []byte) []bitset {
+	out := make([]bitset, len(b)/32)
+	for i := range out {
+		for w := range out[i] {
+			out[i][w] = binary.LittleEndian.Uint32(b[32*i+4*w:])
+		}
+	}
+	return out
+}
+
+func (h *histGB) decodeCategorical(c *Categorical, width int) error {
+	n := len(h.nodes)
+	switch {
+	case len(c.Splits) != 4*n:
+		return fmt.Errorf("%d splits for %d nodes", len(c.Splits)/4, n)
+	case len(c.Bitsets)%32 != 0 || len(c.Known) != 32*len(c.Columns):
+		return fmt.Errorf("bitsets of %d bytes, known of %d for %d columns: want 32 bytes each", len(c.Bitsets), len(c.Known), len(c.Columns))
+	}
+	left, known := bitsets(c.Bitsets), bitsets(c.Known)
+	index := map[categorySplit]int{}
+	for i := range h.nodes {
+		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
+		nd := &h.nodes[i]
+		if s < 0 {
+			continue
+		}
+		k := slices.Index(c.Columns, nd.feature)
+		switch {
+		case int(s) >= len(left):
+			return fmt.Errorf("node %d: bitset %d of %d", i, s, len(left))
+		case nd.child[0] == int32(i):
+			return fmt.Errorf("node %d: a leaf with a split", i)
+		case k < 0:
+			return fmt.Errorf("node %d: column %d is not among the categorical columns %v", i, nd.feature, c.Columns)
+		}
+		split := categorySplit{column: nd.feature, left: left[s], known: &known[k]}
+		q, ok := index[split]
+		if !ok {
+			q = len(h.splits)
+			index[split] = q
+			h.splits = append(h.splits, split)
+		}
+		nd.feature, nd.threshold = int32(width+q), 0.5
+	}
+	return nil
+}
+
+// side is where a category v goes at split s: 0 left, 1 right, NaN where
+// missing values go. scikit-learn reads a category as an unsigned byte;
+// a negative one is missing.
+func (s *categorySplit) side(v float64) float64 {
+	if !(v >= 0 && v < 256) {
+		return math.NaN()
+	}
+	c := int(v)
+	switch {
+	case !s.known.has(c):
+		return math.NaN()
+	case s.left.has(c):
+		return 0
+	}
+	return 1
 }
 
 func (h *histGB) predict(x, out []float64) {
 	var r row
 	defer r.release()
-	z := r.prepare(h.scaler, x)
+	z := r.prepare(h.prep, x, len(h.splits))
+	for i := range h.splits {
+		z = append(z, h.splits[i].side(z[h.splits[i].column]))
+	}
 	copy(out, h.Baseline)
 	k := 0 // the output tree i adds to, i mod len(Baseline) without a division
 	for _, leaf := range h.reached(z) {

@@ -66,34 +66,21 @@ const stackRow = 64
 // wideRows are the buffers of rows wider than stackRow.
 var wideRows = sync.Pool{New: func() any { return new([]float64) }}
 
-// row is a row as the model's first step sees it (prepare), and where it
-// is kept.
+// row is a row as the estimator sees it (prepare), and where it is kept.
 type row struct {
 	buf  [stackRow]float64
 	wide *[]float64
 }
 
-// prepare returns x through the scaler when the pipeline has one,
-// (x - mean) / scale as scikit-learn's StandardScaler computes it (NaN
-// stays NaN). Call release when done with it.
-func (r *row) prepare(s *Scaler, x []float64) []float64 {
-	if len(x) > stackRow {
+// prepare returns x through the model's preparation, into r, with room for
+// extra more values after it. Call release when done with it.
+func (r *row) prepare(p *program, x []float64, extra int) []float64 {
+	if p.width(len(x))+extra > stackRow {
 		r.wide = wideRows.Get().(*[]float64)
-		*r.wide = s.transform(x, (*r.wide)[:0])
+		*r.wide = p.apply(x, (*r.wide)[:0])
 		return *r.wide
 	}
-	return s.transform(x, r.buf[:0])
-}
-
-// transform appends x through the scaler to dst.
-func (s *Scaler) transform(x, dst []float64) []float64 {
-	if s == nil {
-		return append(dst, x...)
-	}
-	for j, v := range x {
-		dst = append(dst, (v-s.Mean[j])/s.Scale[j])
-	}
-	return dst
+	return p.apply(x, r.buf[:0])
 }
 
 func (r *row) release() {

@@ -12,7 +12,7 @@ type Linear struct {
 
 type linear struct {
 	Linear
-	scaler *Scaler
+	prep *program
 }
 
 func decodeLinear(m *Model) (family, error) {
@@ -20,16 +20,16 @@ func decodeLinear(m *Model) (family, error) {
 	if err := params(m, &l.Linear); err != nil {
 		return nil, err
 	}
-	if len(l.Weights) != len(m.Features) {
-		return nil, fmt.Errorf("%d weights for %d features", len(l.Weights), len(m.Features))
+	if len(l.Weights) != m.width() {
+		return nil, fmt.Errorf("%d weights for %d features", len(l.Weights), m.width())
 	}
-	l.scaler = m.Scaler
+	l.prep = m.prep
 	return &l, nil
 }
 
 func (l *linear) predict(x, out []float64) {
 	var r row
-	out[0] = l.Value(r.prepare(l.scaler, x))
+	out[0] = l.Value(r.prepare(l.prep, x, 0))
 	r.release()
 }
 

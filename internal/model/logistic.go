@@ -16,7 +16,7 @@ type Logistic struct {
 
 type logistic struct {
 	Logistic
-	scaler *Scaler
+	prep *program
 }
 
 func decodeLogistic(m *Model) (family, error) {
@@ -32,17 +32,17 @@ func decodeLogistic(m *Model) (family, error) {
 		return nil, fmt.Errorf("%d weight rows but %d biases", rows, len(l.Bias))
 	}
 	for k, w := range l.Weights {
-		if len(w) != len(m.Features) {
-			return nil, fmt.Errorf("weight row %d has %d weights for %d features", k, len(w), len(m.Features))
+		if len(w) != m.width() {
+			return nil, fmt.Errorf("weight row %d has %d weights for %d features", k, len(w), m.width())
 		}
 	}
-	l.scaler = m.Scaler
+	l.prep = m.prep
 	return &l, nil
 }
 
 func (l *logistic) predict(x, out []float64) {
 	var r row
-	l.Probabilities(r.prepare(l.scaler, x), out)
+	l.Probabilities(r.prepare(l.prep, x, 0), out)
 	r.release()
 }
 

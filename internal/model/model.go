@@ -22,8 +22,8 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -40,30 +40,6 @@ const (
 	Classification Task = "classification"
 	Regression     Task = "regression"
 )
-
-// Feature describes one input: its JSON name, what it is, its unit and the
-// range the API accepts. Min is exclusive, Max inclusive.
-type Feature struct {
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
-	Unit        string  `json:"unit"`
-	Min         float64 `json:"min_exclusive"`
-	Max         float64 `json:"max"`
-}
-
-// Valid reports whether v is a value the model may be asked about.
-func (f Feature) Valid(v float64) bool {
-	return v > f.Min && v <= f.Max // false for NaN too
-}
-
-// Range says what Valid accepts, for messages: "more than 0 and at most 30 cm".
-func (f Feature) Range() string {
-	unit := ""
-	if f.Unit != "" {
-		unit = " " + f.Unit
-	}
-	return fmt.Sprintf("more than %g and at most %g%s", f.Min, f.Max, unit)
-}
 
 // Metrics records how well the model did when it was trained: accuracy for
 // a classifier, R² and RMSE for a regression.
@@ -91,14 +67,17 @@ type Source struct {
 
 // Example is a typical row, for the site's presets, sample requests and
 // smoke tests. A classifier's is labelled with its class, which the model
-// predicts for it; a regression's with a word such as "low".
+// predicts for it; a regression's with a word such as "low". Its values are
+// in feature order, each as a request sends it: a number, a category's
+// string (or number), null for a missing value.
 type Example struct {
-	Label  string    `json:"label"`
-	Values []float64 `json:"values"` // in feature order
+	Label  string `json:"label"`
+	Values []any  `json:"values"`
 }
 
 // Scaler is a StandardScaler in front of the model, as in a scikit-learn
-// Pipeline: the model sees (x - mean) / scale.
+// Pipeline: the model sees (x - mean) / scale. It is how model.json said
+// so before Prepare, which says it now; such files still load.
 type Scaler struct {
 	Mean  []float64 `json:"mean"`
 	Scale []float64 `json:"scale"`
@@ -126,11 +105,13 @@ type Model struct {
 	Classes           []string  `json:"classes,omitempty"`
 	Examples          []Example `json:"examples,omitempty"`
 	Scaler            *Scaler   `json:"scaler,omitempty"`
+	Prepare           *Prepare  `json:"prepare,omitempty"`
 	// Params are the kind's parameters, decoded by Parse.
 	Params  jsontext.Value `json:"params"`
 	Metrics Metrics        `json:"metrics"`
 
 	family family
+	prep   *program
 }
 
 // Load reads and checks the model.json at path.
@@ -178,6 +159,12 @@ func (m *Model) Compile() error {
 	if !slices.Contains(k.tasks, m.Task) {
 		return fmt.Errorf("model %q: kind %s does not do %s", m.Name, m.Kind, m.Task)
 	}
+	if err := m.compilePrepare(k.missing); err != nil {
+		return fmt.Errorf("model %q: %w", m.Name, err)
+	}
+	if err := m.checkExamples(); err != nil {
+		return fmt.Errorf("model %q: %w", m.Name, err)
+	}
 	f, err := k.decode(m)
 	if err != nil {
 		return fmt.Errorf("model %q: %s params: %w", m.Name, m.Kind, err)
@@ -212,14 +199,16 @@ func (m *Model) check() error {
 			}
 		}
 	}
-	for i, f := range m.Features {
+	for i := range m.Features {
+		f := &m.Features[i]
 		switch {
 		case !validName(f.Name) || slices.Contains(reserved, f.Name) || f.Name == m.Target:
-			return fmt.Errorf("feature %d: name %q: want letters, digits and _, not %q", i, f.Name, append(reserved, m.Target))
+			return fmt.Errorf("feature %d: name %q: want letters, digits and _, and not %q", i, f.Name, append(reserved, m.Target))
 		case slices.ContainsFunc(m.Features[:i], func(g Feature) bool { return g.Name == f.Name }):
 			return fmt.Errorf("feature %q appears twice", f.Name)
-		case !(f.Min < f.Max) || math.IsInf(f.Min, 0) || math.IsInf(f.Max, 0):
-			return fmt.Errorf("feature %q: range (%g, %g] is empty or unbounded", f.Name, f.Min, f.Max)
+		}
+		if err := f.check(); err != nil {
+			return err
 		}
 	}
 	for k, c := range m.Classes {
@@ -227,22 +216,40 @@ func (m *Model) check() error {
 			return fmt.Errorf("class %d: %q is empty or repeated", k, c)
 		}
 	}
+	return nil
+}
+
+// checkExamples checks each example is a row the API takes (after
+// compilePrepare, which says what a feature takes).
+func (m *Model) checkExamples() error {
 	for i, e := range m.Examples {
 		switch {
 		case e.Label == "" || slices.ContainsFunc(m.Examples[:i], func(o Example) bool { return o.Label == e.Label }):
 			return fmt.Errorf("example %d: label %q is empty or repeated", i, e.Label)
 		case m.Task == Classification && !slices.Contains(m.Classes, e.Label):
 			return fmt.Errorf("example %q: a classifier's example is labelled with its class, one of %v", e.Label, m.Classes)
-		case len(e.Values) != nf:
-			return fmt.Errorf("example %q has %d values for %d features", e.Label, len(e.Values), nf)
 		}
-		for j, v := range e.Values {
-			if !m.Features[j].Valid(v) {
-				return fmt.Errorf("example %q: %s = %g is outside the feature's range", e.Label, m.Features[j].Name, v)
-			}
+		if _, err := m.Row(e.Values); err != nil {
+			return fmt.Errorf("example %q: %w", e.Label, err)
 		}
 	}
 	return nil
+}
+
+// Row reads values, one per feature in feature order as a request holds
+// them, into a row for Predict; its error names the feature.
+func (m *Model) Row(values []any) ([]float64, error) {
+	if len(values) != len(m.Features) {
+		return nil, fmt.Errorf("%d values for %d features", len(values), len(m.Features))
+	}
+	x := make([]float64, len(values))
+	for j, v := range values {
+		var err error
+		if x[j], err = m.Features[j].Read(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Features[j].Name, err)
+		}
+	}
+	return x, nil
 }
 
 func validName(s string) bool {
@@ -260,13 +267,19 @@ func (m *Model) Outputs() int {
 	return 1
 }
 
-// AcceptsMissing reports whether the model learned where a missing value
-// goes (histogram gradient boosting, XGBoost): then a row may hold NaN, a
-// request null, for any feature.
-func (m *Model) AcceptsMissing() bool { return kinds[m.Kind].missing }
+// AcceptsMissing reports whether any feature takes a missing value (null
+// in a request, NaN in a row): where the trees learned where it goes
+// (histogram gradient boosting, XGBoost), an imputer fills it in, or an
+// encoder learned it as a category. Each feature's Missing says which.
+func (m *Model) AcceptsMissing() bool {
+	return slices.ContainsFunc(m.Features, func(f Feature) bool { return f.TakesMissing() })
+}
 
-// Predict writes the model's outputs for one row x (feature order; NaN for
-// a missing value where AcceptsMissing) into out (Outputs long): the class
+// width is how many columns the estimator sees.
+func (m *Model) width() int { return m.prep.width(len(m.Features)) }
+
+// Predict writes the model's outputs for one row x (feature order, as Row
+// reads it: a category's index, NaN for a missing value) into out (Outputs long): the class
 // probabilities of a classifier, the value of a regression. It returns the
 // index of the most likely class (the first of equals, as numpy's argmax),
 // 0 for a regression. It does not allocate for rows of up to stackRow
@@ -283,14 +296,18 @@ func (m *Model) Predict(x, out []float64) int {
 }
 
 // Example is a valid row for sample requests: the first example, or the
-// middle of each feature's range when the model has none.
+// middle of each number's range and each category's first value when the
+// model has none.
 func (m *Model) Example() (label string, x []float64) {
 	if len(m.Examples) > 0 {
-		return m.Examples[0].Label, m.Examples[0].Values
+		x, _ := m.Row(m.Examples[0].Values) // checked at Compile
+		return m.Examples[0].Label, x
 	}
 	x = make([]float64, len(m.Features))
 	for j, f := range m.Features {
-		x[j] = f.Min + (f.Max-f.Min)/2
+		if !f.IsCategory() {
+			x[j] = f.Min + (f.Max-f.Min)/2
+		}
 	}
 	return "", x
 }
@@ -301,27 +318,33 @@ func (m *Model) ExampleBody() string {
 	return m.Body(x)
 }
 
-// Body is x as the JSON object POST /predict takes; NaN becomes null.
-func (m *Model) Body(x []float64) string { return Body(m.Features, x) }
+// Body is x, a row, as the JSON object POST /predict takes: a category's
+// value, null for NaN.
+func (m *Model) Body(x []float64) string { return Body(m.Features, m.Values(x)) }
 
-// Body is x, a row of features, as the JSON object POST /predict takes.
-func Body(features []Feature, x []float64) string {
-	var b strings.Builder
-	b.WriteByte('{')
+// Values is row x as a request holds it, one value per feature: the
+// inverse of Row.
+func (m *Model) Values(x []float64) []any {
+	values := make([]any, len(x))
+	for j := range m.Features {
+		values[j] = m.Features[j].Value(x[j])
+	}
+	return values
+}
+
+// Body is values, one per feature as Example holds them, as the JSON
+// object POST /predict takes.
+func Body(features []Feature, values []any) string {
+	obj := jsontext.Value("{")
 	for j, f := range features {
 		if j > 0 {
-			b.WriteByte(',')
+			obj = append(obj, ',')
 		}
-		b.WriteString(strconv.Quote(f.Name))
-		b.WriteByte(':')
-		if math.IsNaN(x[j]) {
-			b.WriteString("null")
-		} else {
-			b.WriteString(strconv.FormatFloat(x[j], 'g', -1, 64))
-		}
+		obj, _ = jsontext.AppendQuote(obj, f.Name)
+		v, _ := json.Marshal(values[j])
+		obj = append(append(obj, ':'), v...)
 	}
-	b.WriteByte('}')
-	return b.String()
+	return string(append(obj, '}'))
 }
 
 // Public is what GET /model and the site's config.json say about the model:
@@ -355,12 +378,20 @@ func (m *Model) Public() Public {
 }
 
 // MaxBodyBytes bounds a request body: a full batch of rows whose numbers
-// take 24 characters (the longest a float64 needs), twice over for white
-// space, plus the batch's own brackets.
+// take 24 characters (the longest a float64 needs) and whose categories
+// their longest value with every character escaped (\uXXXX), twice over
+// for white space, plus the batch's own brackets.
 func (m *Model) MaxBodyBytes() int {
 	row := 2 // braces
 	for _, f := range m.Features {
-		row += len(f.Name) + 3 + 24 + 1 // "name":value,
+		value := 24
+		for _, c := range f.Categories {
+			value = max(value, 2+6*utf16Len(c.Text))
+		}
+		row += len(f.Name) + 3 + value + 1 // "name":value,
 	}
 	return 2*MaxBatch*(row+1) + 64
 }
+
+// utf16Len is how many \uXXXX escapes s takes at most.
+func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }

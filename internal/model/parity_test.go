@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestParity(t *testing.T) {
 // The fixtures are what scikit-learn and XGBoost give today: fit them again
 // and compare, where Python has both (CI requires it).
 func TestParityRefit(t *testing.T) {
-	py := python.With("sklearn", "joblib", "xgboost")
+	py := python.With("sklearn", "joblib", "xgboost", "pandas")
 	if py == "" {
 		msg := python.ScikitLearnHint + " and run make test again"
 		testtool.Missing(t, "SKLEARN_REQUIRED", msg)
@@ -55,10 +56,10 @@ func TestParityRefit(t *testing.T) {
 	}
 	// What each refusal must name.
 	for label, want := range map[string]string{
-		"another scaler": "got a Pipeline of ['MinMaxScaler', 'LogisticRegression']", "another family": "got SVC",
+		"another step": "a PolynomialFeatures step; served are", "another family": "got SVC",
 		"one-vs-rest": "one-vs-rest", "not fitted": "not fitted", "two outputs": "2 outputs",
 		"a custom init": "init=LinearRegression", "a dart booster": "dart", "a gblinear booster": "gblinear",
-		"another objective": "reg:absoluteerror", "missing=0": "missing=0.0", "categorical features": "categorical",
+		"another objective": "reg:absoluteerror", "missing=0": "missing=0.0", "XGBoost's categorical splits": "enable_categorical", "an imputer's indicator": "add_indicator",
 		"no data and no ranges": "--data", "missing values for a model without them": "does not take",
 	} {
 		if !strings.Contains(refused[label], want) {
@@ -79,25 +80,33 @@ func compare(t *testing.T, dir string) {
 			var want struct {
 				Dataset string
 				Bound   float64
-				Extra   [][]*float64
+				// Extra rows: lists in feature order, or (for a table) objects by column.
+				Extra   []any
 				Outputs [][]float64
 				Labels  []any
+				// Refused are rows scikit-learn raises for: the API refuses
+				// them, naming one of the features.
+				Refused []struct {
+					Row      map[string]any
+					Features []string
+				}
 			}
 			readJSON(t, path, &want)
-			var data struct{ Rows [][]float64 }
+			var data struct{ Rows []any }
 			readJSON(t, filepath.Join(dir, want.Dataset+".rows.json"), &data)
 			m, err := Load(filepath.Join(dir, name+".model.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows := data.Rows
-			for _, r := range want.Extra {
-				x := make([]float64, len(r))
-				for j, v := range r {
-					x[j] = math.NaN()
-					if v != nil {
-						x[j] = *v
-					}
+			// An exported model takes every row it was trained on: the
+			// ranges come from the training data, span plus half again.
+			// (An earlier fallback, the scaler's mean ± 6 sd, refused
+			// row 152 of breast cancer.)
+			var rows [][]float64
+			for i, r := range append(data.Rows, want.Extra...) {
+				x, err := m.Row(values(m, r))
+				if err != nil {
+					t.Fatalf("row %d %v: %v", i, r, err)
 				}
 				rows = append(rows, x)
 			}
@@ -120,16 +129,36 @@ func compare(t *testing.T, dir string) {
 				if m.Task == Classification && m.Classes[best] != want.Labels[i] {
 					wrong++
 					if wrong <= 3 {
-						t.Errorf("row %d %v: class %s (%v), the library's %v (%v)", i, x, m.Classes[best], out, want.Labels[i], want.Outputs[i])
+						t.Errorf("row %d %s: class %s (%v), the library's %v (%v)", i, m.Body(x), m.Classes[best], out, want.Labels[i], want.Outputs[i])
 					}
+				}
+			}
+			for _, r := range want.Refused {
+				_, err := m.Row(values(m, r.Row))
+				if err == nil || !slices.ContainsFunc(r.Features, func(f string) bool { return strings.HasPrefix(err.Error(), f+": ") }) {
+					t.Errorf("%v: %v, want it refused naming one of %v, as scikit-learn raises", r.Row, err, r.Features)
 				}
 			}
 			if !(worst <= want.Bound) || wrong > 0 {
 				t.Errorf("%s (%s): largest difference %.3g over %d rows (%d extra), bound %g; %d with another class", m.Family, m.Kind, worst, len(rows), len(want.Extra), want.Bound, wrong)
 			}
-			t.Logf("%s (%s), %d rows (%d at thresholds or missing): largest difference %.3g", m.Family, m.Kind, len(rows), len(want.Extra), worst)
+			t.Logf("%s (%s), %d rows (%d at thresholds, missing or unseen; %d refused): largest difference %.3g", m.Family, m.Kind, len(rows), len(want.Extra), len(want.Refused), worst)
 		})
 	}
+}
+
+// values is a fixture's row in m's feature order: a list already, or an
+// object by column name.
+func values(m *Model, row any) []any {
+	obj, ok := row.(map[string]any)
+	if !ok {
+		return row.([]any)
+	}
+	out := make([]any, len(m.Features))
+	for j, f := range m.Features {
+		out[j] = obj[f.Name]
+	}
+	return out
 }
 
 func readJSON(t testing.TB, path string, v any) {

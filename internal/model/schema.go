@@ -15,7 +15,7 @@ type Schema struct {
 	Nullable         bool               `json:"nullable,omitzero"` // draft 4: type [Type, "null"]
 	Title            string             `json:"title,omitempty"`
 	Description      string             `json:"description,omitempty"`
-	Enum             []string           `json:"enum,omitempty"`
+	Enum             []any              `json:"enum,omitempty"`
 	Minimum          *float64           `json:"minimum,omitempty"`
 	ExclusiveMinimum bool               `json:"exclusiveMinimum,omitzero"`
 	Maximum          *float64           `json:"maximum,omitempty"`
@@ -48,19 +48,33 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 }
 
 // RequestSchema is the POST /predict body: one row of the features, or
-// {"instances": [1..MaxBatch rows]}; a feature may be null where the model
-// takes missing values. Exact, it also requires every feature, refuses
-// other members and gives each feature's range: what a client must send
-// (the OpenAPI document). Without, it checks types and the batch's size
+// {"instances": [1..MaxBatch rows]}: a number, a category's string (or
+// number), null where the feature takes a missing value. Exact, it also
+// requires every feature, refuses other members and gives each number's
+// range and each category's values where unknown ones are refused: what a
+// client must send (the OpenAPI document). Without, it checks types and the batch's size
 // only (the API Gateway model): the function's messages name an unknown,
 // missing or out-of-range field and what it got, where the gateway could
 // only say what a valid body looks like.
 func (m *Model) RequestSchema(exact bool) *Schema {
 	row := &Schema{Type: "object", Properties: map[string]*Schema{}}
 	for _, f := range m.Features {
-		p := &Schema{Type: "number", Nullable: m.AcceptsMissing(), Description: f.Description + ", " + f.Range()}
-		if exact {
+		p := &Schema{Type: "number", Nullable: f.TakesMissing(), Description: f.Description + ", " + f.Expects()}
+		switch {
+		case f.IsCategory() && !f.Categories[0].IsNumber:
+			p.Type = "string"
+		case exact && !f.IsCategory():
 			p.Minimum, p.ExclusiveMinimum, p.Maximum = &f.Min, true, &f.Max
+		}
+		if exact && f.IsCategory() && f.Unknown == UnknownRefused {
+			for _, c := range f.Categories {
+				p.Enum = append(p.Enum, c)
+			}
+			if p.Nullable { // OpenAPI 3.0.3: an enum must list null for nullable to admit it
+				p.Enum = append(p.Enum, nil)
+			}
+		}
+		if exact {
 			row.Required = append(row.Required, f.Name)
 		}
 		row.Properties[f.Name] = p
@@ -95,9 +109,17 @@ func (m *Model) PredictionSchema() *Schema {
 		Type:     "object",
 		Required: []string{m.Target, "probabilities"},
 		Properties: map[string]*Schema{
-			m.Target:        {Type: "string", Enum: m.Classes},
+			m.Target:        {Type: "string", Enum: anys(m.Classes)},
 			"probabilities": probabilities,
 		},
 		Closed: true,
 	}
+}
+
+func anys[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

@@ -26,11 +26,11 @@ type Trees struct {
 type trees struct {
 	*forest
 	Trees
-	scaler *Scaler
+	prep *program
 }
 
 func decodeTrees(m *Model) (family, error) {
-	t := &trees{scaler: m.Scaler}
+	t := &trees{prep: m.prep}
 	if err := params(m, &t.Trees); err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func decodeTrees(m *Model) (family, error) {
 		return nil, fmt.Errorf(`combine %q: want "mean" or "boost"`, t.Combine)
 	}
 	var err error
-	if t.forest, err = decodeForest(t.Nodes, len(m.Features), width, false); err != nil {
+	if t.forest, err = decodeForest(t.Nodes, m.width(), width, false); err != nil {
 		return nil, err
 	}
 	if t.Combine == "boost" && len(t.roots)%len(t.Init) != 0 {
@@ -64,7 +64,7 @@ func decodeTrees(m *Model) (family, error) {
 func (t *trees) predict(x, out []float64) {
 	var r row
 	defer r.release()
-	z := r.prepare(t.scaler, x)
+	z := r.prepare(t.prep, x, 0)
 	for j, v := range z {
 		z[j] = float64(float32(v))
 	}

@@ -25,9 +25,10 @@ type XGBoost struct {
 type xgboost struct {
 	*forest
 	XGBoost
-	scaler *Scaler
+	prep   *program
 	base   float32 // the base score as a margin
 	groups int
+	sparse bool // a zero is a missing value (Prepare.Sparse)
 }
 
 // xgbObjectives are the objectives served, with the task and how many
@@ -43,7 +44,7 @@ var xgbObjectives = map[string]struct {
 }
 
 func decodeXGBoost(m *Model) (family, error) {
-	x := &xgboost{scaler: m.Scaler}
+	x := &xgboost{prep: m.prep, sparse: m.prep != nil && m.prep.sparse}
 	if err := params(m, &x.XGBoost); err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func decodeXGBoost(m *Model) (family, error) {
 		x.base = -float32(math.Log(float64(1/base - 1)))
 	}
 	var err error
-	if x.forest, err = decodeForest(x.Nodes, len(m.Features), 1, true); err != nil {
+	if x.forest, err = decodeForest(x.Nodes, m.width(), 1, true); err != nil {
 		return nil, err
 	}
 	x.Nodes = Columns{}
@@ -94,8 +95,13 @@ func decodeXGBoost(m *Model) (family, error) {
 func (x *xgboost) predict(in, out []float64) {
 	var r row
 	defer r.release()
-	z := r.prepare(x.scaler, in)
+	z := r.prepare(x.prep, in, 0)
 	for j, v := range z {
+		if v == 0 && x.sparse {
+			// Trained on a sparse matrix, XGBoost read a zero as an
+			// absent entry: a missing value.
+			v = math.NaN()
+		}
 		z[j] = float64(float32(v)) // NaN stays NaN
 	}
 	var marginBuf [16]float32

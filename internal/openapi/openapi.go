@@ -167,16 +167,22 @@ func modelSchema() *model.Schema {
 		Required: []string{"name", "title", "version", "task", "family", "target", "features", "missing_values", "max_batch"},
 		Properties: map[string]*model.Schema{
 			"name": str, "title": str, "description": str, "version": str, "family": str,
-			"task":   {Type: "string", Enum: []string{string(model.Classification), string(model.Regression)}},
+			"task":   {Type: "string", Enum: []any{model.Classification, model.Regression}},
 			"target": str, "target_description": str, "target_unit": str,
 			"features": {Type: "array", Items: &model.Schema{
-				Type: "object", Required: []string{"name", "description", "unit", "min_exclusive", "max"},
-				Properties: map[string]*model.Schema{"name": str, "description": str, "unit": str, "min_exclusive": num, "max": num},
+				Type: "object", Required: []string{"name", "description", "type", "missing"},
+				Properties: map[string]*model.Schema{
+					"name": str, "description": str, "unit": str, "min_exclusive": num, "max": num,
+					"type":       {Type: "string", Enum: []any{model.TypeNumber, model.TypeCategory}},
+					"categories": {Type: "array", Description: "a category's values: strings, or numbers used as labels", Items: &model.Schema{AnyOf: []*model.Schema{str, num}}},
+					"missing":    {Type: "string", Description: "what null does: refused, imputed, routed (the trees learned where it goes) or category"},
+					"unknown":    {Type: "string", Description: "a category's unseen value: refused, or what the encoder does with it"},
+				},
 			}},
 			"classes": strings,
 			"examples": {Type: "array", Items: &model.Schema{
 				Type: "object", Required: []string{"label", "values"},
-				Properties: map[string]*model.Schema{"label": str, "values": {Type: "array", Items: num}},
+				Properties: map[string]*model.Schema{"label": str, "values": {Type: "array", Description: "in feature order, as a request holds them", Items: &model.Schema{AnyOf: []*model.Schema{{Type: "string", Nullable: true}, {Type: "number", Nullable: true}}}}},
 			}},
 			"missing_values": boolean,
 			"max_batch":      integer,

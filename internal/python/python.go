@@ -11,7 +11,7 @@ import (
 )
 
 // ScikitLearnHint is what to do where With("sklearn", ...) finds none.
-const ScikitLearnHint = "scikit-learn and XGBoost not found for python3 or /usr/bin/python3; install them (Debian/Ubuntu: `sudo apt-get install python3-sklearn python3-xgboost`)"
+const ScikitLearnHint = "scikit-learn, XGBoost and pandas not found for python3 or /usr/bin/python3; install them (Debian/Ubuntu: `sudo apt-get install python3-sklearn python3-xgboost python3-pandas`)"
 
 // With returns the path of an interpreter that imports every module, or "".
 func With(modules ...string) string {

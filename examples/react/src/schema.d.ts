@@ -80,15 +80,24 @@ export interface components {
             description?: string;
             examples?: {
                 label: string;
-                values: number[];
+                /** @description in feature order, as a request holds them */
+                values: ((string | null) | (number | null))[];
             }[];
             family: string;
             features: {
+                /** @description a category's values: strings, or numbers used as labels */
+                categories?: (string | number)[];
                 description: string;
-                max: number;
-                min_exclusive: number;
+                max?: number;
+                min_exclusive?: number;
+                /** @description what null does: refused, imputed, routed (the trees learned where it goes) or category */
+                missing: string;
                 name: string;
-                unit: string;
+                /** @enum {string} */
+                type: "number" | "category";
+                unit?: string;
+                /** @description a category's unseen value: refused, or what the encoder does with it */
+                unknown?: string;
             }[];
             max_batch: number;
             metrics?: Record<string, never>;
@@ -108,23 +117,23 @@ export interface components {
         };
         /** PredictRequest */
         PredictRequest: {
-            /** @description Petal length, more than 0 and at most 30 cm */
+            /** @description Petal length, a number more than 0 and at most 30 cm */
             petal_length: number;
-            /** @description Petal width, more than 0 and at most 30 cm */
+            /** @description Petal width, a number more than 0 and at most 30 cm */
             petal_width: number;
-            /** @description Sepal length, more than 0 and at most 30 cm */
+            /** @description Sepal length, a number more than 0 and at most 30 cm */
             sepal_length: number;
-            /** @description Sepal width, more than 0 and at most 30 cm */
+            /** @description Sepal width, a number more than 0 and at most 30 cm */
             sepal_width: number;
         } | {
             instances: {
-                /** @description Petal length, more than 0 and at most 30 cm */
+                /** @description Petal length, a number more than 0 and at most 30 cm */
                 petal_length: number;
-                /** @description Petal width, more than 0 and at most 30 cm */
+                /** @description Petal width, a number more than 0 and at most 30 cm */
                 petal_width: number;
-                /** @description Sepal length, more than 0 and at most 30 cm */
+                /** @description Sepal length, a number more than 0 and at most 30 cm */
                 sepal_length: number;
-                /** @description Sepal width, more than 0 and at most 30 cm */
+                /** @description Sepal width, a number more than 0 and at most 30 cm */
                 sepal_width: number;
             }[];
         };

@@ -28,14 +28,18 @@ import sys
 
 import joblib
 import numpy as np
+import pandas as pd
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 from sklearn.dummy import DummyRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingClassifier,
                               GradientBoostingRegressor, HistGradientBoostingClassifier,
                               HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor)
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import (MaxAbsScaler, MinMaxScaler, OneHotEncoder, OrdinalEncoder, PolynomialFeatures,
+                                   RobustScaler, StandardScaler)
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import XGBClassifier, XGBRegressor
@@ -75,9 +79,23 @@ def first_trees(doc, count=3):
     return col("feature", "<i4")[:end], col("threshold", "<f8")[:end], col("left", "<i4")[:end], col("right", "<i4")[:end], roots
 
 
+def numeric_ops(doc):
+    """Each column's scaler arithmetic, for a model of numbers only: [(a, b, mul)]."""
+    cols = doc.get("prepare", {}).get("columns")
+    if cols is None:
+        return None
+    out = []
+    for c in cols:
+        (kind, (a, b)), = c.get("ops", [{"sub_div": [0.0, 1.0]}])[0].items()
+        out.append((a, b, kind == "mul_add"))
+    return out
+
+
 def model_input(doc, X):
-    s = doc.get("scaler")
-    return X if s is None else (X - np.array(s["mean"])) / np.array(s["scale"])
+    ops = numeric_ops(doc)
+    if ops is None:
+        return X
+    return np.column_stack([X[:, j] * a + b if mul else (X[:, j] - a) / b for j, (a, b, mul) in enumerate(ops)])
 
 
 def extra_rows(doc, X):
@@ -100,11 +118,14 @@ def extra_rows(doc, X):
         rows = np.array(reach[i])
         reach[left[i]], reach[right[i]] = list(rows[goes_left]), list(rows[~goes_left])
         order += [left[i], right[i]]
-    s = doc.get("scaler")
+    ops = numeric_ops(doc)
     rows = []
     for i in [n for n in order if feature[n] >= 0 and reach.get(n)][:100]:
         base, j = X[reach[i][0]].copy(), feature[i]
-        at = threshold[i] if s is None else s["mean"][j] + threshold[i] * s["scale"][j]
+        at = threshold[i]
+        if ops is not None:
+            a, b, mul = ops[j]
+            at = (at - b) / a if mul else a + at * b
         for v in (np.nextafter(at, -np.inf), at, np.nextafter(at, np.inf)):
             row = base.copy()
             row[j] = v
@@ -219,11 +240,168 @@ case("linear-diabetes", LinearRegression().fit(diabetes.data, diabetes.target), 
 case("ridge-diabetes", scaled(Ridge(alpha=1.0)).fit(diabetes.data, diabetes.target), "diabetes", meta=regression)
 case("lasso-diabetes", Lasso(alpha=0.1).fit(diabetes.data, diabetes.target), "diabetes", meta=regression)
 
+# Pipelines on tables as data scientists have them: text categories, numbers
+# used as labels, blanks, rare categories. The tables are seeded: the same
+# rows on every machine.
+def titanic(n=800, seed=0):
+    rng = np.random.default_rng(seed)
+    pclass = rng.choice([1, 2, 3], n, p=[0.25, 0.2, 0.55])
+    sex = rng.choice(["male", "female"], n, p=[0.64, 0.36])
+    age = np.round(rng.normal(30, 14, n).clip(0.5, 80), 1)
+    age[rng.random(n) < 0.2] = np.nan
+    fare = np.round(rng.lognormal(3 - 0.5 * (pclass - 1), 0.8), 2)
+    sibsp = rng.choice([0, 1, 2, 3, 4], n, p=[0.68, 0.23, 0.05, 0.02, 0.02]).astype(float)
+    embarked = rng.choice(["S", "C", "Q"], n, p=[0.72, 0.19, 0.09]).astype(object)
+    embarked[rng.random(n) < 0.02] = np.nan
+    deck = rng.choice(list("ABCDEFGT"), n, p=[0.08, 0.2, 0.25, 0.15, 0.15, 0.1, 0.06, 0.01]).astype(object)
+    deck[rng.random(n) < 0.6] = np.nan
+    logit = (2.4 * (sex == "female") - 0.9 * (pclass - 2) - 0.02 * np.nan_to_num(age, nan=30) + 0.3 * (embarked == "C")
+             - 0.2 * sibsp + 0.4 * np.isin(deck, ["B", "D", "E"]) + 0.3 * rng.normal(size=n) - 0.4)
+    survived = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame({"pclass": pclass, "sex": sex, "age": age, "fare": fare, "sibsp": sibsp, "embarked": embarked, "deck": deck})
+    return X, pd.Series(np.where(survived == 1, "yes", "no"), name="survived")
+
+
+def houses(n=600, seed=1):
+    rng = np.random.default_rng(seed)
+    hoods = ["NAmes", "CollgCr", "OldTown", "Edwards", "Somerst", "Gilbert", "Sawyer", "NridgHt", "Mitchel", "Blueste"]
+    hood = rng.choice(hoods, n, p=[0.2, 0.15, 0.12, 0.1, 0.1, 0.08, 0.08, 0.08, 0.08, 0.01])
+    quality = rng.choice(["Po", "Fa", "TA", "Gd", "Ex"], n, p=[0.05, 0.15, 0.45, 0.25, 0.1])
+    area = np.round(rng.normal(1500, 450, n).clip(400, 4000))
+    frontage = np.round(rng.normal(70, 20, n).clip(20, 200))
+    frontage[rng.random(n) < 0.15] = np.nan
+    year = rng.integers(1880, 2011, n).astype(float)
+    central_air = rng.choice(["Y", "N"], n, p=[0.9, 0.1])
+    q = {"Po": 0, "Fa": 1, "TA": 2, "Gd": 3, "Ex": 4}
+    price = (30000 + 90 * area + 15000 * np.array([q[v] for v in quality]) + 300 * (year - 1880)
+             + 20000 * (hood == "NridgHt") - 15000 * (hood == "OldTown") + 8000 * (central_air == "Y")
+             + 100 * np.nan_to_num(frontage, nan=70) + rng.normal(0, 15000, n))
+    X = pd.DataFrame({"neighbourhood": hood, "overall_quality": quality, "living_area": area, "lot_frontage": frontage,
+                      "year_built": year, "central_air": central_air})
+    return X, pd.Series(np.round(price), name="sale_price")
+
+
+tables = {"titanic": titanic(), "houses": houses()}
+# Rows beyond the table's: a blank in each column, a category never seen, a
+# rare one; each row is answered as scikit-learn answers it, or, where
+# scikit-learn raises, refused naming the feature.
+edges = {
+    "titanic": [{"sex": None}, {"age": None}, {"embarked": None}, {"deck": None}, {"pclass": None}, {"fare": None},
+                {"sex": "unknown"}, {"embarked": "X"}, {"deck": "T"}, {"deck": "Z"}, {"pclass": 4.0},
+                {"age": None, "embarked": None, "deck": None, "sex": None, "fare": None, "sibsp": None, "pclass": None}],
+    "houses": [{"neighbourhood": "Blueste"}, {"neighbourhood": "Nowhere"}, {"lot_frontage": None}, {"overall_quality": "Superb"},
+               {"overall_quality": None}, {"central_air": None}, {"central_air": "maybe"}, {"year_built": None}],
+}
+for name, (X, y) in tables.items():
+    with open(os.path.join(out, name + ".rows.json"), "w") as f:
+        json.dump({"rows": [{k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v))) for k, v in r.items()}
+                            for r in X.to_dict("records")]}, f)
+
+
+def table_case(name, model, table, bound=SKLEARN):
+    """A pipeline on a table: export it with the training data, then write
+    what it predicts for the table's rows and the edge rows. XGBoost takes
+    its classes as integers: their names come from meta."""
+    X, y = tables[table]
+    meta = None
+    if bound == XGBOOST and y.dtype == object:
+        names = sorted(set(y))
+        y, meta = pd.Series([names.index(v) for v in y], name=y.name), {"classes": names}
+    model.fit(X, y)
+    path = os.path.join(out, name + ".model.json")
+    doc = export(model, list(X.columns), path, meta=meta, X=X, y=y)
+    rows = [dict(r) for r in X.to_dict("records")]
+    extra, refused = [], []
+    base = X.iloc[0].to_dict()
+    for e in edges[table]:
+        row = {k: (np.nan if e.get(k, v) is None else e.get(k, v)) for k, v in base.items()}
+        frame = pd.DataFrame([row], columns=X.columns).astype(X.dtypes.to_dict(), errors="ignore")
+        try:
+            model.predict(frame)
+        except ValueError:
+            used = [f["name"] for f in doc["features"]]
+            refused.append({"row": {k: json_cell(v) for k, v in row.items() if k in used}, "features": sorted(set(e) & set(used))})
+            continue
+        extra.append(row)
+    frame = pd.concat([X, pd.DataFrame(extra, columns=X.columns).astype(X.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+    task = doc["task"]
+    outputs = model.predict_proba(frame) if task == "classification" else model.predict(frame).reshape(-1, 1)
+    predicted = model.predict(frame)
+    if task == "classification":
+        classes = list(model.classes_)
+        labels = [doc["classes"][classes.index(p)] for p in predicted]
+    else:
+        labels = [float(p) for p in predicted]
+    with open(os.path.join(out, name + ".expected.json"), "w") as f:
+        json.dump({"dataset": table, "bound": bound, "extra": [{k: json_cell(v) for k, v in r.items()} for r in extra],
+                   "refused": refused, "outputs": np.asarray(outputs, dtype=np.float64).tolist(), "labels": labels}, f)
+
+
+def json_cell(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return v if isinstance(v, str) else float(v)
+
+
+def ct(*transformers, **kw):
+    return ColumnTransformer(list(transformers), **kw)
+
+
+numbers, texts = ["age", "fare", "sibsp"], ["sex", "embarked", "pclass"]
+impute_scale = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+impute_onehot = make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore"))
+# One-hot after imputing, with the numbers imputed and scaled: logistic regression.
+table_case("titanic-logistic", make_pipeline(ct(("num", impute_scale, numbers), ("cat", impute_onehot, texts)),
+                                             LogisticRegression(max_iter=2000)), "titanic")
+# Blanks as a category of their own, rare decks grouped as infrequent,
+# numbers imputed and scaled, the rest passed through: a 100-tree forest
+# (make bench's pipeline).
+rare = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+                     OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20))
+table_case("titanic-forest", make_pipeline(ct(("cat", rare, ["sex", "embarked", "deck"]),
+                                              ("num", make_pipeline(SimpleImputer(strategy="mean"), StandardScaler()), ["age", "fare"]),
+                                              remainder="passthrough"),
+                                           RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0)), "titanic")
+# Native categorical splits on ordinal codes: unknowns encoded -1, blanks NaN.
+ordinal = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+table_case("titanic-hgb-native", make_pipeline(ct(("cat", ordinal, ["sex", "embarked", "deck"]), remainder="passthrough"),
+                                               HistGradientBoostingClassifier(categorical_features=[0, 1, 2], max_iter=100,
+                                                                              early_stopping=False, random_state=0)), "titanic")
+# XGBoost after one-hot, dense and sparse (where XGBoost reads a zero as missing).
+xgb_onehot = lambda sparse: make_pipeline(
+    ct(("cat", OneHotEncoder(handle_unknown="ignore", max_categories=4), ["sex", "embarked", "deck", "pclass"]),
+       ("num", "passthrough", ["age", "fare", "sibsp"]), sparse_threshold=1.0 if sparse else 0.0),
+    XGBClassifier(n_estimators=50, **xgb))
+table_case("titanic-xgb-dense", xgb_onehot(False), "titanic", bound=XGBOOST)
+table_case("titanic-xgb-sparse", xgb_onehot(True), "titanic", bound=XGBOOST)
+# A regression with every scaler, an ordinal scale, one-hot dropping the
+# first category (an unknown neighbourhood is refused) and if_binary.
+quality = [["Po", "Fa", "TA", "Gd", "Ex"]]
+table_case("houses-ridge", make_pipeline(ct(
+    ("area", RobustScaler(), ["living_area"]),
+    ("frontage", make_pipeline(SimpleImputer(strategy="median"), MinMaxScaler()), ["lot_frontage"]),
+    ("year", MaxAbsScaler(), ["year_built"]),
+    ("quality", make_pipeline(OrdinalEncoder(categories=quality), StandardScaler()), ["overall_quality"]),
+    ("hood", OneHotEncoder(drop="first"), ["neighbourhood"]),
+    ("air", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(drop="if_binary", handle_unknown="ignore")), ["central_air"])),
+    Ridge(alpha=1.0)), "houses")
+table_case("houses-gb", make_pipeline(ct(
+    ("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=5), ["neighbourhood", "overall_quality", "central_air"]),
+    ("num", SimpleImputer(strategy="constant", fill_value=0.0), ["living_area", "lot_frontage", "year_built"])),
+    GradientBoostingRegressor(n_estimators=100, random_state=0)), "houses")
+table_case("houses-hgb-native", make_pipeline(ct(
+    ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), ["neighbourhood", "overall_quality"]),
+    remainder="drop"), HistGradientBoostingRegressor(categorical_features=[0, 1], max_iter=100, early_stopping=False, random_state=0)), "houses")
+# The numeric pipeline the old exporter refused: imputer, scaler, ridge.
+holes = with_missing(diabetes.data, seed=2)
+case("ridge-diabetes-imputed", make_pipeline(SimpleImputer(), StandardScaler(), Ridge()).fit(holes, diabetes.target), "diabetes",
+     X=holes, meta=regression)
+
 # What the export must refuse, each with a message naming what is wrong.
 two_outputs = np.column_stack([diabetes.target, diabetes.target])
 refused = {}
 for label, (model, ds, kwargs) in {
-    "another scaler": (make_pipeline(MinMaxScaler(), LogisticRegression(max_iter=5000)).fit(iris.data, iris.target), iris, {}),
+    "another step": (make_pipeline(PolynomialFeatures(), LogisticRegression(max_iter=5000)).fit(iris.data, iris.target), iris, {}),
     "another family": (SVC().fit(iris.data, iris.target), iris, {}),
     "one-vs-rest": (make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")).fit(iris.data, iris.target), iris, {}),
     "not fitted": (make_pipeline(StandardScaler(), LogisticRegression()), iris, {}),
@@ -233,7 +411,9 @@ for label, (model, ds, kwargs) in {
     "a gblinear booster": (XGBRegressor(n_estimators=2, booster="gblinear", n_jobs=1).fit(diabetes.data, diabetes.target), diabetes, {}),
     "another objective": (XGBRegressor(n_estimators=2, objective="reg:absoluteerror", n_jobs=1).fit(diabetes.data, diabetes.target), diabetes, {}),
     "missing=0": (XGBRegressor(n_estimators=2, missing=0.0, n_jobs=1).fit(diabetes.data, diabetes.target), diabetes, {}),
-    "categorical features": (HistGradientBoostingRegressor(max_iter=2, categorical_features=[1]).fit(diabetes.data > 0, diabetes.target), diabetes, {}),
+    "XGBoost's categorical splits": (XGBRegressor(n_estimators=2, tree_method="hist", enable_categorical=True, n_jobs=1).fit(
+        pd.DataFrame({n: pd.Categorical(diabetes.data[:, j] > 0) for j, n in enumerate(names(diabetes))}), diabetes.target), diabetes, {}),
+    "an imputer's indicator": (make_pipeline(SimpleImputer(add_indicator=True), Ridge()).fit(with_missing(diabetes.data), diabetes.target), diabetes, {}),
     "no data and no ranges": (DecisionTreeRegressor(max_depth=2).fit(diabetes.data, diabetes.target), diabetes, {"X": None}),
     "missing values for a model without them": (DecisionTreeRegressor(max_depth=2).fit(diabetes.data, diabetes.target), diabetes, {"X": with_missing(diabetes.data)}),
 }.items():
