@@ -63,6 +63,9 @@ func newHandler(m *model.Model, origins *cors.Matcher, log *slog.Logger, met *em
 	if err != nil {
 		return nil, fmt.Errorf("GET /openapi.json: %w", err)
 	}
+	// The model's version is in every request's log line: the handler
+	// renders it once.
+	log = log.With(slog.String("model_version", m.Version))
 	return &handler{model: m, origins: origins, log: log, metrics: met, modelDoc: doc, openapiDoc: api, schema: newRequestSchema(m), maxBody: m.MaxBodyBytes()}, nil
 }
 
@@ -103,7 +106,6 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		slog.String("method", model.Bounded(req.HTTPMethod)),
 		slog.String("path", model.Bounded(req.Path)),
 		slog.Int("status", resp.StatusCode),
-		slog.String("model_version", h.model.Version),
 		slog.Int("rows", n),
 		slog.Int("body_bytes", len(req.Body)),
 		slog.String("origin", model.Bounded(origin)),

@@ -11,10 +11,11 @@
 // Predictor).
 //
 // Benchmarks (go test -bench . -benchmem ./functions/predict/..., 2 cores,
-// 2026-11-25, Iris): model inference 70 ns/op, 0 allocs; one row through
-// Handle (decode with go-json-experiment/json, validate, predict, encode, CORS,
-// log line) 4.5 µs/op, 19 allocs; a batch of 100 rows ~175 µs/op.
-// docs/performance.md has the rest.
+// 2026-12-02, Iris): one row through Handle (read with
+// go-json-experiment/json's decoder, validate, predict, encode, CORS, log
+// line) 4.7-5.4 µs/op, 15 allocs, where decoding into a map first took
+// 5.1-5.6 µs, 20 allocs, on the same machine in the same minute; a batch of
+// 100 rows ~220 µs/op. docs/performance.md has the rest.
 package main
 
 import (
