@@ -60,11 +60,17 @@ func TestParityRefit(t *testing.T) {
 		"one-vs-rest": "one-vs-rest", "not fitted": "not fitted", "two outputs": "2 outputs",
 		"a custom init": "init=LinearRegression", "a dart booster": "dart", "a gblinear booster": "gblinear",
 		"another objective": "reg:absoluteerror", "missing=0": "missing=0.0", "XGBoost's categorical splits": "enable_categorical", "an imputer's indicator": "add_indicator",
-		"no data and no ranges": "--data", "missing values for a model without them": "does not take",
+		"a step nested in a ColumnTransformer": "a PolynomialFeatures step; served are", "MinMaxScaler(clip=True)": "MinMaxScaler(clip=True)",
+		"an imputer after a scaler":          "a SimpleImputer after a scaler: put the imputer first",
+		"a column both encoded and a number": "is both encoded as a category and used as a number",
+		"no data and no ranges":              "--data", "missing values for a model without them": "does not take",
 	} {
 		if !strings.Contains(refused[label], want) {
 			t.Errorf("exporting %s: %q, want a refusal naming %q", label, refused[label], want)
 		}
+	}
+	if msg, ok := refused["no data, ranges in meta"]; !ok || msg != "" {
+		t.Errorf("exporting without data, every range in meta: %q, want it exported", msg)
 	}
 }
 

@@ -298,10 +298,12 @@ for name, (X, y) in tables.items():
                             for r in X.to_dict("records")]}, f)
 
 
-def table_case(name, model, table, bound=SKLEARN):
-    """A pipeline on a table: export it with the training data, then write
-    what it predicts for the table's rows and the edge rows. XGBoost takes
-    its classes as integers: their names come from meta."""
+def table_case(name, model, table, bound=SKLEARN, cli=False):
+    """A pipeline on a table: export it with the training data (through the
+    command line where cli: a joblib file and the table as a CSV, its target
+    the one column that is not a feature), then write what it predicts for
+    the table's rows and the edge rows. XGBoost takes its classes as
+    integers: their names come from meta."""
     X, y = tables[table]
     meta = None
     if bound == XGBOOST and y.dtype == object:
@@ -309,7 +311,18 @@ def table_case(name, model, table, bound=SKLEARN):
         y, meta = pd.Series([names.index(v) for v in y], name=y.name), {"classes": names}
     model.fit(X, y)
     path = os.path.join(out, name + ".model.json")
-    doc = export(model, list(X.columns), path, meta=meta, X=X, y=y)
+    if cli:
+        fitted, data = os.path.join(out, name + ".joblib"), os.path.join(out, name + ".csv")
+        joblib.dump(model, fitted)
+        pd.concat([X, y], axis=1).to_csv(data, index=False)
+        subprocess.run([sys.executable, os.path.join(root, "scripts", "export_sklearn.py"), "--model", fitted, "--data", data,
+                        "--out", path], check=True)
+        os.remove(fitted)
+        os.remove(data)
+        with open(path) as f:
+            doc = json.load(f)
+    else:
+        doc = export(model, list(X.columns), path, meta=meta, X=X, y=y)
     rows = [dict(r) for r in X.to_dict("records")]
     extra, refused = [], []
     base = X.iloc[0].to_dict()
@@ -352,7 +365,7 @@ impute_scale = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
 impute_onehot = make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore"))
 # One-hot after imputing, with the numbers imputed and scaled: logistic regression.
 table_case("titanic-logistic", make_pipeline(ct(("num", impute_scale, numbers), ("cat", impute_onehot, texts)),
-                                             LogisticRegression(max_iter=2000)), "titanic")
+                                             LogisticRegression(max_iter=2000)), "titanic", cli=True)
 # Blanks as a category of their own, rare decks grouped as infrequent,
 # numbers imputed and scaled, the rest passed through: a 100-tree forest
 # (make bench's pipeline).
@@ -414,12 +427,21 @@ for label, (model, ds, kwargs) in {
     "XGBoost's categorical splits": (XGBRegressor(n_estimators=2, tree_method="hist", enable_categorical=True, n_jobs=1).fit(
         pd.DataFrame({n: pd.Categorical(diabetes.data[:, j] > 0) for j, n in enumerate(names(diabetes))}), diabetes.target), diabetes, {}),
     "an imputer's indicator": (make_pipeline(SimpleImputer(add_indicator=True), Ridge()).fit(with_missing(diabetes.data), diabetes.target), diabetes, {}),
+    "a step nested in a ColumnTransformer": (make_pipeline(ColumnTransformer([("p", make_pipeline(StandardScaler(), PolynomialFeatures()), [0, 1])]),
+                                                           Ridge()).fit(diabetes.data, diabetes.target), diabetes, {}),
+    "MinMaxScaler(clip=True)": (make_pipeline(MinMaxScaler(clip=True), Ridge()).fit(diabetes.data, diabetes.target), diabetes, {}),
+    "an imputer after a scaler": (make_pipeline(StandardScaler(), SimpleImputer(), Ridge()).fit(with_missing(diabetes.data), diabetes.target), diabetes, {}),
+    "a column both encoded and a number": (make_pipeline(ColumnTransformer([("a", OneHotEncoder(), [1]), ("b", "passthrough", [1, 2])]),
+                                                         Ridge()).fit(diabetes.data, diabetes.target), diabetes, {}),
+    # The documented path without data: every range from meta. It exports.
+    "no data, ranges in meta": (DecisionTreeRegressor(max_depth=2).fit(diabetes.data, diabetes.target), diabetes,
+                                {"X": None, "meta": {"features": {n: {"min_exclusive": -1, "max": 1} for n in names(diabetes)}}}),
     "no data and no ranges": (DecisionTreeRegressor(max_depth=2).fit(diabetes.data, diabetes.target), diabetes, {"X": None}),
     "missing values for a model without them": (DecisionTreeRegressor(max_depth=2).fit(diabetes.data, diabetes.target), diabetes, {"X": with_missing(diabetes.data)}),
 }.items():
     X = kwargs.get("X", ds.data)
     try:
-        export(model, names(ds), os.path.join(out, "refused.model.json"), X=X)
+        export(model, names(ds), os.path.join(out, "refused.model.json"), X=X, meta=kwargs.get("meta"))
         refused[label] = ""
     except ValueError as e:
         refused[label] = str(e)
