@@ -340,6 +340,20 @@ func BenchmarkHandlerSingle(b *testing.B) {
 	}
 }
 
+// A pipeline's row: strings to look up, blanks to impute, one-hot columns,
+// then 100 trees.
+func BenchmarkHandlerPipeline(b *testing.B) {
+	h := handlerFor(b, testModel(b, parity+"titanic-forest"))
+	req := post(`{"pclass":3,"sex":"male","age":null,"fare":7.25,"sibsp":1,"embarked":"S","deck":null}`)
+	if resp, _ := h.Handle(context.Background(), req); resp.StatusCode != 200 {
+		b.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Handle(context.Background(), req)
+	}
+}
+
 func BenchmarkHandlerBatch100(b *testing.B) {
 	h := testHandler(b)
 	req := post(`{"instances":[` + strings.TrimSuffix(strings.Repeat(virginica+",", 100), ",") + `]}`)
