@@ -5,7 +5,8 @@ Estimators, bare or as the last step of a Pipeline:
   classification: LogisticRegression, DecisionTreeClassifier, RandomForestClassifier,
     ExtraTreesClassifier, GradientBoostingClassifier, HistGradientBoostingClassifier
     (numeric and native categorical splits), XGBClassifier (binary:logistic,
-    multi:softprob, multi:softmax; gbtree)
+    multi:softprob, multi:softmax; gbtree; enable_categorical on a DataFrame's category
+    columns, bare)
   regression: LinearRegression, Ridge, Lasso, DecisionTreeRegressor, RandomForestRegressor,
     ExtraTreesRegressor, GradientBoostingRegressor, HistGradientBoostingRegressor,
     XGBRegressor (reg:squarederror; gbtree)
@@ -16,8 +17,8 @@ Preparation steps in front of it (exporter/prepare.py), as deep as they nest:
     drop; min_frequency, max_categories; dense or sparse), OrdinalEncoder (unknown_value,
     encoded_missing_value), StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler,
     passthrough and drop.
-Anything else (another step, an imputer's indicator, XGBoost's own categorical splits,
-dart or gblinear boosters, several outputs, a custom init estimator) is refused with a
+Anything else (another step, an imputer's indicator, XGBoost's own categorical splits
+after preparation steps, dart or gblinear boosters, several outputs, a custom init estimator) is refused with a
 message naming it. The Go function computes what the library computes, bit for bit
 where it can (internal/model says how, and its parity tests show how close); a row
 scikit-learn raises for (a category an encoder refuses, a blank no step fills) is a 400
@@ -110,7 +111,7 @@ def document(model, features, meta, X=None, y=None):
             if len(meta["classes"]) != len(classes):
                 raise ValueError(f"meta: classes names {len(meta['classes'])} classes, the model has {len(classes)}")
             classes = [str(c) for c in meta["classes"]]
-    kind, params, routes, native = parameters(est, task, classes)
+    kind, params, routes, native = parameters(est, task, classes, X, None if steps else features)
     types, columns = prepare.prepare(steps, features, routes, native)
     width = len(columns) if columns is not None else len(features)
     if est.n_features_in_ != width:

@@ -3,7 +3,6 @@ package model
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -33,20 +32,6 @@ type Categorical struct {
 	Known   []byte  `json:"known"`   // 8 uint32 per categorical column: its categories
 }
 
-type bitset [8]uint32
-
-func (b *bitset) has(c int) bool { return b[c/32]>>(c%32)&1 == 1 }
-
-// categorySplit is one distinct categorical split, read from its column
-// into a column of its own before the walk: 0 where the split goes left, 1
-// right, NaN where a missing value goes. Its node then compares that with
-// 0.5, so the walk stays one comparison for every node.
-type categorySplit struct {
-	column int32
-	left   bitset
-	known  *bitset
-}
-
 type histGB struct {
 	*forest
 	HistGB
@@ -70,7 +55,7 @@ func decodeHistGB(m *Model) (family, error) {
 		return nil, fmt.Errorf("%d trees for %d outputs per iteration", len(h.roots), len(h.Baseline))
 	}
 	if c := h.Categorical; c != nil {
-		if err := h.decodeCategorical(c, m.width()); err != nil {
+		if h.splits, err = h.decodeCategorical(c, m.width()); err != nil {
 			return nil, fmt.Errorf("categorical: %w", err)
 		}
 	}
@@ -78,77 +63,53 @@ func decodeHistGB(m *Model) (family, error) {
 	return h, nil
 }
 
-func bitsets(b []byte) []bitset {
-	out := make([]bitset, len(b)/32)
+// bitsets reads 8 little-endian uint32 per bitset.
+func bitsets(b []byte) []string {
+	out := make([]string, len(b)/32)
 	for i := range out {
-		for w := range out[i] {
-			out[i][w] = binary.LittleEndian.Uint32(b[32*i+4*w:])
-		}
+		out[i] = string(b[32*i : 32*i+32])
 	}
 	return out
 }
 
-func (h *histGB) decodeCategorical(c *Categorical, width int) error {
+func (h *histGB) decodeCategorical(c *Categorical, width int) ([]categorySplit, error) {
 	n := len(h.nodes)
 	switch {
 	case len(c.Splits) != 4*n:
-		return fmt.Errorf("%d splits for %d nodes", len(c.Splits)/4, n)
+		return nil, fmt.Errorf("%d splits for %d nodes", len(c.Splits)/4, n)
 	case len(c.Bitsets)%32 != 0 || len(c.Known) != 32*len(c.Columns):
-		return fmt.Errorf("bitsets of %d bytes, known of %d for %d columns: want 32 bytes each", len(c.Bitsets), len(c.Known), len(c.Columns))
+		return nil, fmt.Errorf("bitsets of %d bytes, known of %d for %d columns: want 32 bytes each", len(c.Bitsets), len(c.Known), len(c.Columns))
 	}
 	left, known := bitsets(c.Bitsets), bitsets(c.Known)
-	index := map[categorySplit]int{}
 	for i := range h.nodes {
 		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
 		nd := &h.nodes[i]
 		if s < 0 {
 			continue
 		}
-		k := slices.Index(c.Columns, nd.feature)
-		switch {
+		switch k := slices.Index(c.Columns, nd.feature); {
 		case int(s) >= len(left):
-			return fmt.Errorf("node %d: bitset %d of %d", i, s, len(left))
+			return nil, fmt.Errorf("node %d: bitset %d of %d", i, s, len(left))
 		case nd.child[0] == int32(i):
-			return fmt.Errorf("node %d: a leaf with a split", i)
+			return nil, fmt.Errorf("node %d: a leaf with a split", i)
 		case k < 0:
-			return fmt.Errorf("node %d: column %d is not among the categorical columns %v", i, nd.feature, c.Columns)
+			return nil, fmt.Errorf("node %d: column %d is not among the categorical columns %v", i, nd.feature, c.Columns)
 		}
-		split := categorySplit{column: nd.feature, left: left[s], known: &known[k]}
-		q, ok := index[split]
-		if !ok {
-			q = len(h.splits)
-			index[split] = q
-			h.splits = append(h.splits, split)
+	}
+	return h.categorical(width, func(i int) (categorySplit, bool) {
+		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
+		if s < 0 {
+			return categorySplit{}, false
 		}
-		nd.feature, nd.threshold = int32(width+q), 0.5
-	}
-	return nil
-}
-
-// side is where a category v goes at split s: 0 left, 1 right, NaN where
-// missing values go. scikit-learn reads a category as an unsigned byte;
-// a negative one is missing.
-func (s *categorySplit) side(v float64) float64 {
-	if !(v >= 0 && v < 256) {
-		return math.NaN()
-	}
-	c := int(v)
-	switch {
-	case !s.known.has(c):
-		return math.NaN()
-	case s.left.has(c):
-		return 0
-	}
-	return 1
+		col := h.nodes[i].feature
+		return categorySplit{column: col, set: left[s], member: 0, other: 1, known: known[slices.Index(c.Columns, col)]}, true
+	}), nil
 }
 
 func (h *histGB) predict(x, out []float64) {
 	var r row
 	defer r.release()
-	z := r.prepare(h.prep, x, len(h.splits))
-	for i := range h.splits {
-		z = append(z, h.splits[i].side(z[h.splits[i].column]))
-	}
+	z := appendSides(r.prepare(h.prep, x, len(h.splits)), h.splits)
 	copy(out, h.Baseline)
 	k := 0 // the output tree i adds to, i mod len(Baseline) without a division
 	for _, leaf := range h.reached(z) {

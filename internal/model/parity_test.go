@@ -59,7 +59,7 @@ func TestParityRefit(t *testing.T) {
 		"another step": "a PolynomialFeatures step; served are", "another family": "got SVC",
 		"one-vs-rest": "one-vs-rest", "not fitted": "not fitted", "two outputs": "2 outputs",
 		"a custom init": "init=LinearRegression", "a dart booster": "dart", "a gblinear booster": "gblinear",
-		"another objective": "reg:absoluteerror", "missing=0": "missing=0.0", "XGBoost's categorical splits": "enable_categorical", "an imputer's indicator": "add_indicator",
+		"another objective": "reg:absoluteerror", "missing=0": "missing=0.0", "XGBoost's categories without their names": "pass the training data as a DataFrame whose category columns", "an imputer's indicator": "add_indicator",
 		"a step nested in a ColumnTransformer": "a PolynomialFeatures step; served are", "MinMaxScaler(clip=True)": "MinMaxScaler(clip=True)",
 		"an imputer after a scaler":          "a SimpleImputer after a scaler: put the imputer first",
 		"a column both encoded and a number": "is both encoded as a category and used as a number",

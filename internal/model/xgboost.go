@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -18,8 +19,18 @@ type XGBoost struct {
 	Objective string  `json:"objective"`
 	BaseScore float64 `json:"base_score"`
 	// Groups is the output each tree adds to (XGBoost's tree_info).
-	Groups []int32 `json:"groups"`
-	Nodes  Columns `json:"nodes"`
+	Groups []int32  `json:"groups"`
+	Nodes  Columns  `json:"nodes"`
+	Sets   *CatSets `json:"categorical,omitempty"`
+}
+
+// CatSets are an XGBoost's categorical splits (enable_categorical): a node
+// sends a category in its set right, any other (and a negative one) left,
+// a missing one to its default child, as XGBoost 1.7's Decision does. The
+// categories are the codes of pandas' Categorical in training.
+type CatSets struct {
+	Splits []byte    `json:"splits"` // int32 per node: its set, -1 for a numeric split or a leaf
+	Sets   [][]int32 `json:"sets"`
 }
 
 type xgboost struct {
@@ -29,6 +40,7 @@ type xgboost struct {
 	base   float32 // the base score as a margin
 	groups int
 	sparse bool // a zero is a missing value (Prepare.Sparse)
+	splits []categorySplit
 }
 
 // xgbObjectives are the objectives served, with the task and how many
@@ -89,13 +101,55 @@ func decodeXGBoost(m *Model) (family, error) {
 		// below the threshold: one walk (forest.leaves) serves every kind.
 		nd.threshold = float64(math.Nextafter32(float32(nd.threshold), float32(math.Inf(-1))))
 	}
+	if c := x.Sets; c != nil {
+		if x.splits, err = x.decodeSets(c, m.width()); err != nil {
+			return nil, fmt.Errorf("categorical: %w", err)
+		}
+		x.Sets = nil
+	}
 	return x, nil
+}
+
+func (x *xgboost) decodeSets(c *CatSets, width int) ([]categorySplit, error) {
+	if len(c.Splits) != 4*len(x.nodes) {
+		return nil, fmt.Errorf("%d splits for %d nodes", len(c.Splits)/4, len(x.nodes))
+	}
+	sets := make([]string, len(c.Sets))
+	for k, cats := range c.Sets {
+		var words []uint32
+		for _, v := range cats {
+			if v < 0 || v >= 1<<20 {
+				return nil, fmt.Errorf("set %d: category %d", k, v)
+			}
+			for int(v)/32 >= len(words) {
+				words = append(words, 0)
+			}
+			words[v/32] |= 1 << (v % 32)
+		}
+		sets[k] = bits(words)
+	}
+	for i := range x.nodes {
+		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
+		switch {
+		case s >= int32(len(sets)):
+			return nil, fmt.Errorf("node %d: set %d of %d", i, s, len(sets))
+		case s >= 0 && x.nodes[i].child[0] == int32(i):
+			return nil, fmt.Errorf("node %d: a leaf with a split", i)
+		}
+	}
+	return x.categorical(width, func(i int) (categorySplit, bool) {
+		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
+		if s < 0 {
+			return categorySplit{}, false
+		}
+		return categorySplit{column: x.nodes[i].feature, set: sets[s], member: 1, other: 0}, true
+	}), nil
 }
 
 func (x *xgboost) predict(in, out []float64) {
 	var r row
 	defer r.release()
-	z := r.prepare(x.prep, in, 0)
+	z := r.prepare(x.prep, in, len(x.splits))
 	for j, v := range z {
 		if v == 0 && x.sparse {
 			// Trained on a sparse matrix, XGBoost read a zero as an
@@ -104,6 +158,7 @@ func (x *xgboost) predict(in, out []float64) {
 		}
 		z[j] = float64(float32(v)) // NaN stays NaN
 	}
+	z = appendSides(z, x.splits)
 	var marginBuf [16]float32
 	margins := marginBuf[:0]
 	if x.groups > len(marginBuf) {

@@ -97,9 +97,10 @@ def sklearn_tree(tree, value):
             "right": tree.children_right, "value": value}
 
 
-def parameters(est, task, classes):
+def parameters(est, task, classes, X=None, features=None):
     """The model's kind, its params, whether it takes missing values, and
-    the columns it splits on as categories itself, with their values."""
+    the columns it splits on as categories itself: their values, the codes
+    it saw for them and what an unseen one becomes."""
     family = type(est).__name__
     if family == "LogisticRegression":
         return "logistic/1", logistic(est, classes), False, {}
@@ -111,7 +112,7 @@ def parameters(est, task, classes):
         params, native = hist_gradient_boosting(est)
         return "sklearn-hist-gradient-boosting/1", params, True, native
     if family.startswith("XGB"):
-        return "xgboost/1", xgboost_params(est, task, classes, est.n_features_in_), True, {}
+        return "xgboost/1", xgboost_params(est, task, classes, est.n_features_in_), True, xgboost_categories(est, X, features)
     if family.startswith("GradientBoosting"):
         return "sklearn-trees/1", gradient_boosting(est, task), False, {}
     return "sklearn-trees/1", forest(est, task), False, {}
@@ -217,7 +218,10 @@ def hist_gradient_boosting(est):
             "known": b64(np.asarray(known, dtype=np.uint32).reshape(-1), "<u4"),
         }
         for k in np.flatnonzero(cats):
-            native[int(k)] = [float(v) for v in est._bin_mapper.bin_thresholds_[k]]
+            # The trees split on the raw category: one they never saw goes
+            # where a missing one does (-1 reads as missing).
+            values = [float(v) for v in est._bin_mapper.bin_thresholds_[k]]
+            native[int(k)] = {"values": values, "codes": values, "unknown": -1.0}
     return params, native
 
 
@@ -246,17 +250,51 @@ def xgboost_params(est, task, classes, n):
         raise ValueError("XGBoost with several targets: one output is supported")
     if int(param["num_feature"]) != n:
         raise ValueError(f"the booster has {param['num_feature']} features, the model {n}")
-    trees = []
+    trees, splits, sets = [], [], []
     for t in gb["model"]["trees"]:
-        if any(int(s) != 0 for s in t["split_type"]):
-            raise ValueError("XGBoost with categorical splits (enable_categorical=True): not supported yet; encode the "
-                             "categories in the pipeline instead (a ColumnTransformer with a OneHotEncoder or OrdinalEncoder)")
         left = np.asarray(t["left_children"])
         leaf = left == -1
+        categorical = np.asarray(t["split_type"]) == 1
         cond = np.asarray(t["split_conditions"], dtype=np.float32).astype(np.float64)
-        trees.append({"feature": np.where(leaf, -1, t["split_indices"]), "threshold": cond, "left": left,
-                      "right": np.asarray(t["right_children"]), "value": cond,
+        # A categorical split's condition is NaN: its set decides (CatSets
+        # on the Go side), the threshold is not read.
+        threshold = np.where(categorical, 0.0, cond)
+        trees.append({"feature": np.where(leaf, -1, t["split_indices"]), "threshold": threshold, "left": left,
+                      "right": np.asarray(t["right_children"]), "value": threshold,
                       "missing_left": np.asarray(t["default_left"], dtype=np.uint8)})
+        split = np.full(len(left), -1)
+        for k, node in enumerate(t.get("categories_nodes", [])):
+            at, size = t["categories_segments"][k], t["categories_sizes"][k]
+            split[node] = len(sets)
+            sets.append([int(c) for c in t["categories"][at:at + size]])
+        if (split[categorical] < 0).any():
+            raise ValueError("an XGBoost categorical split without its categories: a model layout this exporter does not know")
+        splits.append(split)
     base = float(np.float32(float(param["base_score"])))
-    return {"objective": objective, "base_score": base, "groups": [int(g) for g in gb["model"]["tree_info"]],
-            "nodes": columns(trees, missing=True)}
+    out = {"objective": objective, "base_score": base, "groups": [int(g) for g in gb["model"]["tree_info"]],
+           "nodes": columns(trees, missing=True)}
+    if sets:
+        out["categorical"] = {"splits": b64(np.concatenate(splits), "<i4"), "sets": sets}
+    return out
+
+
+def xgboost_categories(est, X, features):
+    """The columns XGBoost reads as categories (enable_categorical), each
+    with its categories' names, which XGBoost 1.7 does not keep: pandas'
+    categories of the training data, whose codes it split on."""
+    types = est.get_booster().feature_types or []
+    cats = [k for k, t in enumerate(types) if t == "c"]
+    if not cats:
+        return {}
+    if features is None:
+        raise ValueError("XGBoost's own categorical splits (enable_categorical=True) after preparation steps: not supported; "
+                         "encode the categories in the pipeline (OneHotEncoder, OrdinalEncoder), or give XGBoost the DataFrame itself")
+    if X is None or any(not hasattr(X[features[k]], "cat") for k in cats):
+        raise ValueError("XGBoost with categorical features (enable_categorical=True): pass the training data as a "
+                         "DataFrame whose category columns have pandas' category dtype (export(..., X=X)): XGBoost keeps "
+                         "the categories' codes, not their names")
+    out = {}
+    for k in cats:
+        names = [v.item() if hasattr(v, "item") else v for v in X[features[k]].cat.categories]
+        out[k] = {"values": names, "codes": [float(c) for c in range(len(names))], "unknown": "NaN"}
+    return out

@@ -236,8 +236,9 @@ def prepare(steps, features, routes, native=None):
     """model.json's features' types and its "prepare", for the fitted steps
     in front of the estimator: (types, prepare or None). types maps each
     feature the steps use to {"type", "categories", "missing", "unknown"};
-    a feature the steps drop is not in it. native lists the estimator's
-    columns it splits on as categories itself, with their known values;
+    a feature the steps drop is not in it. native maps the estimator's
+    columns it splits on as categories itself to their values, the codes
+    it saw for them and what it reads for one never seen;
     routes says whether it takes missing values (NaN) itself."""
     cols = flatten(steps, features)
     native = native or {}
@@ -260,7 +261,7 @@ def prepare(steps, features, routes, native=None):
         if nat and not any(encoded):
             if any(c.chain for _, c in mine):
                 refuse(f"{name}: a step in front of a native categorical split")
-            values = [float(v) for v in native[nat[0]]]
+            values = native[nat[0]]["values"]
         else:
             values = category_values([c.chain for _, c in mine])
         types[name] = {"type": "category", "categories": values}
@@ -272,9 +273,9 @@ def prepare(steps, features, routes, native=None):
             continue
         values = t["categories"]
         if k in native and not c.chain:
-            # Trees that split on the raw category: a value they never saw
-            # goes where a missing one does (scikit-learn reads it as -1).
-            col = {"feature": c.feature, "table": values, "missing": "NaN", "unknown": -1.0}
+            # Trees that split on the raw category: its code, as the
+            # library saw it in training.
+            col = {"feature": c.feature, "table": native[k]["codes"], "missing": "NaN", "unknown": native[k]["unknown"]}
             missing_words.setdefault(c.feature, []).append("routed")
             unknown_words.setdefault(c.feature, []).append("routed like a missing value")
         else:
@@ -299,8 +300,8 @@ def prepare(steps, features, routes, native=None):
         types[name]["missing"] = "refused" if "refused" in words else words[0]
     for name, words in unknown_words.items():
         types[name]["unknown"] = "refused" if "refused" in words else words[0]
-    if not steps:
-        return types, None
+    if not steps and not native:
+        return types, None  # each feature its column, as model.json had it before prepare
     return types, out
 
 

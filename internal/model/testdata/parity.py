@@ -387,6 +387,19 @@ xgb_onehot = lambda sparse: make_pipeline(
     XGBClassifier(n_estimators=50, **xgb))
 table_case("titanic-xgb-dense", xgb_onehot(False), "titanic", bound=XGBOOST)
 table_case("titanic-xgb-sparse", xgb_onehot(True), "titanic", bound=XGBOOST)
+# XGBoost's own categorical splits on pandas' category columns: sets
+# (partitions) and one category against the rest (max_cat_to_onehot).
+categorical = {"titanic-cat": titanic()}
+for col in ("sex", "embarked", "deck"):
+    categorical["titanic-cat"][0][col] = categorical["titanic-cat"][0][col].astype("category")
+tables["titanic-cat"], edges["titanic-cat"] = categorical["titanic-cat"], edges["titanic"]
+with open(os.path.join(out, "titanic-cat.rows.json"), "w") as f:
+    json.dump({"rows": [{k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v))) for k, v in r.items()}
+                        for r in tables["titanic-cat"][0].to_dict("records")]}, f)
+table_case("titanic-xgb-categorical", XGBClassifier(n_estimators=50, tree_method="hist", enable_categorical=True,
+                                                    max_cat_to_onehot=1, **xgb), "titanic-cat", bound=XGBOOST)
+table_case("titanic-xgb-categorical-onehot", XGBClassifier(n_estimators=50, tree_method="hist", enable_categorical=True,
+                                                           max_cat_to_onehot=16, **xgb), "titanic-cat", bound=XGBOOST)
 # A regression with every scaler, an ordinal scale, one-hot dropping the
 # first category (an unknown neighbourhood is refused) and if_binary.
 quality = [["Po", "Fa", "TA", "Gd", "Ex"]]
@@ -424,7 +437,7 @@ for label, (model, ds, kwargs) in {
     "a gblinear booster": (XGBRegressor(n_estimators=2, booster="gblinear", n_jobs=1).fit(diabetes.data, diabetes.target), diabetes, {}),
     "another objective": (XGBRegressor(n_estimators=2, objective="reg:absoluteerror", n_jobs=1).fit(diabetes.data, diabetes.target), diabetes, {}),
     "missing=0": (XGBRegressor(n_estimators=2, missing=0.0, n_jobs=1).fit(diabetes.data, diabetes.target), diabetes, {}),
-    "XGBoost's categorical splits": (XGBRegressor(n_estimators=2, tree_method="hist", enable_categorical=True, n_jobs=1).fit(
+    "XGBoost's categories without their names": (XGBRegressor(n_estimators=2, tree_method="hist", enable_categorical=True, n_jobs=1).fit(
         pd.DataFrame({n: pd.Categorical(diabetes.data[:, j] > 0) for j, n in enumerate(names(diabetes))}), diabetes.target), diabetes, {}),
     "an imputer's indicator": (make_pipeline(SimpleImputer(add_indicator=True), Ridge()).fit(with_missing(diabetes.data), diabetes.target), diabetes, {}),
     "a step nested in a ColumnTransformer": (make_pipeline(ColumnTransformer([("p", make_pipeline(StandardScaler(), PolynomialFeatures()), [0, 1])]),
