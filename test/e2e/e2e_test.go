@@ -76,6 +76,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 	t.Run("a regression shows its number", func(t *testing.T) { regressionShowsItsNumber(t, browser) })
+	t.Run("a pipeline's categories are chosen", func(t *testing.T) { categoriesAreChosen(t, browser) })
 	t.Run("signing in gets a prediction", func(t *testing.T) { signingInGetsAPrediction(t, browser) })
 	t.Run("the React example", func(t *testing.T) { reactExampleRuns(t, browser) })
 	t.Run("corscheck agrees with Chromium", func(t *testing.T) { corscheckAgreesWithChromium(t, browser) })
@@ -102,6 +103,48 @@ func regressionShowsItsNumber(t *testing.T, browser context.Context) {
 	if name := p.text(`#target-name`); !strings.HasPrefix(strings.ToLower(name), strings.ToLower(m.TargetDescription)) {
 		t.Errorf("the number is called %q, want the model's %q", name, m.TargetDescription)
 	}
+	if errs := p.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// pipelineModel is a scikit-learn pipeline of the model package's parity
+// fixtures: text categories (one a number used as a label), blanks imputed.
+const pipelineModel = "../../internal/model/testdata/parity/titanic-logistic.model.json"
+
+// A pipeline served through the whole local stack: each category is a
+// select of its values (a blank option where the feature takes null), the
+// preset fills them in, and a changed choice and an emptied number reach
+// the function as a string and a null.
+func categoriesAreChosen(t *testing.T, browser context.Context) {
+	m, err := model.Load(pipelineModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &browserEnv{local: localtest.Start(t, localtest.Options{SiteAddr: "localhost:0", AllowSite: true, Model: pipelineModel}), browser: browser}
+	p := open(t, e, e.local.SiteURL)
+	p.do(chromedp.WaitVisible(`body[data-ready="true"]`))
+	for _, f := range m.Features {
+		want := "INPUT"
+		if f.IsCategory() {
+			want = "SELECT"
+			options := []string{map[bool]string{true: "(not known)", false: "(choose)"}[f.TakesMissing()]}
+			for k := range f.Categories {
+				options = append(options, fmt.Sprint(f.Value(float64(k))))
+			}
+			got := p.eval(`[...document.getElementById(` + jsString(f.Name) + `).options].map((o) => o.text).join("|")`)
+			if want := strings.Join(options, "|"); got != want {
+				t.Errorf("%s offers %q, want %q", f.Name, got, want)
+			}
+		}
+		if got := p.eval(`document.getElementById(` + jsString(f.Name) + `).tagName`); got != want {
+			t.Errorf("%s is a %s, want a %s", f.Name, got, want)
+		}
+	}
+	label := m.Examples[0].Label
+	p.do(chromedp.Click(fmt.Sprintf(`[data-preset=%q]`, label)))
+	p.do(chromedp.SetValue(`#embarked`, `"Q"`), chromedp.SetValue(`#age`, ""), chromedp.Click(`#predict`), chromedp.WaitVisible(`#result-body`))
+	checkPredicted(t, m, p.text(`#predicted`), "", p.eval(`String(document.querySelectorAll("#bars li").length)`))
 	if errs := p.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
