@@ -42,7 +42,12 @@ export function Predictor({ config, token }: { config: Config; token?: string })
     e.preventDefault();
     setAnswer("");
     setError("");
-    const body = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === "" ? null : Number(v)])) as PredictRequest;
+    // A category's option holds its value as JSON (a string, or a number
+    // used as a label); an empty field is a missing value, null.
+    const body = Object.fromEntries(model.features.map((f) => {
+      const v = row[f.name] ?? "";
+      return [f.name, v === "" ? null : f.type === "category" ? JSON.parse(v) : Number(v)];
+    })) as PredictRequest;
     try {
       const { data, error, response } = await api.POST("/predict", {
         body,
@@ -68,13 +73,24 @@ export function Predictor({ config, token }: { config: Config; token?: string })
       <form id="predict" onSubmit={predict}>
         {model.features.map((f) => (
           <label key={f.name}>
-            {f.description || f.name} ({f.unit})
-            <input
-              name={f.name}
-              inputMode="decimal"
-              value={row[f.name] ?? ""}
-              onChange={(e) => setRow({ ...row, [f.name]: e.target.value })}
-            />
+            {f.description || f.name}{f.unit ? ` (${f.unit})` : ""}
+            {f.type === "category" ? (
+              <select name={f.name} value={row[f.name] ?? ""} onChange={(e) => setRow({ ...row, [f.name]: e.target.value })}>
+                <option value="">{f.missing === "refused" ? "(choose)" : "(not known)"}</option>
+                {(f.categories ?? []).map((c) => (
+                  <option key={JSON.stringify(c)} value={JSON.stringify(c)}>
+                    {String(c)}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                name={f.name}
+                inputMode="decimal"
+                value={row[f.name] ?? ""}
+                onChange={(e) => setRow({ ...row, [f.name]: e.target.value })}
+              />
+            )}
           </label>
         ))}
         <button type="submit">Predict</button>
@@ -94,5 +110,8 @@ export function Predictor({ config, token }: { config: Config; token?: string })
 // example is one of the model's examples as the form's values.
 function example(model: Model, i: number): Record<string, string> {
   const values = model.examples?.[i]?.values ?? [];
-  return Object.fromEntries(model.features.map((f, j) => [f.name, j < values.length ? String(values[j]) : ""]));
+  return Object.fromEntries(model.features.map((f, j) => {
+    const v = values[j];
+    return [f.name, v === undefined || v === null ? "" : f.type === "category" ? JSON.stringify(v) : String(v)];
+  }));
 }
