@@ -42,15 +42,17 @@ func (f *fake) answer(req events.APIGatewayProxyRequest) (int, map[string]any) {
 		json.Unmarshal(b, &doc)
 		return http.StatusOK, doc
 	}
-	var row map[string]float64
+	var row map[string]any
 	json.Unmarshal([]byte(req.Body), &row)
-	x := make([]float64, len(f.m.Features))
+	values := make([]any, len(f.m.Features))
+	missing := false
 	for j, feat := range f.m.Features {
 		v, ok := row[feat.Name]
-		if !ok {
-			return http.StatusBadRequest, map[string]any{"error": map[string]any{"code": "invalid_input"}}
-		}
-		x[j] = v
+		values[j], missing = v, missing || !ok
+	}
+	x, err := f.m.Row(values)
+	if err != nil || missing || len(row) != len(values) {
+		return http.StatusBadRequest, map[string]any{"error": map[string]any{"code": "invalid_input"}}
 	}
 	p := make([]float64, f.m.Outputs())
 	best := f.m.Predict(x, p)
@@ -73,15 +75,19 @@ func served(t *testing.T) *model.Model {
 	return m
 }
 
-// A version that answers as the contract says passes; a classifier and a
-// regression alike.
+// A version that answers as the contract says passes; a classifier, a
+// regression and a pipeline whose examples hold categories and blanks alike.
 func TestAGoodVersionPasses(t *testing.T) {
 	root, _ := project.Root()
 	regression, err := model.Load(filepath.Join(root, "functions", "predict", "testdata", "regression.model.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []*model.Model{served(t), regression} {
+	pipeline, err := model.Load(filepath.Join(root, "internal", "model", "testdata", "parity", "titanic-hgb-native.model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*model.Model{served(t), regression, pipeline} {
 		if err := Check(context.Background(), (&fake{m: m}).invoke); err != nil {
 			t.Errorf("%s: %v", m.Name, err)
 		}
