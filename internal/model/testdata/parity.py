@@ -156,19 +156,21 @@ def case(name, model, dataset, meta=None, X=None, y=None, bound=SKLEARN, export_
     with open(path) as f:
         doc = json.load(f)
     extra = extra_rows(doc, ds.data) if "nodes" in doc["params"] else np.empty((0, ds.data.shape[1]))
-    rows = np.vstack([ds.data, extra])
-    task = doc["task"]
-    outputs = model.predict_proba(rows) if task == "classification" else model.predict(rows).reshape(-1, 1)
+    write_expected(name, model, doc, np.vstack([ds.data, extra]), {
+        "dataset": dataset, "bound": bound, "extra": [[None if np.isnan(v) else float(v) for v in r] for r in extra]})
+
+
+def write_expected(name, model, doc, rows, fields):
+    """<name>.expected.json: fields, and the library's outputs and labels for rows."""
+    outputs = model.predict_proba(rows) if doc["task"] == "classification" else model.predict(rows).reshape(-1, 1)
     predicted = model.predict(rows)
-    if task == "classification":
+    if doc["task"] == "classification":
         classes = list(model.classes_)
         labels = [doc["classes"][classes.index(p)] for p in predicted]
     else:
         labels = [float(p) for p in predicted]
     with open(os.path.join(out, name + ".expected.json"), "w") as f:
-        json.dump({"dataset": dataset, "bound": bound,
-                   "extra": [[None if np.isnan(v) else float(v) for v in r] for r in extra],
-                   "outputs": np.asarray(outputs, dtype=np.float64).tolist(), "labels": labels}, f)
+        json.dump({**fields, "outputs": np.asarray(outputs, dtype=np.float64).tolist(), "labels": labels}, f)
 
 
 def scaled(est):
@@ -337,17 +339,8 @@ def table_case(name, model, table, bound=SKLEARN, cli=False):
             continue
         extra.append(row)
     frame = pd.concat([X, pd.DataFrame(extra, columns=X.columns).astype(X.dtypes.to_dict(), errors="ignore")], ignore_index=True)
-    task = doc["task"]
-    outputs = model.predict_proba(frame) if task == "classification" else model.predict(frame).reshape(-1, 1)
-    predicted = model.predict(frame)
-    if task == "classification":
-        classes = list(model.classes_)
-        labels = [doc["classes"][classes.index(p)] for p in predicted]
-    else:
-        labels = [float(p) for p in predicted]
-    with open(os.path.join(out, name + ".expected.json"), "w") as f:
-        json.dump({"dataset": table, "bound": bound, "extra": [{k: json_cell(v) for k, v in r.items()} for r in extra],
-                   "refused": refused, "outputs": np.asarray(outputs, dtype=np.float64).tolist(), "labels": labels}, f)
+    write_expected(name, model, doc, frame, {
+        "dataset": table, "bound": bound, "extra": [{k: json_cell(v) for k, v in r.items()} for r in extra], "refused": refused})
 
 
 def json_cell(v):
