@@ -76,6 +76,8 @@ func TestParseRefusesWhatItCannotServe(t *testing.T) {
 		{"a threshold that is no float32", "xgb-diabetes", func(d map[string]any) { d["params"].(map[string]any)["base_score"] = 0.1 }, "base_score 0.1 is not a float32"},
 		{"a column of no feature", "titanic-logistic", func(d map[string]any) { prepColumn(d, 0)["feature"] = "cabin" }, `prepare column 0: feature "cabin" is not one of the features`},
 		{"a table of another length", "titanic-logistic", func(d map[string]any) { prepColumn(d, 3)["table"] = []any{1.0} }, "1 table values for 2 categories"},
+		{"an unknown category as NaN where the family takes none", "titanic-logistic", func(d map[string]any) { prepColumn(d, 3)["unknown"] = "NaN" },
+			"an unknown category becomes NaN, which logistic/1 does not take"},
 		{"a divisor of 0", "titanic-logistic", func(d map[string]any) { prepColumn(d, 0)["ops"] = []any{map[string]any{"sub_div": []any{1.0, 0.0}}} }, "a divisor other than 0"},
 		{"a feature no column uses", "titanic-logistic", func(d map[string]any) {
 			cols := d["prepare"].(map[string]any)["columns"].([]any)

@@ -152,6 +152,9 @@ func (m *Model) compilePrepare(routes bool) error {
 					mine = MissingRouted
 				}
 			}
+			if c.Unknown != nil && math.IsNaN(*c.Unknown) && !routes {
+				return fmt.Errorf("prepare column %d (%s): an unknown category becomes NaN, which %s does not take", i, f.Name, m.Kind)
+			}
 			if c.Unknown != nil {
 				col.table[1] = *c.Unknown
 				if unknown[j] == "" {
