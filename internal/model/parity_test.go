@@ -63,6 +63,7 @@ func TestParityRefit(t *testing.T) {
 		"a step nested in a ColumnTransformer": "a PolynomialFeatures step; served are", "MinMaxScaler(clip=True)": "MinMaxScaler(clip=True)",
 		"an imputer after a scaler":          "a SimpleImputer after a scaler: put the imputer first",
 		"a column both encoded and a number": "is both encoded as a category and used as a number",
+		"boolean categories":                 "its categories are booleans",
 		"no data and no ranges":              "--data", "missing values for a model without them": "does not take",
 	} {
 		if !strings.Contains(refused[label], want) {

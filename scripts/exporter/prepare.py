@@ -171,7 +171,7 @@ def is_missing(v):
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def category_values(chains):
+def category_values(name, chains):
     """A category feature's values: its encoders' categories (sorted, as
     they keep them), then what an imputer fills in that they lack; numbers
     as floats."""
@@ -189,6 +189,9 @@ def category_values(chains):
             v = v.item()
         if is_missing(v):
             continue
+        if isinstance(v, bool):
+            raise ValueError(f"feature {name}: its categories are booleans ({v!r}), which a request cannot send as a "
+                             "category; fit on the column as 0/1 (astype(int)) or as text (astype(str))")
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             v = float(v)
         if v not in out:
@@ -263,7 +266,7 @@ def prepare(steps, features, routes, native=None):
                 refuse(f"{name}: a step in front of a native categorical split")
             values = native[nat[0]]["values"]
         else:
-            values = category_values([c.chain for _, c in mine])
+            values = category_values(name, [c.chain for _, c in mine])
         types[name] = {"type": "category", "categories": values}
     missing_words, unknown_words = {}, {}
     for k, c in enumerate(cols):

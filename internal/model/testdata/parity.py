@@ -439,6 +439,9 @@ for label, (model, ds, kwargs) in {
     "an imputer after a scaler": (make_pipeline(StandardScaler(), SimpleImputer(), Ridge()).fit(with_missing(diabetes.data), diabetes.target), diabetes, {}),
     "a column both encoded and a number": (make_pipeline(ColumnTransformer([("a", OneHotEncoder(), [1]), ("b", "passthrough", [1, 2])]),
                                                          Ridge()).fit(diabetes.data, diabetes.target), diabetes, {}),
+    "boolean categories": (make_pipeline(ColumnTransformer([("a", OneHotEncoder(), [0])]), Ridge()).fit(
+        pd.DataFrame({n: diabetes.data[:, j] > 0 for j, n in enumerate(names(diabetes))}), diabetes.target), diabetes,
+        {"X": pd.DataFrame({n: diabetes.data[:, j] > 0 for j, n in enumerate(names(diabetes))})}),
     # The documented path without data: every range from meta. It exports.
     "no data, ranges in meta": (DecisionTreeRegressor(max_depth=2).fit(diabetes.data, diabetes.target), diabetes,
                                 {"X": None, "meta": {"features": {n: {"min_exclusive": -1, "max": 1} for n in names(diabetes)}}}),
