@@ -27,15 +27,20 @@ type engine struct {
 	name, install string
 	find          func() string
 	command       func(t *testing.T, path, url string) *exec.Cmd
-	// consoleKind, where the engine's console can be collected (Firefox,
-	// over WebDriver BiDi: openWithConsole opens the page), says what kind
-	// of message one is, for holdTheGuide.
+	// console opens url in the engine that cmd started, collecting its
+	// console: Firefox's over WebDriver BiDi, WebKit's over its remote
+	// inspector. consoleKind says what kind of message one is, for
+	// holdTheGuide.
+	console     func(t *testing.T, cmd *exec.Cmd, output *lockedBuffer, url string) *consoleLog
 	consoleKind func(string) string
 }
 
 var otherEngines = []engine{
 	{
 		name: "firefox", install: "sudo apt-get install firefox-esr", consoleKind: firefoxKind,
+		console: func(t *testing.T, _ *exec.Cmd, output *lockedBuffer, url string) *consoleLog {
+			return openWithConsole(t, output, url)
+		},
 		find: func() string { return lookPath("firefox-esr", "firefox") },
 		command: func(t *testing.T, path, url string) *exec.Cmd {
 			profile := t.TempDir()
@@ -60,7 +65,16 @@ user_pref("app.update.enabled", false);
 		},
 	},
 	{
-		name: "webkit", install: "sudo apt-get install libwebkit2gtk-4.1-0 xvfb",
+		name: "webkit", install: "sudo apt-get install libwebkit2gtk-4.1-0 xvfb", consoleKind: webkitKind,
+		console: func(t *testing.T, cmd *exec.Cmd, _ *lockedBuffer, url string) *consoleLog {
+			for _, v := range cmd.Env {
+				if addr, ok := strings.CutPrefix(v, "WEBKIT_INSPECTOR_HTTP_SERVER="); ok {
+					return openWithInspector(t, addr, url)
+				}
+			}
+			t.Fatal("MiniBrowser was started without its remote inspector")
+			return nil
+		},
 		find: func() string {
 			if lookPath("xvfb-run") == "" {
 				return ""
@@ -75,7 +89,8 @@ user_pref("app.update.enabled", false);
 			cmd := exec.Command("xvfb-run", "-a", path, url)
 			// WebKit's bubblewrap sandbox needs user namespaces, which CI's
 			// root does not get; the page it loads is the test's own.
-			cmd.Env = append(os.Environ(), "WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS=1", "no_proxy=*", "HOME="+t.TempDir())
+			cmd.Env = append(os.Environ(), "WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS=1", "no_proxy=*", "HOME="+t.TempDir(),
+				"WEBKIT_INSPECTOR_HTTP_SERVER="+inspectorAddress(t))
 			return cmd
 		},
 	},
@@ -202,7 +217,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 	}
 	var console *consoleLog
 	if e.consoleKind != nil {
-		console = openWithConsole(t, log, pageSrv.URL+"/")
+		console = e.console(t, cmd, log, pageSrv.URL+"/")
 	}
 	// Bounded: far above the ~1 minute a run takes on a busy 2-core machine.
 	var got map[string]string
