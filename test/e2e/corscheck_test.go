@@ -340,19 +340,26 @@ func (c *consoleLog) add(text string) {
 }
 
 // untilSentinel returns every message once the sentinel call's is among
-// them. Bounded: an engine that never prints it fails here, whatever the
-// machine's speed.
+// them.
 func (c *consoleLog) untilSentinel(t *testing.T, engine string) []string {
+	t.Helper()
+	return c.until(t, engine, "the sentinel call's CORS error", func(m string) bool { return strings.Contains(m, "/c/sentinel/") })
+}
+
+// until returns every message once one that last says is among them.
+// Bounded: an engine that never prints it fails here, whatever the
+// machine's speed.
+func (c *consoleLog) until(t *testing.T, engine, what string, last func(string) bool) []string {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		c.mu.Lock()
 		texts := slices.Clone(c.texts)
 		c.mu.Unlock()
-		if slices.ContainsFunc(texts, func(m string) bool { return strings.Contains(m, "/c/sentinel/") }) {
+		if slices.ContainsFunc(texts, last) {
 			return texts
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s never printed the sentinel call's CORS error; its console:\n%s", engine, strings.Join(texts, "\n"))
+			t.Fatalf("%s never printed %s; its console:\n%s", engine, what, strings.Join(texts, "\n"))
 		}
 	}
 }

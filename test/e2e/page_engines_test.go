@@ -52,7 +52,9 @@ type pageReport struct{ Scenario, Kind, Text string }
 // the API names it CSP. The page tells them apart by what happened (a
 // TypeError, a no-cors probe, the securitypolicyviolation event), never by
 // an engine's error text, which differs in each ("Failed to fetch",
-// "NetworkError when attempting to fetch resource.", "Load failed").
+// "NetworkError when attempting to fetch resource.", "Load failed"). What
+// each engine's console printed meanwhile, the CSP block's message
+// included, must be quoted in docs/troubleshooting.md.
 func TestThePageInEveryEngine(t *testing.T) {
 	eachEngine(t, "the site was not tried in it", func(t *testing.T, e engine, path string) {
 		reports := make(chan pageReport, 8)
@@ -83,9 +85,19 @@ func TestThePageInEveryEngine(t *testing.T) {
 			}
 			next = u
 		}
-		cmd := e.command(t, path, next)
+		open := next
+		if e.console != nil {
+			open = "about:blank" // until the console is watched
+		}
+		cmd := e.command(t, path, open)
+		output := &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = output, output
 		if err := testtool.StartGroup(t, cmd); err != nil {
 			t.Fatal(err)
+		}
+		var console *consoleLog
+		if e.console != nil {
+			console = e.console(t, cmd, output, next)
 		}
 		want := map[string]func(pageReport) bool{
 			"predict": func(r pageReport) bool { return r.Kind == "result" && r.Text == class },
@@ -106,6 +118,13 @@ func TestThePageInEveryEngine(t *testing.T) {
 			case <-time.After(3 * time.Minute):
 				t.Fatalf("%s: scenarios %v never reported", e.name, slices.Collect(maps.Keys(want)))
 			}
+		}
+		if console != nil {
+			// The page's own console, the CSP block's message included,
+			// is in the guide too.
+			holdTheGuide(t, e.name, console.until(t, e.name, "its CSP message", func(m string) bool {
+				return strings.Contains(strings.ToLower(m), "content security policy") || strings.Contains(m, "Content-Security-Policy")
+			}), e.consoleKind)
 		}
 	})
 }
