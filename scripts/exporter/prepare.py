@@ -144,27 +144,40 @@ def probe_row(cols_in, step, k, value):
     return np.array([row], dtype=object if text else np.float64)
 
 
-def run(chain, value):
+def run(chain, value, cache):
     """The value of a category through its chain, as scikit-learn computes
     it; None where a step raises (an unknown category refused, a missing
-    value no step takes)."""
-    import scipy.sparse
-
+    value no step takes). cache keeps each step's whole output row for an
+    input: a one-hot encoder's columns of one feature share them, so a
+    feature of k values costs k + 2 transforms per step, not k times that."""
     v = value
     for link in chain:
-        X = probe_row(link.n_in, link.step, link.i, v)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = link.step.transform(X)
-        except ValueError:
+        key = (id(link.step), link.i, repr(v))
+        if key not in cache:
+            cache[key] = transform_one(link, v)
+        row = cache[key]
+        if row is None:
             return None
-        if scipy.sparse.issparse(out):
-            out = out.toarray()
-        v = out[0, link.out]
+        v = row[link.out]
         if hasattr(v, "item"):
             v = v.item()
     return float(v)
+
+
+def transform_one(link, v):
+    """The step's output row for v in its column, or None where it raises."""
+    import scipy.sparse
+
+    X = probe_row(link.n_in, link.step, link.i, v)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = link.step.transform(X)
+    except ValueError:
+        return None
+    if scipy.sparse.issparse(out):
+        out = out.toarray()
+    return out[0]
 
 
 def is_missing(v):
@@ -248,7 +261,7 @@ def prepare(steps, features, routes, native=None):
     by_feature = {}
     for k, c in enumerate(cols):
         by_feature.setdefault(c.feature, []).append((k, c))
-    types, out = {}, []
+    types, out, cache = {}, [], {}
     for name in features:
         mine = by_feature.get(name)
         if not mine:
@@ -282,11 +295,11 @@ def prepare(steps, features, routes, native=None):
             missing_words.setdefault(c.feature, []).append("routed")
             unknown_words.setdefault(c.feature, []).append("routed like a missing value")
         else:
-            col = {"feature": c.feature, "table": [run(c.chain, v) for v in values]}
+            col = {"feature": c.feature, "table": [run(c.chain, v, cache) for v in values]}
             if any(v is None for v in col["table"]):
                 bad = values[col["table"].index(None)]
                 raise ValueError(f"feature {c.feature}: its steps refuse its own category {bad!r}")
-            m, u = run(c.chain, math.nan), run(c.chain, unseen(values))
+            m, u = run(c.chain, math.nan, cache), run(c.chain, unseen(values), cache)
             if not routes:  # a NaN the estimator cannot take: scikit-learn would raise there
                 m = None if m is not None and math.isnan(m) else m
                 u = None if u is not None and math.isnan(u) else u
