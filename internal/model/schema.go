@@ -67,9 +67,7 @@ func (m *Model) RequestSchema(exact bool) *Schema {
 			p.Minimum, p.ExclusiveMinimum, p.Maximum = &f.Min, true, &f.Max
 		}
 		if exact && f.IsCategory() && f.Unknown == UnknownRefused {
-			for _, c := range f.Categories {
-				p.Enum = append(p.Enum, c)
-			}
+			p.Enum = anys(f.Categories)
 			if p.Nullable { // OpenAPI 3.0.3: an enum must list null for nullable to admit it
 				p.Enum = append(p.Enum, nil)
 			}
@@ -116,6 +114,7 @@ func (m *Model) PredictionSchema() *Schema {
 	}
 }
 
+// anys is s as the values of an enum.
 func anys[T any](s []T) []any {
 	out := make([]any, len(s))
 	for i, v := range s {
