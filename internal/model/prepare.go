@@ -17,9 +17,10 @@ import (
 //   - a number: Impute replaces a missing value (SimpleImputer's
 //     statistic), then each of Ops in turn (the scalers);
 //   - a category: Table gives the column's value for each of the feature's
-//     categories, Missing for a missing one, Unknown for one the model
-//     never saw (an encoder's output, probed by the exporter through the
-//     fitted steps themselves), then Ops (a scaler after an encoder).
+//     categories (OneHot, for a one-hot encoder's column, the one that is
+//     1), Missing for a missing one, Unknown for one the model never saw
+//     (an encoder's output, probed by the exporter through the fitted steps
+//     themselves), then Ops (a scaler after an encoder).
 //
 // Missing or Unknown absent means scikit-learn raises: the API refuses.
 type Prepare struct {
@@ -35,9 +36,13 @@ type Column struct {
 	Feature string    `json:"feature"`
 	Impute  *float64  `json:"impute,omitempty"`
 	Table   []float64 `json:"table,omitempty"`
-	Missing *float64  `json:"missing,omitempty,format:nonfinite"`
-	Unknown *float64  `json:"unknown,omitempty,format:nonfinite"`
-	Ops     []Op      `json:"ops,omitempty"`
+	// OneHot is the table of a one-hot encoder's column, written as the
+	// index of its category: 1 there, 0 for every other category. A
+	// feature of k values takes k numbers instead of k² this way.
+	OneHot  *int     `json:"one_hot,omitempty"`
+	Missing *float64 `json:"missing,omitempty,format:nonfinite"`
+	Unknown *float64 `json:"unknown,omitempty,format:nonfinite"`
+	Ops     []Op     `json:"ops,omitempty"`
 }
 
 // Op is one scaler's arithmetic, as scikit-learn writes it: SubDiv
@@ -136,6 +141,13 @@ func (m *Model) compilePrepare(routes bool) error {
 		col := column{feature: j, impute: math.NaN()}
 		var mine string // what a missing value does in this column
 		if f.IsCategory() {
+			if c.OneHot != nil {
+				if c.Table != nil || *c.OneHot < 0 || *c.OneHot >= len(f.Categories) {
+					return fmt.Errorf("prepare column %d (%s): one_hot %d: want the index of one of its %d categories, and no table", i, f.Name, *c.OneHot, len(f.Categories))
+				}
+				c.Table = make([]float64, len(f.Categories))
+				c.Table[*c.OneHot] = 1
+			}
 			switch {
 			case len(c.Table) != len(f.Categories):
 				return fmt.Errorf("prepare column %d (%s): %d table values for %d categories", i, f.Name, len(c.Table), len(f.Categories))
@@ -165,8 +177,8 @@ func (m *Model) compilePrepare(routes bool) error {
 			}
 		} else {
 			switch {
-			case c.Table != nil || c.Missing != nil || c.Unknown != nil:
-				return fmt.Errorf("prepare column %d (%s): a number has no table, missing or unknown value", i, f.Name)
+			case c.Table != nil || c.OneHot != nil || c.Missing != nil || c.Unknown != nil:
+				return fmt.Errorf("prepare column %d (%s): a number has no table, one_hot, missing or unknown value", i, f.Name)
 			case c.Impute != nil && (math.IsNaN(*c.Impute) || math.IsInf(*c.Impute, 0)):
 				return fmt.Errorf("prepare column %d (%s): imputes %v", i, f.Name, *c.Impute)
 			case c.Impute != nil:

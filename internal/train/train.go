@@ -371,10 +371,9 @@ func prepare(d *Dataset, rows []int) (*fitted, [][]float64, error) {
 		}
 		common := mostFrequent(present, len(f.Categories))
 		for k := range f.Categories {
-			c := model.Column{Feature: f.Name, Table: make([]float64, len(f.Categories))}
-			c.Table[k] = 1
+			c := model.Column{Feature: f.Name, OneHot: ptr(k)}
 			if imputed {
-				c.Missing = ptr(c.Table[common])
+				c.Missing = ptr(map[bool]float64{true: 1, false: 0}[k == common])
 			}
 			p.Columns = append(p.Columns, c)
 		}

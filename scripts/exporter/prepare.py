@@ -299,6 +299,9 @@ def prepare(steps, features, routes, native=None):
             if any(v is None for v in col["table"]):
                 bad = values[col["table"].index(None)]
                 raise ValueError(f"feature {c.feature}: its steps refuse its own category {bad!r}")
+            if sorted(col["table"]) == [0.0] * (len(values) - 1) + [1.0]:
+                # A one-hot column: its category's index, not k numbers.
+                col = {"feature": c.feature, "one_hot": col["table"].index(1.0)}
             m, u = run(c.chain, math.nan, cache), run(c.chain, unseen(values), cache)
             if not routes:  # a NaN the estimator cannot take: scikit-learn would raise there
                 m = None if m is not None and math.isnan(m) else m
