@@ -283,7 +283,29 @@ def houses(n=600, seed=1):
     return X, pd.Series(np.round(price), name="sale_price")
 
 
-tables = {"titanic": titanic(), "houses": houses()}
+def penguins(n=500, seed=2):
+    """Three species from an island (text), a sex with blanks and four
+    measurements, one with blanks: a classifier of three classes."""
+    rng = np.random.default_rng(seed)
+    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n, p=[0.45, 0.2, 0.35])
+    island = np.where(species == "Gentoo", "Biscoe", np.where(species == "Chinstrap", "Dream",
+                      rng.choice(["Biscoe", "Dream", "Torgersen"], n)))
+    base = {"Adelie": (38.8, 18.3, 190, 3700), "Chinstrap": (48.8, 18.4, 196, 3730), "Gentoo": (47.5, 15.0, 217, 5080)}
+    m = np.array([base[s] for s in species])
+    X = pd.DataFrame({
+        "island": island,
+        "bill_length_mm": np.round(m[:, 0] + rng.normal(0, 2.8, n), 1),
+        "bill_depth_mm": np.round(m[:, 1] + rng.normal(0, 1.1, n), 1),
+        "flipper_length_mm": np.round(m[:, 2] + rng.normal(0, 6.5, n)),
+        "body_mass_g": np.round(m[:, 3] + rng.normal(0, 420, n), -1),
+        "sex": rng.choice(["male", "female"], n).astype(object),
+    })
+    X.loc[rng.random(n) < 0.05, "sex"] = np.nan
+    X.loc[rng.random(n) < 0.05, "body_mass_g"] = np.nan
+    return X, pd.Series(species, name="species")
+
+
+tables = {"titanic": titanic(), "houses": houses(), "penguins": penguins()}
 # Rows beyond the table's: a blank in each column, a category never seen, a
 # rare one; each row is answered as scikit-learn answers it, or, where
 # scikit-learn raises, refused naming the feature.
@@ -291,6 +313,8 @@ edges = {
     "titanic": [{"sex": None}, {"age": None}, {"embarked": None}, {"deck": None}, {"pclass": None}, {"fare": None},
                 {"sex": "unknown"}, {"embarked": "X"}, {"deck": "T"}, {"deck": "Z"}, {"pclass": 4.0},
                 {"age": None, "embarked": None, "deck": None, "sex": None, "fare": None, "sibsp": None, "pclass": None}],
+    "penguins": [{"island": None}, {"island": "Anvers"}, {"sex": None}, {"sex": "unknown"}, {"body_mass_g": None},
+                 {"bill_length_mm": None}],
     "houses": [{"neighbourhood": "Blueste"}, {"neighbourhood": "Nowhere"}, {"lot_frontage": None}, {"overall_quality": "Superb"},
                {"overall_quality": None}, {"central_air": None}, {"central_air": "maybe"}, {"year_built": None}],
 }
@@ -380,6 +404,23 @@ xgb_onehot = lambda sparse: make_pipeline(
     XGBClassifier(n_estimators=50, **xgb))
 table_case("titanic-xgb-dense", xgb_onehot(False), "titanic", bound=XGBOOST)
 table_case("titanic-xgb-sparse", xgb_onehot(True), "titanic", bound=XGBOOST)
+# Three classes: multinomial one-hot logistic regression, native categorical
+# splits in a multi-class HistGradientBoosting, XGBoost's softprob after a
+# sparse one-hot, GradientBoosting after ordinal codes.
+measures = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+table_case("penguins-logistic", make_pipeline(ct(
+    ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", drop="if_binary")), ["island", "sex"]),
+    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), measures)), LogisticRegression(max_iter=2000)), "penguins")
+table_case("penguins-hgb-native", make_pipeline(ct(
+    ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["island", "sex"]), remainder="passthrough"),
+    HistGradientBoostingClassifier(categorical_features=[0, 1], max_iter=30, early_stopping=False, random_state=0)), "penguins")
+table_case("penguins-xgb-sparse", make_pipeline(ct(
+    ("cat", OneHotEncoder(handle_unknown="ignore"), ["island", "sex"]), ("num", "passthrough", measures), sparse_threshold=1.0),
+    XGBClassifier(n_estimators=20, objective="multi:softprob", **xgb)), "penguins", bound=XGBOOST)
+table_case("penguins-gb", make_pipeline(ct(
+    ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="none"),
+                          OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)), ["island", "sex"]),
+    ("num", SimpleImputer(strategy="median"), measures)), GradientBoostingClassifier(n_estimators=30, random_state=0)), "penguins")
 # XGBoost's own categorical splits on pandas' category columns: sets
 # (partitions) and one category against the rest (max_cat_to_onehot).
 categorical = {"titanic-cat": titanic()}
