@@ -305,7 +305,33 @@ def penguins(n=500, seed=2):
     return X, pd.Series(species, name="species")
 
 
-tables = {"titanic": titanic(), "houses": houses(), "penguins": penguins()}
+EDUCATION = ["Preschool", "1st-4th", "5th-6th", "7th-8th", "9th", "10th", "11th", "12th", "HS-grad", "Some-college",
+             "Assoc-voc", "Assoc-acdm", "Bachelors", "Masters", "Prof-school", "Doctorate"]
+
+
+def adult(n=1200, seed=3):
+    """An adult-income-like table: an ordered education, "?" for an
+    unknown occupation (a category of its own, as the data has it), 40
+    countries mostly rare, a capital gain mostly 0."""
+    rng = np.random.default_rng(seed)
+    countries = ["United-States"] + [f"Country-{i}" for i in range(39)]
+    weights = np.array([60.0] + [1.0] * 39)
+    X = pd.DataFrame({
+        "age": rng.integers(17, 90, n).astype(float),
+        "workclass": rng.choice(["Private", "Self-emp", "Gov", "?"], n, p=[0.7, 0.12, 0.13, 0.05]),
+        "education": rng.choice(EDUCATION, n),
+        "occupation": rng.choice(["Tech", "Craft", "Sales", "Exec", "Service", "?"], n),
+        "native_country": rng.choice(countries, n, p=weights / weights.sum()),
+        "hours_per_week": np.round(rng.normal(40, 12, n).clip(1, 99)),
+        "capital_gain": np.where(rng.random(n) < 0.9, 0.0, np.round(rng.lognormal(8, 1, n))),
+    })
+    score = (0.05 * (X["age"] - 40) + 0.3 * np.array([EDUCATION.index(e) for e in X["education"]]) - 3
+             + 0.04 * (X["hours_per_week"] - 40) + 2 * (X["occupation"] == "Exec") + 1.5 * (X["capital_gain"] > 5000))
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-score)), ">50K", "<=50K")
+    return X, pd.Series(y, name="income")
+
+
+tables = {"titanic": titanic(), "houses": houses(), "penguins": penguins(), "adult": adult()}
 # Rows beyond the table's: a blank in each column, a category never seen, a
 # rare one; each row is answered as scikit-learn answers it, or, where
 # scikit-learn raises, refused naming the feature.
@@ -315,6 +341,8 @@ edges = {
                 {"age": None, "embarked": None, "deck": None, "sex": None, "fare": None, "sibsp": None, "pclass": None}],
     "penguins": [{"island": None}, {"island": "Anvers"}, {"sex": None}, {"sex": "unknown"}, {"body_mass_g": None},
                  {"bill_length_mm": None}],
+    "adult": [{"native_country": "Country-7"}, {"native_country": "Atlantis"}, {"education": "Kindergarten"},
+              {"occupation": "?"}, {"occupation": "Astronaut"}, {"workclass": None}, {"capital_gain": None}],
     "houses": [{"neighbourhood": "Blueste"}, {"neighbourhood": "Nowhere"}, {"lot_frontage": None}, {"overall_quality": "Superb"},
                {"overall_quality": None}, {"central_air": None}, {"central_air": "maybe"}, {"year_built": None}],
 }
@@ -421,6 +449,18 @@ table_case("penguins-gb", make_pipeline(ct(
     ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="none"),
                           OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)), ["island", "sex"]),
     ("num", SimpleImputer(strategy="median"), measures)), GradientBoostingClassifier(n_estimators=30, random_state=0)), "penguins")
+# An adult-income-like table: an ordered education, rare countries grouped
+# as infrequent, "?" a category of its own.
+adult_numbers = ["age", "hours_per_week", "capital_gain"]
+table_case("adult-logistic", make_pipeline(ct(
+    ("edu", make_pipeline(OrdinalEncoder(categories=[EDUCATION]), StandardScaler()), ["education"]),
+    ("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=8, min_frequency=0.02),
+     ["workclass", "occupation", "native_country"]),
+    ("num", StandardScaler(), adult_numbers)), LogisticRegression(max_iter=3000)), "adult")
+table_case("adult-hgb-native", make_pipeline(ct(
+    ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
+     ["workclass", "education", "occupation", "native_country"]), remainder="passthrough"),
+    HistGradientBoostingClassifier(categorical_features=[0, 1, 2, 3], max_iter=40, early_stopping=False, random_state=0)), "adult")
 # XGBoost's own categorical splits on pandas' category columns: sets
 # (partitions) and one category against the rest (max_cat_to_onehot).
 categorical = {"titanic-cat": titanic()}
