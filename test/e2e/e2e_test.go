@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -357,21 +356,12 @@ func allowedOriginGetsAPrediction(t *testing.T, e *browserEnv) {
 // before the server takes it); it stops when the test ends.
 func serveCopy(t *testing.T, e *browserEnv, edit func(*sitesrv.Site, *site.Content)) string {
 	t.Helper()
-	resp, err := http.Get(e.local.SiteURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	headers := http.Header{}
-	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"} {
-		headers.Set(h, resp.Header.Get(h))
-	}
 	root, err := project.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
 	content := local.Site(filepath.Join(root, "site"), e.local.Endpoints(), served(t))
-	s := &sitesrv.Site{Headers: headers}
+	s := &sitesrv.Site{Headers: siteHeaders(t, e.local.SiteURL)}
 	edit(s, &content)
 	if s.FS == nil {
 		s.FS = content

@@ -140,7 +140,7 @@ func TestCorscheckAgreesWithOtherEngines(t *testing.T) {
 			agree++
 		}
 		t.Logf("%s agrees with corscheck's verdict for it on %d of %d server behaviours, in %.1fs", e.name, agree, len(cases), time.Since(start).Seconds())
-		if e.consoleKind != nil {
+		if e.console != nil {
 			holdTheGuide(t, e.name, console, e.consoleKind)
 		}
 	})
@@ -205,20 +205,7 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 	doc, _ := json.Marshal(calls)
 
 	page.Store(fmt.Sprintf(selfReporting, doc))
-	open := pageSrv.URL + "/"
-	if e.consoleKind != nil {
-		open = "about:blank" // until the console is watched
-	}
-	cmd := e.command(t, path, open)
-	log := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := testtool.StartGroup(t, cmd); err != nil {
-		t.Fatalf("%s: %v", e.name, err)
-	}
-	var console *consoleLog
-	if e.consoleKind != nil {
-		console = e.console(t, cmd, log, pageSrv.URL+"/")
-	}
+	console, log := e.start(t, path, pageSrv.URL+"/")
 	// Bounded: far above the ~1 minute a run takes on a busy 2-core machine.
 	var got map[string]string
 	select {
@@ -230,6 +217,28 @@ func runEngine(t *testing.T, e engine, path string) (map[string]string, []corsCa
 		return got, corsMatrix, checks, nil
 	}
 	return got, corsMatrix, checks, console.untilSentinel(t, e.name)
+}
+
+// start starts the engine at path on url, in a process group of its own
+// that ends with the test, and returns what it prints and, where its
+// console can be collected, its console (nil elsewhere): the engine then
+// starts on a blank page, and url is opened once the console is watched.
+func (e engine) start(t *testing.T, path, url string) (*consoleLog, *lockedBuffer) {
+	t.Helper()
+	open := url
+	if e.console != nil {
+		open = "about:blank"
+	}
+	cmd := e.command(t, path, open)
+	output := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = output, output
+	if err := testtool.StartGroup(t, cmd); err != nil {
+		t.Fatalf("%s: %v", e.name, err)
+	}
+	if e.console == nil {
+		return nil, output
+	}
+	return e.console(t, cmd, output, url), output
 }
 
 // lockedBuffer keeps what a process writes on two streams at once.

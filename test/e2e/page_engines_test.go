@@ -21,7 +21,6 @@ import (
 	"github.com/iris-cors/iris-cors-cdk/internal/localtest"
 	"github.com/iris-cors/iris-cors-cdk/internal/project"
 	"github.com/iris-cors/iris-cors-cdk/internal/site"
-	"github.com/iris-cors/iris-cors-cdk/internal/testtool"
 )
 
 // driver plays a visitor on the site's page, in any engine: it waits for
@@ -85,20 +84,7 @@ func TestThePageInEveryEngine(t *testing.T) {
 			}
 			next = u
 		}
-		open := next
-		if e.console != nil {
-			open = "about:blank" // until the console is watched
-		}
-		cmd := e.command(t, path, open)
-		output := &lockedBuffer{}
-		cmd.Stdout, cmd.Stderr = output, output
-		if err := testtool.StartGroup(t, cmd); err != nil {
-			t.Fatal(err)
-		}
-		var console *consoleLog
-		if e.console != nil {
-			console = e.console(t, cmd, output, next)
-		}
+		console, _ := e.start(t, path, next)
 		want := map[string]func(pageReport) bool{
 			"predict": func(r pageReport) bool { return r.Kind == "result" && r.Text == class },
 			"http": func(r pageReport) bool {
