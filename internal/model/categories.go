@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
 
 // categorySplit is one distinct categorical split of a tree ensemble (a
 // HistGradientBoosting's bitset, an XGBoost node's category set), read
@@ -43,26 +47,41 @@ func (s *categorySplit) side(v float64) float64 {
 	return s.other
 }
 
-// categorical turns the nodes that split reports on into comparisons of
-// their split's column (after the width columns the preparation makes),
-// and returns the splits, one per distinct (column, set).
-func (f *forest) categorical(width int, split func(i int) (categorySplit, bool)) []categorySplit {
-	var splits []categorySplit
+// categorical reads splits, an int32 per node (the node's set, one of
+// sets, or -1 for a numeric split or a leaf), turns each node with a set
+// into a comparison of its split's column (after the width columns the
+// preparation makes), and returns the splits, one per distinct (column,
+// set). split makes a node's categorySplit from its set.
+func (f *forest) categorical(width int, splits []byte, sets int, split func(nd *node, set int) (categorySplit, error)) ([]categorySplit, error) {
+	if len(splits) != 4*len(f.nodes) {
+		return nil, fmt.Errorf("%d splits for %d nodes", len(splits)/4, len(f.nodes))
+	}
+	var out []categorySplit
 	index := map[categorySplit]int{}
 	for i := range f.nodes {
-		s, ok := split(i)
-		if !ok {
+		nd := &f.nodes[i]
+		set := int(int32(binary.LittleEndian.Uint32(splits[4*i:])))
+		switch {
+		case set < 0:
 			continue
+		case set >= sets:
+			return nil, fmt.Errorf("node %d: set %d of %d", i, set, sets)
+		case nd.child[0] == int32(i):
+			return nil, fmt.Errorf("node %d: a leaf with a split", i)
+		}
+		s, err := split(nd, set)
+		if err != nil {
+			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
 		q, seen := index[s]
 		if !seen {
-			q = len(splits)
+			q = len(out)
 			index[s] = q
-			splits = append(splits, s)
+			out = append(out, s)
 		}
-		f.nodes[i].feature, f.nodes[i].threshold = int32(width+q), 0.5
+		nd.feature, nd.threshold = int32(width+q), 0.5
 	}
-	return splits
+	return out, nil
 }
 
 // appendSides appends each split's side of row z to z.

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 )
@@ -73,37 +72,17 @@ func bitsets(b []byte) []string {
 }
 
 func (h *histGB) decodeCategorical(c *Categorical, width int) ([]categorySplit, error) {
-	n := len(h.nodes)
-	switch {
-	case len(c.Splits) != 4*n:
-		return nil, fmt.Errorf("%d splits for %d nodes", len(c.Splits)/4, n)
-	case len(c.Bitsets)%32 != 0 || len(c.Known) != 32*len(c.Columns):
+	if len(c.Bitsets)%32 != 0 || len(c.Known) != 32*len(c.Columns) {
 		return nil, fmt.Errorf("bitsets of %d bytes, known of %d for %d columns: want 32 bytes each", len(c.Bitsets), len(c.Known), len(c.Columns))
 	}
 	left, known := bitsets(c.Bitsets), bitsets(c.Known)
-	for i := range h.nodes {
-		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
-		nd := &h.nodes[i]
-		if s < 0 {
-			continue
+	return h.categorical(width, c.Splits, len(left), func(nd *node, set int) (categorySplit, error) {
+		k := slices.Index(c.Columns, nd.feature)
+		if k < 0 {
+			return categorySplit{}, fmt.Errorf("column %d is not among the categorical columns %v", nd.feature, c.Columns)
 		}
-		switch k := slices.Index(c.Columns, nd.feature); {
-		case int(s) >= len(left):
-			return nil, fmt.Errorf("node %d: bitset %d of %d", i, s, len(left))
-		case nd.child[0] == int32(i):
-			return nil, fmt.Errorf("node %d: a leaf with a split", i)
-		case k < 0:
-			return nil, fmt.Errorf("node %d: column %d is not among the categorical columns %v", i, nd.feature, c.Columns)
-		}
-	}
-	return h.categorical(width, func(i int) (categorySplit, bool) {
-		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
-		if s < 0 {
-			return categorySplit{}, false
-		}
-		col := h.nodes[i].feature
-		return categorySplit{column: col, set: left[s], member: 0, other: 1, known: known[slices.Index(c.Columns, col)]}, true
-	}), nil
+		return categorySplit{column: nd.feature, set: left[set], member: 0, other: 1, known: known[k]}, nil
+	})
 }
 
 func (h *histGB) predict(x, out []float64) {

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -111,9 +110,6 @@ func decodeXGBoost(m *Model) (family, error) {
 }
 
 func (x *xgboost) decodeSets(c *CatSets, width int) ([]categorySplit, error) {
-	if len(c.Splits) != 4*len(x.nodes) {
-		return nil, fmt.Errorf("%d splits for %d nodes", len(c.Splits)/4, len(x.nodes))
-	}
 	sets := make([]string, len(c.Sets))
 	for k, cats := range c.Sets {
 		var words []uint32
@@ -128,22 +124,9 @@ func (x *xgboost) decodeSets(c *CatSets, width int) ([]categorySplit, error) {
 		}
 		sets[k] = bits(words)
 	}
-	for i := range x.nodes {
-		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
-		switch {
-		case s >= int32(len(sets)):
-			return nil, fmt.Errorf("node %d: set %d of %d", i, s, len(sets))
-		case s >= 0 && x.nodes[i].child[0] == int32(i):
-			return nil, fmt.Errorf("node %d: a leaf with a split", i)
-		}
-	}
-	return x.categorical(width, func(i int) (categorySplit, bool) {
-		s := int32(binary.LittleEndian.Uint32(c.Splits[4*i:]))
-		if s < 0 {
-			return categorySplit{}, false
-		}
-		return categorySplit{column: x.nodes[i].feature, set: sets[s], member: 1, other: 0}, true
-	}), nil
+	return x.categorical(width, c.Splits, len(sets), func(nd *node, set int) (categorySplit, error) {
+		return categorySplit{column: nd.feature, set: sets[set], member: 1, other: 0}, nil
+	})
 }
 
 func (x *xgboost) predict(in, out []float64) {
